@@ -1,0 +1,265 @@
+/**
+ * padmesh wire protocol v1: every message, field, error code and close code that crosses the
+ * signaling socket, with the schemas that parse them. Shared by the server and the browser
+ * client, so it must not import anything from Node. docs/protocol.md describes the same
+ * things in prose; keep the two in step.
+ */
+import * as v from 'valibot';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Path of the WebSocket endpoint on the signal server. */
+export const SOCKET_PATH = '/ws';
+
+// ─── Room codes ──────────────────────────────────────────────────────────────────────────
+/**
+ * Room codes are typed on phones, so the alphabet leaves out characters that look alike
+ * (0/O/Q, 1/I/L, 2/Z, 5/S, 8/B): 24 symbols, 6 long, 24^6 ≈ 1.9e8 codes. docs/protocol.md
+ * shows why that is safe against guessing at the server's failed-join rate limit.
+ */
+export const ROOM_CODE_ALPHABET = '34679ACDEFGHJKMNPRTUVWXY';
+export const ROOM_CODE_LENGTH = 6;
+const ROOM_CODE_PATTERN = new RegExp(`^[${ROOM_CODE_ALPHABET}]{${ROOM_CODE_LENGTH}}$`);
+
+/**
+ * What a person typed → the canonical code, or null when it cannot be one. Case, spaces
+ * and dashes are forgiven because phone keyboards add them.
+ */
+export function normalizeRoomCode(typed: string): string | null {
+  const code = typed.replace(/[\s-]/g, '').toUpperCase();
+  return ROOM_CODE_PATTERN.test(code) ? code : null;
+}
+
+// ─── Codes ───────────────────────────────────────────────────────────────────────────────
+export const ErrorCode = {
+  /** Not JSON, not an object, unknown type, a missing or wrong field, a binary frame, a second `join`. */
+  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  /** `join.v` is not a version this server speaks. The socket is closed (4005). */
+  VERSION_MISMATCH: 'VERSION_MISMATCH',
+  /** No room has that code (or the code is not well formed). */
+  ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
+  /** The room already holds its maximum number of controllers. */
+  ROOM_FULL: 'ROOM_FULL',
+  /** The room's DAW is connected from another device. */
+  ROLE_TAKEN: 'ROLE_TAKEN',
+  /** A bad hostToken (socket closed, 4003), a DAW-only message from a controller, a
+   *  controller addressing someone other than the DAW, or a deviceId already in use. */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** Anything but `join` before the join succeeded (or after `leave`). */
+  NOT_JOINED: 'NOT_JOINED',
+  /** `to`/`peer` names nobody in this room. */
+  PEER_NOT_FOUND: 'PEER_NOT_FOUND',
+  /** `to` names a member whose connection is down (within its grace/resume window). */
+  PEER_AWAY: 'PEER_AWAY',
+  /** Over the per-connection message rate or the per-address failed-join rate. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** A `state` larger than the server keeps. */
+  TOO_LARGE: 'TOO_LARGE',
+  /** The server has as many rooms as it will hold. */
+  SERVER_FULL: 'SERVER_FULL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * WebSocket close codes. 4000–4099 are terminal: the client must not reconnect on its own
+ * (a person decides). Everything else — 1001, 1006 (a dead or stalled socket the server
+ * cut off), 1007, 1009, 1011, 41xx — is retryable with backoff and the resumeToken.
+ */
+export const CloseCode = {
+  /** After the client's own `leave`. */
+  NORMAL: 1000,
+  /** The server is shutting down or restarting: come back. */
+  GOING_AWAY: 1001,
+  /** A frame over maxPayload (set by `ws`). The frame is dropped. */
+  MESSAGE_TOO_BIG: 1009,
+  KICKED: 4001,
+  SESSION_CLOSED: 4002,
+  /** The hostToken was missing or did not verify. */
+  UNAUTHORIZED: 4003,
+  /** A newer connection of the same member took over. */
+  REPLACED: 4004,
+  VERSION_MISMATCH: 4005,
+  /** Kept sending far over the message rate after RATE_LIMITED errors. */
+  RATE_LIMITED: 4101,
+  /** Opened the socket but sent no valid `join` in time. */
+  JOIN_TIMEOUT: 4102,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Whether a close code tells the client to stop instead of reconnecting. */
+export function isTerminalClose(code: number): boolean {
+  return code === CloseCode.NORMAL || (code >= 4000 && code < 4100);
+}
+
+// ─── Shared field schemas ────────────────────────────────────────────────────────────────
+const Id = v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/, 'must be 1–32 of A–Z a–z 0–9 _ -'));
+const DeviceId = v.pipe(v.string(), v.regex(/^[\w-]{8,64}$/, 'must be 8–64 of A–Z a–z 0–9 _ -'));
+const Token = v.pipe(v.string(), v.maxLength(256));
+const Name = v.pipe(
+  v.string(),
+  v.trim(),
+  v.maxLength(32),
+  v.regex(/^[^\p{Cc}]*$/u, 'must not hold control characters'),
+);
+const Reason = v.pipe(v.string(), v.maxLength(200));
+const Timestamp = v.pipe(v.number(), v.finite());
+/** Opaque payload the server forwards untouched (SDP/ICE, pad hits): any JSON but null. */
+const Payload = v.custom<NonNullable<unknown>>((input) => input !== undefined && input !== null, 'is required');
+
+export const RoleSchema = v.picklist(['daw', 'controller']);
+export type Role = v.InferOutput<typeof RoleSchema>;
+
+/** DAW-owned room state that controllers mirror. Unknown keys pass through (forward compatible). */
+export const PadSchema = v.object({
+  name: v.pipe(v.string(), v.maxLength(24)),
+  color: v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be #rrggbb')),
+});
+export const RoomStateSchema = v.looseObject({
+  /** Beats per minute. */
+  tempo: v.optional(v.pipe(v.number(), v.minValue(20), v.maxValue(400))),
+  pads: v.optional(v.pipe(v.array(PadSchema), v.maxLength(64))),
+});
+export type RoomState = v.InferOutput<typeof RoomStateSchema>;
+
+export const MemberSchema = v.object({
+  peerId: Id,
+  role: RoleSchema,
+  name: v.string(),
+  deviceId: v.string(),
+  /** Server time (ms since the epoch) of the member's first join. */
+  joinedAt: v.number(),
+  /** `away`: its socket is down and the server is holding its place (grace/resume window). */
+  state: v.picklist(['connected', 'away']),
+  /** Round-trip time of its signaling socket in ms, measured by the server; null until known. */
+  rttMs: v.nullable(v.number()),
+});
+export type Member = v.InferOutput<typeof MemberSchema>;
+
+export const IceServerSchema = v.object({
+  urls: v.union([v.string(), v.array(v.string())]),
+  username: v.optional(v.string()),
+  credential: v.optional(v.string()),
+});
+export type IceServer = v.InferOutput<typeof IceServerSchema>;
+
+export const MemberLeftReason = v.picklist(['left', 'timeout', 'kicked', 'replaced']);
+export const SessionClosedReason = v.picklist(['ended', 'host-timeout']);
+
+// ─── Client → server ─────────────────────────────────────────────────────────────────────
+const clientSchemas = {
+  join: v.object({
+    type: v.literal('join'),
+    v: v.literal(PROTOCOL_VERSION),
+    role: RoleSchema,
+    room: v.optional(v.pipe(v.string(), v.maxLength(32))),
+    deviceId: DeviceId,
+    name: v.optional(Name),
+    hostToken: v.optional(Token),
+    resumeToken: v.optional(Token),
+  }),
+  signal: v.object({ type: v.literal('signal'), to: Id, data: Payload }),
+  relay: v.object({ type: v.literal('relay'), to: v.optional(Id), data: Payload }),
+  state: v.object({ type: v.literal('state'), state: RoomStateSchema }),
+  kick: v.object({ type: v.literal('kick'), peer: Id, reason: v.optional(Reason) }),
+  ping: v.object({ type: v.literal('ping'), t: Timestamp }),
+  leave: v.object({ type: v.literal('leave') }),
+};
+export type ClientMessageType = keyof typeof clientSchemas;
+export type ClientMessages = { [K in ClientMessageType]: v.InferOutput<(typeof clientSchemas)[K]> };
+export type ClientMessage = ClientMessages[ClientMessageType];
+export type JoinMessage = ClientMessages['join'];
+
+// ─── Server → client ─────────────────────────────────────────────────────────────────────
+const serverSchemas = {
+  welcome: v.object({
+    type: v.literal('welcome'),
+    v: v.number(),
+    room: v.string(),
+    peerId: Id,
+    role: RoleSchema,
+    /** Everyone in the room, this member included. */
+    members: v.array(MemberSchema),
+    state: v.optional(RoomStateSchema),
+    iceServers: v.array(IceServerSchema),
+    hostToken: v.optional(v.string()),
+    resumeToken: v.string(),
+    heartbeatMs: v.number(),
+  }),
+  'member-joined': v.object({ type: v.literal('member-joined'), member: MemberSchema }),
+  'member-left': v.object({ type: v.literal('member-left'), peerId: Id, reason: MemberLeftReason }),
+  'member-updated': v.object({ type: v.literal('member-updated'), member: MemberSchema }),
+  signal: v.object({ type: v.literal('signal'), from: Id, data: Payload }),
+  relay: v.object({ type: v.literal('relay'), from: Id, data: Payload }),
+  state: v.object({ type: v.literal('state'), state: RoomStateSchema }),
+  pong: v.object({ type: v.literal('pong'), t: v.number(), serverTime: v.number() }),
+  kicked: v.object({ type: v.literal('kicked'), reason: v.string() }),
+  'session-closed': v.object({ type: v.literal('session-closed'), reason: SessionClosedReason }),
+  error: v.object({ type: v.literal('error'), code: v.picklist(Object.values(ErrorCode)), message: v.string() }),
+};
+export type ServerMessageType = keyof typeof serverSchemas;
+export type ServerMessages = { [K in ServerMessageType]: v.InferOutput<(typeof serverSchemas)[K]> };
+export type ServerMessage = ServerMessages[ServerMessageType];
+export type WelcomeMessage = ServerMessages['welcome'];
+export type MemberLeftReason = ServerMessages['member-left']['reason'];
+export type SessionClosedReason = ServerMessages['session-closed']['reason'];
+
+// ─── Parsing ─────────────────────────────────────────────────────────────────────────────
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+}
+export type Parsed<T> = { ok: true; message: T } | { ok: false; error: ProtocolError };
+
+function invalid(message: string): { ok: false; error: ProtocolError } {
+  return { ok: false, error: { code: ErrorCode.INVALID_MESSAGE, message } };
+}
+
+type Decoded = { ok: true; raw: Record<string, unknown>; type: string } | { ok: false; error: ProtocolError };
+
+/** Text → an object with a string `type`, or why not. */
+function decode(text: string): Decoded {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return invalid('not valid JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return invalid('a message is a JSON object');
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string') return invalid('missing string field "type"');
+  return { ok: true, raw: raw as Record<string, unknown>, type };
+}
+
+function validate<T>(schemas: Record<string, v.GenericSchema>, raw: unknown, type: string): Parsed<T> {
+  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (!schema) return invalid(`unknown message type "${type.slice(0, 40)}"`);
+  const result = v.safeParse(schema, raw, { abortEarly: true });
+  if (result.success) return { ok: true, message: result.output as T };
+  const [issue] = result.issues;
+  const path = v.getDotPath(issue);
+  return invalid(`${type}${path ? `.${path}` : ''}: ${issue.message}`);
+}
+
+/**
+ * One inbound text frame → a typed client message, or the error to answer with. Never
+ * throws. A `join` that names a version other than ours is VERSION_MISMATCH rather than
+ * INVALID_MESSAGE, so old and new clients are told the real problem.
+ */
+export function parseClientMessage(text: string): Parsed<ClientMessage> {
+  const decoded = decode(text);
+  if (!decoded.ok) return decoded;
+  const { raw, type } = decoded;
+  if (type === 'join' && raw.v !== undefined && raw.v !== PROTOCOL_VERSION) {
+    return {
+      ok: false,
+      error: { code: ErrorCode.VERSION_MISMATCH, message: `this server speaks protocol v${PROTOCOL_VERSION}` },
+    };
+  }
+  return validate<ClientMessage>(clientSchemas, raw, type);
+}
+
+/** One frame from the server → a typed server message (clients parse too, never cast). */
+export function parseServerMessage(text: string): Parsed<ServerMessage> {
+  const decoded = decode(text);
+  return decoded.ok ? validate<ServerMessage>(serverSchemas, decoded.raw, decoded.type) : decoded;
+}

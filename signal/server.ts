@@ -1,0 +1,385 @@
+/**
+ * The signal server: one node:http server that serves the web app, GET /healthz, and the
+ * signaling WebSocket at /ws. This module is the transport: sockets, heartbeat, rate limits,
+ * backpressure. Who may do what in which room is signal/rooms.ts; the server only carries
+ * out what the registry returns, and it never reads the SDP/ICE it forwards.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { customAlphabet, nanoid } from 'nanoid';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type Limits, resolveLimits } from './limits.ts';
+import {
+  type ClientMessage,
+  CloseCode,
+  ErrorCode,
+  type IceServer,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  ROOM_CODE_ALPHABET,
+  ROOM_CODE_LENGTH,
+  type ServerMessage,
+  SOCKET_PATH,
+} from './protocol.ts';
+import { type Binding, type Effects, type Outcome, RoomRegistry } from './rooms.ts';
+import { createStaticHandler } from './static.ts';
+import { TokenBucket } from './token-bucket.ts';
+import { createTokenSigner, newSecret } from './tokens.ts';
+
+export interface SignalServerOptions {
+  /** Interface to listen on. Default 0.0.0.0 (every interface: phones reach it over the LAN). */
+  host?: string;
+  /** Default 8080; 0 picks a free port (tests). */
+  port?: number;
+  /** The built web app (dist/client); null serves a "not built" page. */
+  staticDir?: string | null;
+  limits?: Partial<Limits>;
+  /** HMAC secret for host/resume tokens. Give the same one after a restart and rooms come back. Default: random. */
+  secret?: string;
+  /** Sent to every client in `welcome`. Default none: a LAN needs no internet STUN. */
+  iceServers?: IceServer[];
+  /** Origins allowed to open the socket besides the server's own (browsers send Origin; other clients don't). */
+  allowedOrigins?: string[];
+  /**
+   * Wall clock in ms for timestamps and room lifetimes (grace, resume window, join timeout):
+   * tests pass a fake one. Liveness, RTT and rate limits run on the monotonic clock.
+   */
+  now?: () => number;
+}
+
+export interface SignalServerStats {
+  connections: number;
+  rooms: number;
+  members: number;
+}
+
+export interface SignalServer {
+  readonly host: string;
+  readonly port: number;
+  stats(): SignalServerStats;
+  /** Closes every socket with 1001 (clients come back), then the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** One WebSocket connection: the handle the room registry keys its members by. */
+class Peer {
+  readonly messages: TokenBucket;
+  /** performance.now() of the last frame or pong from this peer. */
+  lastSeen = performance.now();
+  /** performance.now() of the last ping sent; 0 when none is outstanding. */
+  pingSentAt = 0;
+  joined = false;
+  /** Messages dropped in a row by the rate limit. */
+  dropped = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly address: string,
+    readonly openedAt: number,
+    limits: Limits,
+  ) {
+    this.messages = new TokenBucket(limits.messageRate, this.lastSeen);
+  }
+}
+
+const newRoomCode = customAlphabet(ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH);
+const newPeerId = (): string => nanoid(10);
+
+const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' } as const;
+
+export async function createSignalServer(options: SignalServerOptions = {}): Promise<SignalServer> {
+  const limits = resolveLimits(options.limits);
+  const now = options.now ?? Date.now;
+  const iceServers = options.iceServers ?? [];
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const startedAt = now();
+  const registry = new RoomRegistry<Peer>({
+    signer: createTokenSigner(options.secret ?? newSecret()),
+    roomCapacity: limits.roomCapacity,
+    maxRooms: limits.maxRooms,
+    dawGraceMs: limits.dawGraceMs,
+    resumeWindowMs: limits.resumeWindowMs,
+    newRoomCode,
+    newPeerId,
+  });
+  const peers = new Set<Peer>();
+  /** Failed joins per remote address: the guard against guessing room codes. */
+  const failedJoins = new Map<string, TokenBucket>();
+  const serveStatic = createStaticHandler(options.staticDir ?? null);
+
+  const stats = (): SignalServerStats => ({
+    connections: peers.size,
+    rooms: registry.roomCount,
+    members: registry.memberCount,
+  });
+
+  // ─── HTTP ──────────────────────────────────────────────────────────────────────────────
+  const http = createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/healthz') {
+      const body = JSON.stringify({
+        status: 'ok',
+        protocol: PROTOCOL_VERSION,
+        uptimeSeconds: Math.round((now() - startedAt) / 1000),
+        ...stats(),
+      });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
+      return;
+    }
+    if (path === SOCKET_PATH) {
+      res
+        .writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' })
+        .end('this is the WebSocket endpoint\n');
+      return;
+    }
+    serveStatic(req, res);
+  });
+
+  // ─── WebSocket ─────────────────────────────────────────────────────────────────────────
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxPayloadBytes,
+    // Browsers always offer it; it costs ~230 KB per connection and collapses relay throughput.
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== SOCKET_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    if (!originAllowed(req, allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (peers.size >= limits.maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+  });
+
+  function accept(ws: WebSocket, req: IncomingMessage): void {
+    const peer = new Peer(ws, remoteAddress(req), now(), limits);
+    peers.add(peer);
+    // Listeners first: a peer's mistake must never become an uncaught 'error'.
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      peers.delete(peer);
+      apply(registry.disconnect(peer, now()));
+    });
+    ws.on('pong', () => {
+      peer.lastSeen = performance.now();
+      if (peer.pingSentAt === 0) return;
+      const rttMs = Math.round((peer.lastSeen - peer.pingSentAt) * 10) / 10;
+      peer.pingSentAt = 0;
+      apply(registry.setRtt(peer, rttMs));
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => receive(peer, data, isBinary));
+  }
+
+  function receive(peer: Peer, data: RawData, isBinary: boolean): void {
+    const at = performance.now();
+    peer.lastSeen = at;
+    if (!peer.messages.take(at)) {
+      peer.dropped += 1;
+      if (peer.dropped === 1) sendError(peer, ErrorCode.RATE_LIMITED, 'too many messages: slow down');
+      if (peer.dropped >= limits.floodCloseAfter) peer.ws.close(CloseCode.RATE_LIMITED, 'flooding');
+      return;
+    }
+    peer.dropped = 0;
+    if (isBinary) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'binary frames are not part of the protocol');
+    const parsed = parseClientMessage(data.toString());
+    if (!parsed.ok) {
+      sendError(peer, parsed.error.code, parsed.error.message);
+      if (parsed.error.code === ErrorCode.VERSION_MISMATCH)
+        peer.ws.close(CloseCode.VERSION_MISMATCH, 'version mismatch');
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'join') return join(peer, message, now());
+    const binding = registry.binding(peer);
+    if (!binding) {
+      return sendError(
+        peer,
+        ErrorCode.NOT_JOINED,
+        peer.joined ? 'this connection has left the room' : 'send "join" first',
+      );
+    }
+    handle(peer, binding, message);
+  }
+
+  function join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>, at: number): void {
+    if (peer.joined) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
+    const guard = failedJoins.get(peer.address);
+    if (guard && !guard.has(at))
+      return sendError(peer, ErrorCode.RATE_LIMITED, 'too many failed joins from this address: wait a little');
+    const outcome = registry.join(peer, message, {
+      now: at,
+      address: peer.address,
+      iceServers,
+      heartbeatMs: limits.heartbeatMs,
+    });
+    if (!outcome.ok) {
+      const { code } = outcome.error;
+      if (code === ErrorCode.ROOM_NOT_FOUND || code === ErrorCode.UNAUTHORIZED) {
+        const bucket = guard ?? new TokenBucket(limits.failedJoinRate, at);
+        bucket.take(at);
+        failedJoins.set(peer.address, bucket);
+      }
+      reject(peer, outcome);
+      return;
+    }
+    peer.joined = true;
+    send(peer, JSON.stringify(outcome.welcome));
+    apply(outcome.effects);
+  }
+
+  function handle(peer: Peer, binding: Binding<Peer>, message: Exclude<ClientMessage, { type: 'join' }>): void {
+    switch (message.type) {
+      case 'signal':
+      case 'relay': {
+        const from = binding.member.info.peerId;
+        const text = JSON.stringify({ type: message.type, from, data: message.data });
+        if (message.to === undefined && binding.member === binding.room.daw) {
+          for (const target of registry.controllerConnections(binding)) send(target, text);
+          return;
+        }
+        const target = registry.route(binding, message.to);
+        if (typeof target === 'string') return sendError(peer, target, routeErrorText(target, message.to));
+        send(target, text);
+        return;
+      }
+      case 'state': {
+        if (Buffer.byteLength(JSON.stringify(message.state)) > limits.maxStateBytes) {
+          return sendError(peer, ErrorCode.TOO_LARGE, `state is limited to ${limits.maxStateBytes} bytes of JSON`);
+        }
+        return settle(peer, registry.setState(peer, message.state));
+      }
+      case 'kick':
+        return settle(peer, registry.kick(peer, message.peer, message.reason ?? 'removed by the DAW'));
+      case 'ping':
+        return send(peer, JSON.stringify({ type: 'pong', t: message.t, serverTime: now() } satisfies ServerMessage));
+      case 'leave':
+        apply(registry.leave(peer));
+        peer.ws.close(CloseCode.NORMAL, 'left');
+        return;
+    }
+  }
+
+  // ─── carrying out the registry's effects ───────────────────────────────────────────────
+  function settle(peer: Peer, outcome: Outcome<Peer>): void {
+    if (outcome.ok) apply(outcome.effects);
+    else reject(peer, outcome);
+  }
+
+  function reject(peer: Peer, outcome: Extract<Outcome<Peer>, { ok: false }>): void {
+    sendError(peer, outcome.error.code, outcome.error.message);
+    if (outcome.closeCode !== undefined) peer.ws.close(outcome.closeCode, outcome.error.code);
+  }
+
+  function apply(effects: Effects<Peer>): void {
+    for (const { to, message } of effects.deliveries) {
+      const text = JSON.stringify(message);
+      for (const peer of to) send(peer, text);
+    }
+    for (const { conn, code, reason } of effects.closings) conn.ws.close(code, reason);
+  }
+
+  function send(peer: Peer, text: string): void {
+    const { ws } = peer;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(text);
+    // A reader that stopped reading would make us hold its messages forever.
+    if (ws.bufferedAmount > limits.maxBufferedBytes) ws.terminate();
+  }
+
+  function sendError(peer: Peer, code: ErrorCode, message: string): void {
+    send(peer, JSON.stringify({ type: 'error', code, message } satisfies ServerMessage));
+  }
+
+  // ─── heartbeat: pings, dead peers, expired rooms ───────────────────────────────────────
+  const silenceLimitMs = limits.heartbeatMs * limits.missedHeartbeats;
+  const heartbeat = setInterval(() => {
+    const at = now();
+    const monotonic = performance.now();
+    for (const peer of peers) {
+      if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
+        peer.ws.close(CloseCode.JOIN_TIMEOUT, 'no join');
+      } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
+        peer.ws.terminate();
+      } else if (peer.ws.readyState === WebSocket.OPEN) {
+        peer.pingSentAt = monotonic;
+        peer.ws.ping();
+      }
+    }
+    apply(registry.sweep(at));
+    for (const [address, bucket] of failedJoins) if (bucket.isFull(at)) failedJoins.delete(address);
+  }, limits.heartbeatMs);
+
+  // ─── start and stop ────────────────────────────────────────────────────────────────────
+  const host = options.host ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8080, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    clearInterval(heartbeat);
+    throw error;
+  });
+  const address = http.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      clearInterval(heartbeat);
+      for (const peer of peers) peer.ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      // Peers that do not answer the close handshake promptly are cut off.
+      const cutoff = setTimeout(() => {
+        for (const peer of peers) peer.ws.terminate();
+      }, 1000);
+      http.close(() => {
+        clearTimeout(cutoff);
+        resolve();
+      });
+      http.closeIdleConnections();
+    });
+    return closing;
+  };
+
+  return { host, port, stats, close };
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Browsers always send Origin; a page from another site may not open our socket. */
+function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.has(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function remoteAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function routeErrorText(code: ErrorCode, to: string | undefined): string {
+  switch (code) {
+    case ErrorCode.PEER_AWAY:
+      return `peer "${to ?? 'DAW'}" is away; try again when it is back`;
+    case ErrorCode.UNAUTHORIZED:
+      return 'a controller may only address the DAW';
+    default:
+      return `no peer "${to}" in this room`;
+  }
+}

@@ -1,0 +1,45 @@
+import type { RateLimit } from './limits.ts';
+
+/**
+ * A token bucket on an injected clock (ms). Allocation-free per call: it sits on the path of
+ * every inbound message.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly rate: RateLimit,
+    now: number,
+  ) {
+    this.tokens = rate.burst;
+    this.updatedAt = now;
+  }
+
+  /** Takes one token if there is one. */
+  take(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Whether a token is there, without taking it. */
+  has(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= 1;
+  }
+
+  /** Whether the bucket has refilled completely (nothing to remember about its owner). */
+  isFull(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.rate.burst;
+  }
+
+  private refill(now: number): void {
+    const elapsed = now - this.updatedAt;
+    if (elapsed <= 0) return;
+    this.updatedAt = now;
+    this.tokens = Math.min(this.rate.burst, this.tokens + (elapsed * this.rate.perSecond) / 1000);
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CloseCode,
+  ErrorCode,
+  isTerminalClose,
+  normalizeRoomCode,
+  parseClientMessage,
+  parseServerMessage,
+  ROOM_CODE_ALPHABET,
+} from '../../signal/protocol.ts';
+
+const join = { type: 'join', v: 1, role: 'controller', room: 'ACDEF3', deviceId: 'device-123' };
+
+describe('parseClientMessage accepts every client message', () => {
+  it.each([
+    ['join (controller)', join],
+    ['join (daw, no room)', { type: 'join', v: 1, role: 'daw', deviceId: 'abcdefgh', name: 'Laptop' }],
+    ['join with tokens', { ...join, hostToken: 'h.x.y.z', resumeToken: 'r.x.y.z', name: '  Ana  ' }],
+    ['signal', { type: 'signal', to: 'peer-1', data: { sdp: 'v=0' } }],
+    ['relay to the DAW', { type: 'relay', data: [1, 2, 3] }],
+    ['relay to a peer', { type: 'relay', to: 'peer_2', data: 'hit' }],
+    ['state', { type: 'state', state: { tempo: 120, pads: [{ name: 'Kick', color: '#ff0000' }], extra: true } }],
+    ['kick', { type: 'kick', peer: 'abc', reason: 'spam' }],
+    ['ping', { type: 'ping', t: 123.5 }],
+    ['leave', { type: 'leave' }],
+  ])('%s', (_name, message) => {
+    const parsed = parseClientMessage(JSON.stringify(message));
+    expect(parsed).toMatchObject({ ok: true, message: { type: message.type } });
+  });
+
+  it('trims names and keeps unknown state keys', () => {
+    const parsed = parseClientMessage(JSON.stringify({ ...join, name: '  Ana  ' }));
+    expect(parsed.ok && parsed.message.type === 'join' && parsed.message.name).toBe('Ana');
+    const state = parseClientMessage(JSON.stringify({ type: 'state', state: { tempo: 90, swing: 0.2 } }));
+    expect(state.ok && state.message.type === 'state' && state.message.state).toEqual({ tempo: 90, swing: 0.2 });
+  });
+});
+
+describe('parseClientMessage rejects bad input with a code and a reason', () => {
+  it.each([
+    ['not JSON', '{"type":', ErrorCode.INVALID_MESSAGE, 'not valid JSON'],
+    ['a JSON string', '"join"', ErrorCode.INVALID_MESSAGE, 'JSON object'],
+    ['a JSON array', '[1]', ErrorCode.INVALID_MESSAGE, 'JSON object'],
+    ['null', 'null', ErrorCode.INVALID_MESSAGE, 'JSON object'],
+    ['no type', '{"room":"x"}', ErrorCode.INVALID_MESSAGE, '"type"'],
+    ['a numeric type', '{"type":7}', ErrorCode.INVALID_MESSAGE, '"type"'],
+    ['unknown type', '{"type":"pad-hit"}', ErrorCode.INVALID_MESSAGE, 'unknown message type "pad-hit"'],
+    ['inherited name as type', '{"type":"toString"}', ErrorCode.INVALID_MESSAGE, 'unknown message type'],
+    ['join without v', JSON.stringify({ ...join, v: undefined }), ErrorCode.INVALID_MESSAGE, 'join.v'],
+    ['join of another version', JSON.stringify({ ...join, v: 2 }), ErrorCode.VERSION_MISMATCH, 'v1'],
+    ['join with v as text', JSON.stringify({ ...join, v: '1' }), ErrorCode.VERSION_MISMATCH, 'v1'],
+    ['join with a bad role', JSON.stringify({ ...join, role: 'admin' }), ErrorCode.INVALID_MESSAGE, 'join.role'],
+    [
+      'join without deviceId',
+      JSON.stringify({ ...join, deviceId: undefined }),
+      ErrorCode.INVALID_MESSAGE,
+      'join.deviceId',
+    ],
+    [
+      'join with a short deviceId',
+      JSON.stringify({ ...join, deviceId: 'abc' }),
+      ErrorCode.INVALID_MESSAGE,
+      'join.deviceId',
+    ],
+    [
+      'join with a long name',
+      JSON.stringify({ ...join, name: 'x'.repeat(33) }),
+      ErrorCode.INVALID_MESSAGE,
+      'join.name',
+    ],
+    [
+      'join with a control character',
+      JSON.stringify({ ...join, name: 'a\u0007b' }),
+      ErrorCode.INVALID_MESSAGE,
+      'join.name',
+    ],
+    ['join with a numeric room', JSON.stringify({ ...join, room: 123 }), ErrorCode.INVALID_MESSAGE, 'join.room'],
+    ['signal without to', '{"type":"signal","data":{}}', ErrorCode.INVALID_MESSAGE, 'signal.to'],
+    ['signal without data', '{"type":"signal","to":"p"}', ErrorCode.INVALID_MESSAGE, 'signal.data'],
+    ['signal with null data', '{"type":"signal","to":"p","data":null}', ErrorCode.INVALID_MESSAGE, 'signal.data'],
+    ['signal to a bad id', '{"type":"signal","to":"a b","data":1}', ErrorCode.INVALID_MESSAGE, 'signal.to'],
+    ['relay without data', '{"type":"relay"}', ErrorCode.INVALID_MESSAGE, 'relay.data'],
+    ['state that is not an object', '{"type":"state","state":5}', ErrorCode.INVALID_MESSAGE, 'state.state'],
+    [
+      'state with a silly tempo',
+      '{"type":"state","state":{"tempo":9000}}',
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.tempo',
+    ],
+    [
+      'state with a bad colour',
+      '{"type":"state","state":{"pads":[{"name":"a","color":"red"}]}}',
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.pads.0.color',
+    ],
+    ['kick without peer', '{"type":"kick"}', ErrorCode.INVALID_MESSAGE, 'kick.peer'],
+    ['ping without t', '{"type":"ping"}', ErrorCode.INVALID_MESSAGE, 'ping.t'],
+    ['ping with t as text', '{"type":"ping","t":"now"}', ErrorCode.INVALID_MESSAGE, 'ping.t'],
+  ])('%s', (_name, text, code, fragment) => {
+    const parsed = parseClientMessage(text);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.error.code).toBe(code);
+    expect(parsed.error.message).toContain(fragment);
+  });
+});
+
+describe('parseServerMessage', () => {
+  it('accepts what the server sends and rejects the rest', () => {
+    expect(parseServerMessage('{"type":"pong","t":1,"serverTime":2}').ok).toBe(true);
+    expect(parseServerMessage('{"type":"error","code":"ROOM_FULL","message":"full"}').ok).toBe(true);
+    expect(parseServerMessage('{"type":"error","code":"NOPE","message":"?"}').ok).toBe(false);
+    expect(parseServerMessage('{"type":"join"}').ok).toBe(false);
+  });
+});
+
+describe('room codes', () => {
+  it('forgive case, spaces and dashes', () => {
+    expect(normalizeRoomCode('acd-ef3')).toBe('ACDEF3');
+    expect(normalizeRoomCode(' ACD EF3 ')).toBe('ACDEF3');
+  });
+
+  it('refuse look-alike characters and wrong lengths', () => {
+    for (const typed of ['ACDEF0', 'ACDEFO', 'ACDEF1', 'ACDEFI', 'ACDEFL', 'ACDEF', 'ACDEF33', '']) {
+      expect(normalizeRoomCode(typed)).toBeNull();
+    }
+  });
+
+  it('use an alphabet without look-alikes', () => {
+    for (const lookalike of '0O1IL2Z5S8BQ') expect(ROOM_CODE_ALPHABET).not.toContain(lookalike);
+    expect(new Set(ROOM_CODE_ALPHABET).size).toBe(ROOM_CODE_ALPHABET.length);
+  });
+});
+
+describe('close codes', () => {
+  it('tell terminal from retryable', () => {
+    for (const code of [
+      CloseCode.NORMAL,
+      CloseCode.KICKED,
+      CloseCode.SESSION_CLOSED,
+      CloseCode.UNAUTHORIZED,
+      CloseCode.REPLACED,
+      CloseCode.VERSION_MISMATCH,
+    ]) {
+      expect(isTerminalClose(code)).toBe(true);
+    }
+    for (const code of [
+      CloseCode.GOING_AWAY,
+      1006,
+      CloseCode.MESSAGE_TOO_BIG,
+      1011,
+      CloseCode.RATE_LIMITED,
+      CloseCode.JOIN_TIMEOUT,
+    ]) {
+      expect(isTerminalClose(code)).toBe(false);
+    }
+  });
+});

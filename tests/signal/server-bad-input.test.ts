@@ -1,0 +1,90 @@
+/**
+ * Bad input over real sockets: each case gets its error code (or a documented close code),
+ * and the server goes on serving everyone else.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CloseCode, ErrorCode } from '../../signal/protocol.ts';
+import { Harness, type TestClient } from '../helpers/clients.ts';
+
+let harness: Harness;
+let bystanders: { daw: TestClient; phone: TestClient; dawId: string };
+
+beforeEach(async () => {
+  harness = await Harness.start({
+    limits: { maxPayloadBytes: 4096, messageRate: { perSecond: 0.01, burst: 20 }, floodCloseAfter: 30 },
+  });
+  const { daw, welcome, controllers } = await harness.room(1);
+  const phone = controllers[0];
+  if (!phone) throw new Error('one controller');
+  bystanders = { daw, phone: phone.client, dawId: welcome.peerId };
+});
+
+afterEach(async () => {
+  // Whatever the bad peer did, the room next to it still works.
+  bystanders.phone.send({ type: 'relay', data: 'still here' });
+  expect(await bystanders.daw.next('relay')).toMatchObject({ data: 'still here' });
+  await harness.stop();
+});
+
+describe('before join', () => {
+  it.each([
+    ['signal', { type: 'signal', to: 'abc', data: 1 }],
+    ['relay', { type: 'relay', data: 1 }],
+    ['state', { type: 'state', state: {} }],
+    ['kick', { type: 'kick', peer: 'abc' }],
+    ['ping', { type: 'ping', t: 1 }],
+    ['leave', { type: 'leave' }],
+  ])('%s gets NOT_JOINED', async (_name, message) => {
+    const client = await harness.open();
+    client.send(message);
+    expect(await client.error()).toMatchObject({ code: ErrorCode.NOT_JOINED });
+  });
+});
+
+describe('malformed frames', () => {
+  it.each([
+    ['not JSON', 'hello'],
+    ['a JSON number', '42'],
+    ['an unknown type', '{"type":"pad-hit","pad":3}'],
+    ['a join without deviceId', '{"type":"join","v":1,"role":"controller","room":"ACDEF3"}'],
+    ['a join with a wrong role', '{"type":"join","v":1,"role":"god","deviceId":"abcdefgh"}'],
+    ['a signal with data missing', '{"type":"signal","to":"abc"}'],
+  ])('%s gets INVALID_MESSAGE, before and after join', async (_name, text) => {
+    const stranger = await harness.open();
+    stranger.ws.send(text);
+    expect(await stranger.error()).toMatchObject({ code: ErrorCode.INVALID_MESSAGE });
+    bystanders.phone.ws.send(text);
+    expect(await bystanders.phone.error()).toMatchObject({ code: ErrorCode.INVALID_MESSAGE });
+  });
+
+  it('a binary frame gets INVALID_MESSAGE', async () => {
+    bystanders.phone.ws.send(Buffer.from([1, 2, 3]));
+    expect(await bystanders.phone.error()).toMatchObject({
+      code: ErrorCode.INVALID_MESSAGE,
+      message: expect.stringContaining('binary'),
+    });
+  });
+
+  it('a frame over maxPayload closes that socket with 1009', async () => {
+    const { client } = await harness.join({ role: 'daw' });
+    client.ws.send(JSON.stringify({ type: 'ping', t: 1, pad: 'x'.repeat(5000) }));
+    expect(await client.closedWithin()).toMatchObject({ code: CloseCode.MESSAGE_TOO_BIG });
+  });
+
+  it('a DAW-only message from a controller gets UNAUTHORIZED', async () => {
+    bystanders.phone.send({ type: 'kick', peer: bystanders.dawId });
+    expect(await bystanders.phone.error()).toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+  });
+});
+
+describe('floods', () => {
+  it('get one RATE_LIMITED error, then a 4101 close if they keep on', async () => {
+    const { client } = await harness.join({ role: 'daw' });
+    for (let i = 0; i < 60; i++) client.send({ type: 'ping', t: i });
+    expect(await client.error()).toMatchObject({ code: ErrorCode.RATE_LIMITED });
+    expect(await client.closedWithin()).toMatchObject({ code: CloseCode.RATE_LIMITED });
+    expect(client.pending('error')).toEqual([]); // one error, not one per dropped message
+    // The burst went through (19 pings after the join), the rest did not.
+    expect(client.pending('pong').length).toBe(19);
+  });
+});

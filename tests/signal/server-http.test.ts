@@ -1,0 +1,158 @@
+/** The HTTP side: the built app (MIME types, SPA fallback, no traversal), /healthz, and who may upgrade. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, TestClient } from '../helpers/clients.ts';
+
+let app: string;
+let harness: Harness;
+
+beforeAll(() => {
+  app = mkdtempSync(join(tmpdir(), 'padmesh-static-'));
+  mkdirSync(join(app, 'assets'));
+  writeFileSync(join(app, 'index.html'), '<!doctype html><title>padmesh</title>');
+  writeFileSync(join(app, 'assets', 'index-abc123.js'), 'console.log(1)');
+  writeFileSync(join(app, 'assets', 'index-abc123.css'), 'body{}');
+  writeFileSync(join(app, 'icon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  writeFileSync(join(app, 'manifest.webmanifest'), '{}');
+  writeFileSync(join(app, '..', 'padmesh-secret.txt'), 'do not serve me');
+});
+
+afterAll(() => {
+  rmSync(app, { recursive: true, force: true });
+  rmSync(join(app, '..', 'padmesh-secret.txt'), { force: true });
+});
+
+afterEach(async () => {
+  await harness.stop();
+});
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw request, so paths like /../x reach the server unnormalised. */
+function get(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: harness.server.port, path, method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.setTimeout(3000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the web app', () => {
+  it('is served with the right MIME types and caching', async () => {
+    harness = await Harness.start({ staticDir: app });
+    const cases: [string, RegExp][] = [
+      ['/', /^text\/html/],
+      ['/assets/index-abc123.js', /^text\/javascript|^application\/javascript/],
+      ['/assets/index-abc123.css', /^text\/css/],
+      ['/icon.svg', /^image\/svg\+xml/],
+      ['/manifest.webmanifest', /^application\/manifest\+json/],
+    ];
+    for (const [path, type] of cases) {
+      const reply = await get(path);
+      expect(reply.status, path).toBe(200);
+      expect(reply.headers['content-type'], path).toMatch(type);
+      expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    }
+    expect((await get('/assets/index-abc123.js')).headers['cache-control']).toContain('immutable');
+    expect((await get('/')).headers['cache-control']).toBe('no-cache');
+  });
+
+  it('falls back to index.html for app routes, not for missing files', async () => {
+    harness = await Harness.start({ staticDir: app });
+    for (const path of ['/daw', '/join', '/join/ACDEF3', '/join/ACDEF3?name=x']) {
+      const reply = await get(path);
+      expect(reply.status, path).toBe(200);
+      expect(reply.body).toContain('<title>padmesh</title>');
+    }
+    expect((await get('/assets/missing-000.js')).status).toBe(404);
+    expect((await get('/favicon.ico')).status).toBe(404);
+  });
+
+  it('never serves a file outside its folder', async () => {
+    harness = await Harness.start({ staticDir: app });
+    for (const path of [
+      '/../padmesh-secret.txt',
+      '/%2e%2e/padmesh-secret.txt',
+      '/assets/..%2f..%2fpadmesh-secret.txt',
+      '/..%5cpadmesh-secret.txt',
+      '/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+    ]) {
+      const reply = await get(path);
+      expect(reply.body, path).not.toContain('do not serve me');
+      expect(reply.body, path).not.toContain('root:');
+    }
+  });
+
+  it('answers HEAD, refuses other methods with 405', async () => {
+    harness = await Harness.start({ staticDir: app });
+    const head = await get('/', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    const post = await get('/', 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('says how to build it when it is not built', async () => {
+    harness = await Harness.start({ staticDir: join(app, 'nowhere') });
+    const reply = await get('/daw');
+    expect(reply.status).toBe(503);
+    expect(reply.body).toContain('npm run build');
+  });
+});
+
+describe('/healthz', () => {
+  it('reports status and counts', async () => {
+    harness = await Harness.start();
+    await harness.room(2);
+    const reply = await get('/healthz');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(reply.body)).toMatchObject({ status: 'ok', protocol: 1, connections: 3, rooms: 1, members: 3 });
+  });
+});
+
+describe('the WebSocket endpoint', () => {
+  it('answers a plain GET with 426', async () => {
+    harness = await Harness.start();
+    expect((await get('/ws')).status).toBe(426);
+  });
+
+  it('refuses upgrades on other paths (404) and from other sites (403)', async () => {
+    harness = await Harness.start();
+    const port = harness.server.port;
+    await expect(TestClient.open(`ws://127.0.0.1:${port}/other`)).rejects.toThrow('404');
+    await expect(TestClient.open(harness.url, { origin: 'http://evil.example' })).rejects.toThrow('403');
+    await expect(TestClient.open(harness.url, { origin: 'not a url' })).rejects.toThrow('403');
+    const sameSite = await TestClient.open(harness.url, { origin: `http://127.0.0.1:${port}` });
+    sameSite.close();
+  });
+
+  it('accepts origins it was told to allow (the Vite dev server)', async () => {
+    harness = await Harness.start({ allowedOrigins: ['http://localhost:5173'] });
+    const client = await TestClient.open(harness.url, { origin: 'http://localhost:5173' });
+    client.close();
+  });
+
+  it('refuses upgrades past maxConnections with 503', async () => {
+    harness = await Harness.start({ limits: { maxConnections: 2 } });
+    await harness.open();
+    await harness.open();
+    await expect(TestClient.open(harness.url)).rejects.toThrow('503');
+  });
+});
