@@ -29,6 +29,7 @@ export function reachableHosts(host: string, interfaces?: NodeJS.Dict<NetworkInt
   return wildcard ? lanAddresses(interfaces) : [host];
 }
 
+/** `path` '' gives an origin (no trailing slash). */
 export function httpUrl(host: string, port: number, path = '/'): string {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `http://${hostPart}${port === 80 ? '' : `:${port}`}${path}`;

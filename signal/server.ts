@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { httpUrl, reachableHosts } from './lan.ts';
 import { type Limits, resolveLimits } from './limits.ts';
 import {
   type ClientMessage,
@@ -106,6 +107,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   /** Failed joins per remote address: the guard against guessing room codes. */
   const failedJoins = new Map<string, TokenBucket>();
   const serveStatic = createStaticHandler(options.staticDir ?? null);
+  const host = options.host ?? '0.0.0.0';
+  let port = 0; // known once listening
 
   const stats = (): SignalServerStats => ({
     connections: peers.size,
@@ -129,6 +132,14 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         ...stats(),
       });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
+      return;
+    }
+    if (path === '/api/lan') {
+      // The DAW page runs on localhost; the join URL in its QR code needs an address phones can reach.
+      const origins = reachableHosts(host).map((lanHost) => httpUrl(lanHost, port, ''));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+        .end(JSON.stringify({ origins }));
       return;
     }
     if (path === SOCKET_PATH) {
@@ -317,7 +328,6 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   }, limits.heartbeatMs);
 
   // ─── start and stop ────────────────────────────────────────────────────────────────────
-  const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 8080, host, () => {
@@ -329,7 +339,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     throw error;
   });
   const address = http.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  port = typeof address === 'object' && address !== null ? address.port : 0;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -1,0 +1,88 @@
+/**
+ * A room session as Solid state: the signaling client's status, the member list, the room
+ * state, kept current from the server's messages. Components read it; actions write.
+ */
+import { onCleanup } from 'solid-js';
+import { createStore } from 'solid-js/store';
+import type { ErrorCode, Member, RoomState, WelcomeMessage } from '../../signal/protocol.ts';
+import { createSignaling, type JoinParams, type SignalingStatus } from '../net/signaling.ts';
+
+export interface SessionState {
+  status: SignalingStatus;
+  room: string | null;
+  peerId: string | null;
+  members: Member[];
+  roomState: RoomState | undefined;
+  rttMs: number | null;
+  /** The last error the server sent while joined (a refused join ends the session instead). */
+  lastError: { code: ErrorCode; message: string } | null;
+}
+
+export interface SessionActions {
+  kick(peerId: string): void;
+  setRoomState(state: RoomState): void;
+  leave(): void;
+}
+
+export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMessage) => void) {
+  const [state, setState] = createStore<SessionState>({
+    status: { kind: 'connecting' },
+    room: join.room ?? null,
+    peerId: null,
+    members: [],
+    roomState: undefined,
+    rttMs: null,
+    lastError: null,
+  });
+
+  const signaling = createSignaling({
+    join,
+    onStatus: (status) => setState('status', status),
+    onMessage: (message) => {
+      switch (message.type) {
+        case 'welcome':
+          setState({ room: message.room, peerId: message.peerId, members: message.members, roomState: message.state });
+          onWelcome?.(message);
+          break;
+        case 'member-joined':
+          setState('members', (members) => [
+            ...members.filter((m) => m.peerId !== message.member.peerId),
+            message.member,
+          ]);
+          break;
+        case 'member-updated':
+          setState(
+            'members',
+            (m) => m.peerId === message.member.peerId,
+            () => message.member,
+          );
+          break;
+        case 'member-left':
+          setState('members', (members) => members.filter((m) => m.peerId !== message.peerId));
+          break;
+        case 'state':
+          setState('roomState', message.state);
+          break;
+        case 'pong':
+          setState('rttMs', signaling.rttMs);
+          break;
+        case 'error':
+          setState('lastError', { code: message.code, message: message.message });
+          break;
+      }
+    },
+  });
+  onCleanup(() => signaling.close());
+
+  const actions: SessionActions = {
+    kick: (peerId) => {
+      signaling.send({ type: 'kick', peer: peerId });
+    },
+    setRoomState: (roomState) => {
+      signaling.send({ type: 'state', state: roomState });
+      setState('roomState', roomState);
+    },
+    leave: () => signaling.leave(),
+  };
+  return [state, actions] as const;
+}

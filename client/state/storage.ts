@@ -1,0 +1,64 @@
+/**
+ * What a browser remembers between visits. Storage can be missing or throw (Safari private
+ * mode, disabled cookies): then everything still works, it is just forgotten.
+ */
+import { nanoid } from 'nanoid';
+
+function read(storage: () => Storage, key: string): string | null {
+  try {
+    return storage().getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function write(storage: () => Storage, key: string, value: string | null): void {
+  try {
+    if (value === null) storage().removeItem(key);
+    else storage().setItem(key, value);
+  } catch {
+    // Not remembered; nothing else to do.
+  }
+}
+
+const local = () => localStorage;
+const session = () => sessionStorage;
+
+/** This browser's id, made once. nanoid uses crypto.getRandomValues, which plain-http pages have. */
+export function deviceId(): string {
+  let id = read(local, 'padmesh.deviceId');
+  if (id === null) {
+    id = nanoid();
+    write(local, 'padmesh.deviceId', id);
+  }
+  return id;
+}
+
+export const savedName = (): string => read(local, 'padmesh.name') ?? '';
+export const saveName = (name: string): void => write(local, 'padmesh.name', name.trim() || null);
+
+export interface DawRoom {
+  room: string;
+  hostToken: string;
+}
+
+/** The DAW's room, so a reload (or a new tab) takes it back instead of stranding the phones. */
+export function savedDawRoom(): DawRoom | null {
+  const text = read(local, 'padmesh.dawRoom');
+  if (text === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const { room, hostToken } = parsed as Partial<DawRoom>;
+    return typeof room === 'string' && typeof hostToken === 'string' ? { room, hostToken } : null;
+  } catch {
+    return null;
+  }
+}
+export const saveDawRoom = (room: DawRoom | null): void =>
+  write(local, 'padmesh.dawRoom', room === null ? null : JSON.stringify(room));
+
+/** A controller's resume token lives as long as the tab: a reload resumes, a new visit joins afresh. */
+export const savedResumeToken = (room: string): string | undefined =>
+  read(session, `padmesh.resume.${room}`) ?? undefined;
+export const saveResumeToken = (room: string, token: string | null): void =>
+  write(session, `padmesh.resume.${room}`, token);
