@@ -222,16 +222,21 @@ export class RoomRegistry<C> {
     return conns;
   }
 
-  /** Records a fresh RTT sample; tells the room when it changed enough to matter. */
+  /**
+   * Records a fresh RTT sample and tells the DAW (which shows everyone's latency) when it
+   * changed enough to matter. Controllers learn it with the next presence change: sending
+   * every sample to every phone would cost a broadcast per pong.
+   */
   setRtt(conn: C, rttMs: number): Effects<C> {
     const effects = newEffects<C>();
     const binding = this.bindings.get(conn);
     if (!binding) return effects;
-    const { info } = binding.member;
-    const previous = info.rttMs;
-    info.rttMs = rttMs;
-    if (previous === null || Math.abs(rttMs - previous) >= Math.max(RTT_NOTICE_MS, previous * 0.25)) {
-      this.announce(binding.room, binding.member, { type: 'member-updated', member: info }, effects);
+    const { room, member } = binding;
+    const previous = member.info.rttMs;
+    member.info.rttMs = rttMs;
+    const changed = previous === null || Math.abs(rttMs - previous) >= Math.max(RTT_NOTICE_MS, previous * 0.25);
+    if (changed && member !== room.daw && room.daw.conn !== null) {
+      effects.deliveries.push({ to: [room.daw.conn], message: { type: 'member-updated', member: member.info } });
     }
     return effects;
   }

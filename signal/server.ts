@@ -83,6 +83,9 @@ class Peer {
   }
 }
 
+/** The heartbeat visits 1/HEARTBEAT_SLICES of the peers every heartbeatMs/HEARTBEAT_SLICES. */
+const HEARTBEAT_SLICES = 50;
+
 const newRoomCode = customAlphabet(ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH);
 const newPeerId = (): string => nanoid(10);
 
@@ -104,6 +107,12 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     newPeerId,
   });
   const peers = new Set<Peer>();
+  /**
+   * Peers split into slices that the heartbeat visits in turn, one slice per tick, so that
+   * pinging thousands of sockets never stalls the relay in one burst (it did: p99 100 ms).
+   */
+  const slices: Set<Peer>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
+  let nextSlice = 0;
   /** Failed joins per remote address: the guard against guessing room codes. */
   const failedJoins = new Map<string, TokenBucket>();
   const serveStatic = createStaticHandler(options.staticDir ?? null);
@@ -170,12 +179,15 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   });
 
   function accept(ws: WebSocket, req: IncomingMessage): void {
+    const slice = slices[nextSlice++ % HEARTBEAT_SLICES] as Set<Peer>;
     const peer = new Peer(ws, remoteAddress(req), now(), limits);
     peers.add(peer);
+    slice.add(peer);
     // Listeners first: a peer's mistake must never become an uncaught 'error'.
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       peers.delete(peer);
+      slice.delete(peer);
       apply(registry.disconnect(peer, now()));
     });
     ws.on('pong', () => {
@@ -310,22 +322,28 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   // ─── heartbeat: pings, dead peers, expired rooms ───────────────────────────────────────
   const silenceLimitMs = limits.heartbeatMs * limits.missedHeartbeats;
-  const heartbeat = setInterval(() => {
-    const at = now();
-    const monotonic = performance.now();
-    for (const peer of peers) {
-      if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
-        peer.ws.close(CloseCode.JOIN_TIMEOUT, 'no join');
-      } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
-        peer.ws.terminate();
-      } else if (peer.ws.readyState === WebSocket.OPEN) {
-        peer.pingSentAt = monotonic;
-        peer.ws.ping();
+  let tick = 0;
+  const heartbeat = setInterval(
+    () => {
+      const at = now();
+      const monotonic = performance.now();
+      for (const peer of slices[tick++ % HEARTBEAT_SLICES] as Set<Peer>) {
+        if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
+          peer.ws.close(CloseCode.JOIN_TIMEOUT, 'no join');
+        } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
+          peer.ws.terminate();
+        } else if (peer.ws.readyState === WebSocket.OPEN) {
+          peer.pingSentAt = monotonic;
+          peer.ws.ping();
+        }
       }
-    }
-    apply(registry.sweep(at));
-    for (const [address, bucket] of failedJoins) if (bucket.isFull(at)) failedJoins.delete(address);
-  }, limits.heartbeatMs);
+      apply(registry.sweep(at));
+      if (tick % HEARTBEAT_SLICES === 0) {
+        for (const [address, bucket] of failedJoins) if (bucket.isFull(at)) failedJoins.delete(address);
+      }
+    },
+    Math.max(1, limits.heartbeatMs / HEARTBEAT_SLICES),
+  );
 
   // ─── start and stop ────────────────────────────────────────────────────────────────────
   await new Promise<void>((resolve, reject) => {
@@ -354,7 +372,9 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         clearTimeout(cutoff);
         resolve();
       });
-      http.closeIdleConnections();
+      // Plain HTTP connections (keep-alive, or a static file under way) go now; upgraded
+      // WebSocket sockets are not on that list and get their close handshake.
+      http.closeAllConnections();
     });
     return closing;
   };

@@ -1,6 +1,7 @@
 import { createSignal, Show } from 'solid-js';
 import { normalizeRoomCode, ROOM_CODE_LENGTH } from '../../signal/protocol.ts';
 import { EndScreen } from '../components/EndScreen.tsx';
+import { RoomCodeInput } from '../components/RoomCodeInput.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { joinPath } from '../src/routes.ts';
 import { createSession } from '../state/session.ts';
@@ -52,17 +53,7 @@ function JoinForm(props: {
         </p>
       </Show>
       <label for="code">Room code</label>
-      <input
-        id="code"
-        data-testid="code-input"
-        autocapitalize="characters"
-        autocomplete="off"
-        spellcheck={false}
-        maxlength={ROOM_CODE_LENGTH + 2}
-        placeholder="ABC123"
-        value={code()}
-        onInput={(event) => setCode(event.currentTarget.value)}
-      />
+      <RoomCodeInput value={code()} onInput={setCode} />
       <label for="name">Your name</label>
       <input
         id="name"

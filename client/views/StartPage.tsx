@@ -1,5 +1,6 @@
 import { createSignal } from 'solid-js';
-import { normalizeRoomCode, ROOM_CODE_LENGTH } from '../../signal/protocol.ts';
+import { normalizeRoomCode } from '../../signal/protocol.ts';
+import { RoomCodeInput } from '../components/RoomCodeInput.tsx';
 import { joinPath } from '../src/routes.ts';
 
 export function StartPage(props: { navigate: (path: string) => void }) {
@@ -23,18 +24,7 @@ export function StartPage(props: { navigate: (path: string) => void }) {
         }}
       >
         <label for="code">Join with a code</label>
-        <input
-          id="code"
-          data-testid="code-input"
-          inputmode="text"
-          autocapitalize="characters"
-          autocomplete="off"
-          spellcheck={false}
-          maxlength={ROOM_CODE_LENGTH + 2}
-          placeholder="ABC123"
-          value={code()}
-          onInput={(event) => setCode(event.currentTarget.value)}
-        />
+        <RoomCodeInput value={code()} onInput={setCode} />
         <button type="submit" class="big" disabled={!valid()}>
           Join
         </button>

@@ -327,13 +327,23 @@ describe('RoomRegistry', () => {
     });
   });
 
-  it('announces RTT only when it changes enough', () => {
+  it('tells the DAW of a controller’s RTT when it changes enough, and nobody else', () => {
     const { room } = openRoom();
     const phone = conn('phone');
-    ok(rooms.join(phone, join({ room }), context()));
-    expect(to(rooms.setRtt(phone, 10), daw)).toHaveLength(1);
+    const other = conn('other');
+    ok(rooms.join(phone, join({ room, deviceId: 'phone-1' }), context()));
+    ok(rooms.join(other, join({ room, deviceId: 'phone-2' }), context()));
+    const first = rooms.setRtt(phone, 10);
+    expect(to(first, daw)).toEqual([{ type: 'member-updated', member: expect.objectContaining({ rttMs: 10 }) }]);
+    expect(to(first, other)).toEqual([]);
     expect(to(rooms.setRtt(phone, 11), daw)).toHaveLength(0);
     expect(to(rooms.setRtt(phone, 20), daw)).toHaveLength(1);
+    expect(rooms.setRtt(daw, 5).deliveries).toEqual([]);
+    // Everyone sees it with the next presence change.
+    const away = rooms.disconnect(phone, 2000);
+    expect(to(away, other)).toEqual([
+      { type: 'member-updated', member: expect.objectContaining({ rttMs: 20, state: 'away' }) },
+    ]);
   });
 
   it('refuses new rooms past maxRooms', () => {

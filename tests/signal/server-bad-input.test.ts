@@ -71,6 +71,12 @@ describe('malformed frames', () => {
     expect(await client.closedWithin()).toMatchObject({ code: CloseCode.MESSAGE_TOO_BIG });
   });
 
+  it('a text frame that is not UTF-8 closes that socket with 1007', async () => {
+    const { client } = await harness.join({ role: 'daw' });
+    client.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect(await client.closedWithin()).toMatchObject({ code: 1007 });
+  });
+
   it('a DAW-only message from a controller gets UNAUTHORIZED', async () => {
     bystanders.phone.send({ type: 'kick', peer: bystanders.dawId });
     expect(await bystanders.phone.error()).toMatchObject({ code: ErrorCode.UNAUTHORIZED });
@@ -86,5 +92,34 @@ describe('floods', () => {
     expect(client.pending('error')).toEqual([]); // one error, not one per dropped message
     // The burst went through (19 pings after the join), the rest did not.
     expect(client.pending('pong').length).toBe(19);
+  });
+});
+
+describe('a peer that stops reading', () => {
+  it('is cut off once its unsent data passes the limit, and its room goes on', async () => {
+    const h = await Harness.start({
+      limits: { maxBufferedBytes: 256 * 1024, messageRate: { perSecond: 10_000, burst: 10_000 } },
+    });
+    try {
+      const { daw, controllers } = await h.room(2);
+      const [stalled, lively] = controllers;
+      if (!stalled || !lively) throw new Error('two controllers');
+      // A phone whose page froze: its socket stays open but nothing is read from it.
+      const socket = (stalled.client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+      socket.pause();
+      const chunk = 'x'.repeat(60_000);
+      for (let i = 0; i < 1000 && h.server.stats().connections === 3; i++) {
+        daw.send({ type: 'relay', to: stalled.welcome.peerId, data: chunk });
+        if (i % 20 === 19) await daw.sync(); // let the server catch up before sending more
+      }
+      expect(h.server.stats().connections).toBe(2);
+      expect(await daw.next('member-updated', (m) => m.member.peerId === stalled.welcome.peerId)).toMatchObject({
+        member: { state: 'away' },
+      });
+      lively.client.send({ type: 'relay', data: 'still playing' });
+      expect(await daw.next('relay')).toMatchObject({ data: 'still playing' });
+    } finally {
+      await h.stop();
+    }
   });
 });

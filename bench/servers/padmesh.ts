@@ -1,0 +1,11 @@
+/** padmesh's signal server as a benchmark contender, with limits opened up for the load. */
+import { createSignalServer } from '../../signal/server.ts';
+import { serveBenchContender } from './contender.ts';
+
+const server = await createSignalServer({
+  host: '127.0.0.1',
+  port: 0,
+  staticDir: null,
+  limits: { maxConnections: 19_900, maxRooms: 20_000, failedJoinRate: { perSecond: 1000, burst: 100_000 } },
+});
+serveBenchContender(server.port);
