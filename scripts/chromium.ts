@@ -26,7 +26,7 @@ export function ensureChromium(): string {
   console.log('  Chromium not found: installing Debian’s chromium package (once)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
   const installed = findChromium();
   if (!installed) throw new Error(`apt-get installed chromium but no binary was found.\n${INSTALL_HINT}`);
   return installed;
