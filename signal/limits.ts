@@ -20,6 +20,10 @@ export interface Limits {
   maxRooms: number;
   /** Open sockets on one server; upgrades beyond get HTTP 503. Sized under this machine's 20,000 open files. */
   maxConnections: number;
+  /** Open sockets from one remote address; upgrades beyond get HTTP 429. */
+  maxConnectionsPerAddress: number;
+  /** Rooms whose DAW joined from one remote address, else SERVER_FULL. */
+  maxRoomsPerAddress: number;
   /** Server ping interval; the client pings at the same rate. */
   heartbeatMs: number;
   /** A socket silent for this many heartbeats is terminated. */
@@ -32,11 +36,11 @@ export interface Limits {
   joinTimeoutMs: number;
   /** Per-connection message rate. A pad-hit relay at 200 hits/s must fit under it. */
   messageRate: RateLimit;
-  /** Consecutive messages dropped by the rate limit before the socket is closed (4101). */
+  /** Messages the rate limit drops within one second before the socket is closed (4101). */
   floodCloseAfter: number;
   /** Per-remote-address rate of failed joins (unknown room, bad token): the guard against guessing room codes. */
   failedJoinRate: RateLimit;
-  /** A socket whose unsent data on the server passes this is closed (4103): it is not reading. */
+  /** A socket whose unsent data on the server passes this is cut off (the client sees 1006): it is not reading. */
   maxBufferedBytes: number;
 }
 
@@ -46,6 +50,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   roomCapacity: 16,
   maxRooms: 10_000,
   maxConnections: 19_800,
+  maxConnectionsPerAddress: 256,
+  maxRoomsPerAddress: 16,
   heartbeatMs: 5_000,
   missedHeartbeats: 3,
   dawGraceMs: 60_000,

@@ -103,22 +103,49 @@ const Name = v.pipe(
 );
 const Reason = v.pipe(v.string(), v.maxLength(200));
 const Timestamp = v.pipe(v.number(), v.finite());
-/** Opaque payload the server forwards untouched (SDP/ICE, pad hits): any JSON but null. */
-const Payload = v.custom<NonNullable<unknown>>((input) => input !== undefined && input !== null, 'is required');
+/** Deepest nesting a payload or state may have. Real SDP/ICE objects are 2–3 deep. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether a parsed JSON value nests at most `limit` deep. Iterative on purpose: a recursive
+ * walk (or JSON.stringify) of a 30,000-deep array, which fits in one 64 KiB frame, overflows
+ * the stack.
+ */
+export function jsonDepthAtMost(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > limit) return false;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
+}
+
+/** Opaque payload the server forwards untouched (SDP/ICE, pad hits): any JSON but null, not too deep. */
+const Payload = v.pipe(
+  v.custom<NonNullable<unknown>>((input) => input !== undefined && input !== null, 'is required'),
+  v.check((input) => jsonDepthAtMost(input, MAX_JSON_DEPTH), `nests deeper than ${MAX_JSON_DEPTH}`),
+);
 
 export const RoleSchema = v.picklist(['daw', 'controller']);
 export type Role = v.InferOutput<typeof RoleSchema>;
 
 /** DAW-owned room state that controllers mirror. Unknown keys pass through (forward compatible). */
-export const PadSchema = v.object({
+export const PadSchema = v.looseObject({
   name: v.pipe(v.string(), v.maxLength(24)),
   color: v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be #rrggbb')),
 });
-export const RoomStateSchema = v.looseObject({
-  /** Beats per minute. */
-  tempo: v.optional(v.pipe(v.number(), v.minValue(20), v.maxValue(400))),
-  pads: v.optional(v.pipe(v.array(PadSchema), v.maxLength(64))),
-});
+export const RoomStateSchema = v.pipe(
+  v.looseObject({
+    /** Beats per minute. */
+    tempo: v.optional(v.pipe(v.number(), v.minValue(20), v.maxValue(400))),
+    pads: v.optional(v.pipe(v.array(PadSchema), v.maxLength(64))),
+  }),
+  v.check((state) => jsonDepthAtMost(state, MAX_JSON_DEPTH), `nests deeper than ${MAX_JSON_DEPTH}`),
+);
 export type RoomState = v.InferOutput<typeof RoomStateSchema>;
 
 export const MemberSchema = v.object({
@@ -194,7 +221,8 @@ const serverSchemas = {
   pong: v.object({ type: v.literal('pong'), t: v.number(), serverTime: v.number() }),
   kicked: v.object({ type: v.literal('kicked'), reason: v.string() }),
   'session-closed': v.object({ type: v.literal('session-closed'), reason: SessionClosedReason }),
-  error: v.object({ type: v.literal('error'), code: v.picklist(Object.values(ErrorCode)), message: v.string() }),
+  // Any string: a client must treat a code it does not know (from a newer server) as an error, not ignore it.
+  error: v.object({ type: v.literal('error'), code: v.string(), message: v.string() }),
 };
 export type ServerMessageType = keyof typeof serverSchemas;
 export type ServerMessages = { [K in ServerMessageType]: v.InferOutput<(typeof serverSchemas)[K]> };

@@ -56,6 +56,8 @@ interface MemberRecord<C> {
 
 interface Room<C> {
   readonly code: string;
+  /** Remote address the DAW created (or recreated) the room from: rooms per address are capped. */
+  readonly createdFrom: string;
   readonly daw: MemberRecord<C>;
   readonly controllers: Map<string, MemberRecord<C>>;
   state: RoomState | undefined;
@@ -75,6 +77,7 @@ export interface RegistryOptions {
   signer: TokenSigner;
   roomCapacity: number;
   maxRooms: number;
+  maxRoomsPerAddress: number;
   dawGraceMs: number;
   resumeWindowMs: number;
   newRoomCode: () => string;
@@ -103,6 +106,8 @@ export class RoomRegistry<C> {
   private readonly bindings = new Map<C, Binding<C>>();
   /** Members whose connection is down, with their room: what `sweep` looks at. */
   private readonly away = new Map<MemberRecord<C>, Room<C>>();
+  /** Rooms per creating address. */
+  private readonly roomsByAddress = new Map<string, number>();
 
   constructor(private readonly options: RegistryOptions) {}
 
@@ -246,8 +251,10 @@ export class RoomRegistry<C> {
   private joinDaw(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, { welcome: WelcomeMessage }> {
     const { signer } = this.options;
     if (message.room === undefined) {
+      const refusal = this.refuseNewRoom(context.address);
+      if (refusal) return refusal;
       const code = this.freshRoomCode();
-      if (code === null) return fail(ErrorCode.SERVER_FULL, 'this server holds as many rooms as it can');
+      if (code === null) return fail(ErrorCode.SERVER_FULL, 'no free room code found: try again');
       const room = this.createRoom(code, this.options.newPeerId(), conn, message, context);
       return this.welcome(room, room.daw, message.deviceId, context, newEffects());
     }
@@ -262,8 +269,8 @@ export class RoomRegistry<C> {
     const room = this.rooms.get(code);
     if (!room) {
       // The server restarted (or the room expired): the signed token is proof enough to recreate it.
-      if (this.rooms.size >= this.options.maxRooms)
-        return fail(ErrorCode.SERVER_FULL, 'this server holds as many rooms as it can');
+      const refusal = this.refuseNewRoom(context.address);
+      if (refusal) return refusal;
       const recreated = this.createRoom(code, claim.peerId, conn, message, context);
       return this.welcome(recreated, recreated.daw, message.deviceId, context, newEffects());
     }
@@ -349,6 +356,7 @@ export class RoomRegistry<C> {
     }
     member.conn = conn;
     member.address = address;
+    member.info.deviceId = message.deviceId; // a DAW may move to another device with its hostToken
     this.bindings.set(conn, { room, member });
     this.away.delete(member);
     const renamed = message.name !== undefined && message.name !== '' && message.name !== member.info.name;
@@ -390,8 +398,18 @@ export class RoomRegistry<C> {
 
   private createRoom(code: string, dawPeerId: string, conn: C, message: JoinMessage, context: JoinContext): Room<C> {
     const daw = memberRecord<C>(dawPeerId, 'daw', message.name || 'DAW', conn, message.deviceId, context);
-    const room: Room<C> = { code, daw, controllers: new Map(), state: undefined, revoked: new Set(), joins: 0 };
+    const createdFrom = context.address;
+    const room: Room<C> = {
+      code,
+      createdFrom,
+      daw,
+      controllers: new Map(),
+      state: undefined,
+      revoked: new Set(),
+      joins: 0,
+    };
     this.rooms.set(code, room);
+    this.roomsByAddress.set(createdFrom, (this.roomsByAddress.get(createdFrom) ?? 0) + 1);
     this.bindings.set(conn, { room, member: daw });
     return room;
   }
@@ -430,6 +448,9 @@ export class RoomRegistry<C> {
     this.away.delete(room.daw);
     if (room.daw.conn !== null) this.bindings.delete(room.daw.conn);
     this.rooms.delete(room.code);
+    const fromAddress = (this.roomsByAddress.get(room.createdFrom) ?? 1) - 1;
+    if (fromAddress > 0) this.roomsByAddress.set(room.createdFrom, fromAddress);
+    else this.roomsByAddress.delete(room.createdFrom);
   }
 
   /** Sends `message` to every connected member of the room except `about`. */
@@ -442,8 +463,18 @@ export class RoomRegistry<C> {
     if (to.length > 0) effects.deliveries.push({ to, message });
   }
 
+  /** Why no new room may be made for this address now, if so. */
+  private refuseNewRoom(address: string): Failure | null {
+    if (this.rooms.size >= this.options.maxRooms) {
+      return fail(ErrorCode.SERVER_FULL, 'this server holds as many rooms as it can');
+    }
+    if ((this.roomsByAddress.get(address) ?? 0) >= this.options.maxRoomsPerAddress) {
+      return fail(ErrorCode.SERVER_FULL, `at most ${this.options.maxRoomsPerAddress} rooms from one address`);
+    }
+    return null;
+  }
+
   private freshRoomCode(): string | null {
-    if (this.rooms.size >= this.options.maxRooms) return null;
     // Collisions are rare (≤ 10,000 of 1.9e8 codes); a few tries make them vanishingly so.
     for (let attempt = 0; attempt < 16; attempt++) {
       const code = this.options.newRoomCode();

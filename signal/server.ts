@@ -41,6 +41,8 @@ export interface SignalServerOptions {
   iceServers?: IceServer[];
   /** Origins allowed to open the socket besides the server's own (browsers send Origin; other clients don't). */
   allowedOrigins?: string[];
+  /** Told of an exception a message caused (a bug: the message is answered with an error and the server goes on). */
+  onInternalError?: (error: unknown) => void;
   /**
    * Wall clock in ms for timestamps and room lifetimes (grace, resume window, join timeout):
    * tests pass a fake one. Liveness, RTT and rate limits run on the monotonic clock.
@@ -70,8 +72,10 @@ class Peer {
   /** performance.now() of the last ping sent; 0 when none is outstanding. */
   pingSentAt = 0;
   joined = false;
-  /** Messages dropped in a row by the rate limit. */
-  dropped = 0;
+  /** Start (performance.now()) of the current one-second window of rate-limited drops. */
+  dropWindowStart = 0;
+  /** Messages the rate limit dropped in that window. */
+  dropsInWindow = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -96,11 +100,14 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const now = options.now ?? Date.now;
   const iceServers = options.iceServers ?? [];
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const onInternalError =
+    options.onInternalError ?? ((error: unknown) => console.error('padmesh: internal error', error));
   const startedAt = now();
   const registry = new RoomRegistry<Peer>({
     signer: createTokenSigner(options.secret ?? newSecret()),
     roomCapacity: limits.roomCapacity,
     maxRooms: limits.maxRooms,
+    maxRoomsPerAddress: limits.maxRoomsPerAddress,
     dawGraceMs: limits.dawGraceMs,
     resumeWindowMs: limits.resumeWindowMs,
     newRoomCode,
@@ -115,6 +122,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   let nextSlice = 0;
   /** Failed joins per remote address: the guard against guessing room codes. */
   const failedJoins = new Map<string, TokenBucket>();
+  /** Open sockets per remote address (so one host cannot take every connection). */
+  const socketsByAddress = new Map<string, number>();
+  /** Upgrades accepted but not yet open, counted against maxConnections. */
+  let upgrading = 0;
   const serveStatic = createStaticHandler(options.staticDir ?? null);
   const host = options.host ?? '0.0.0.0';
   let port = 0; // known once listening
@@ -174,13 +185,32 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== SOCKET_PATH) return refuseUpgrade(socket, 404, 'Not Found');
     if (!originAllowed(req, allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
-    if (peers.size >= limits.maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+    if (peers.size + upgrading >= limits.maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    const address = remoteAddress(req);
+    const fromAddress = socketsByAddress.get(address) ?? 0;
+    if (fromAddress >= limits.maxConnectionsPerAddress) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    socketsByAddress.set(address, fromAddress + 1);
+    upgrading += 1;
+    let pending = true;
+    const settle = () => {
+      if (pending) upgrading -= 1;
+      pending = false;
+    };
+    socket.once('close', () => {
+      settle(); // a handshake ws refused never reaches the callback below
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(address, left);
+      else socketsByAddress.delete(address);
+    });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      accept(ws, address);
+    });
   });
 
-  function accept(ws: WebSocket, req: IncomingMessage): void {
+  function accept(ws: WebSocket, address: string): void {
     const slice = slices[nextSlice++ % HEARTBEAT_SLICES] as Set<Peer>;
-    const peer = new Peer(ws, remoteAddress(req), now(), limits);
+    const peer = new Peer(ws, address, now(), limits);
     peers.add(peer);
     slice.add(peer);
     // Listeners first: a peer's mistake must never become an uncaught 'error'.
@@ -201,16 +231,33 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   }
 
   function receive(peer: Peer, data: RawData, isBinary: boolean): void {
+    // Frames that arrive after we began closing this socket (kick, bad token…) are not acted on.
+    if (peer.ws.readyState !== WebSocket.OPEN) return;
     const at = performance.now();
     peer.lastSeen = at;
-    if (!peer.messages.take(at)) {
-      peer.dropped += 1;
-      if (peer.dropped === 1) sendError(peer, ErrorCode.RATE_LIMITED, 'too many messages: slow down');
-      if (peer.dropped >= limits.floodCloseAfter) peer.ws.close(CloseCode.RATE_LIMITED, 'flooding');
-      return;
-    }
-    peer.dropped = 0;
+    if (!peer.messages.take(at)) return dropForRate(peer, at);
     if (isBinary) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'binary frames are not part of the protocol');
+    try {
+      dispatch(peer, data);
+    } catch (error) {
+      // Defence in depth: the schemas should have stopped anything that throws here.
+      sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
+      onInternalError(error);
+    }
+  }
+
+  /** One RATE_LIMITED error per second of dropping; a socket that keeps flooding is closed. */
+  function dropForRate(peer: Peer, at: number): void {
+    if (at - peer.dropWindowStart >= 1000) {
+      peer.dropWindowStart = at;
+      peer.dropsInWindow = 0;
+    }
+    peer.dropsInWindow += 1;
+    if (peer.dropsInWindow === 1) sendError(peer, ErrorCode.RATE_LIMITED, 'too many messages: slow down');
+    if (peer.dropsInWindow === limits.floodCloseAfter) peer.ws.close(CloseCode.RATE_LIMITED, 'flooding');
+  }
+
+  function dispatch(peer: Peer, data: RawData): void {
     const parsed = parseClientMessage(data.toString());
     if (!parsed.ok) {
       sendError(peer, parsed.error.code, parsed.error.message);
@@ -219,7 +266,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       return;
     }
     const message = parsed.message;
-    if (message.type === 'join') return join(peer, message, now());
+    if (message.type === 'join') return join(peer, message);
     const binding = registry.binding(peer);
     if (!binding) {
       return sendError(
@@ -231,13 +278,14 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     handle(peer, binding, message);
   }
 
-  function join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>, at: number): void {
+  function join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void {
     if (peer.joined) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
+    const at = performance.now();
     const guard = failedJoins.get(peer.address);
     if (guard && !guard.has(at))
       return sendError(peer, ErrorCode.RATE_LIMITED, 'too many failed joins from this address: wait a little');
     const outcome = registry.join(peer, message, {
-      now: at,
+      now: now(),
       address: peer.address,
       iceServers,
       heartbeatMs: limits.heartbeatMs,
@@ -323,27 +371,26 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   // ─── heartbeat: pings, dead peers, expired rooms ───────────────────────────────────────
   const silenceLimitMs = limits.heartbeatMs * limits.missedHeartbeats;
   let tick = 0;
-  const heartbeat = setInterval(
-    () => {
-      const at = now();
-      const monotonic = performance.now();
-      for (const peer of slices[tick++ % HEARTBEAT_SLICES] as Set<Peer>) {
-        if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
-          peer.ws.close(CloseCode.JOIN_TIMEOUT, 'no join');
-        } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
-          peer.ws.terminate();
-        } else if (peer.ws.readyState === WebSocket.OPEN) {
-          peer.pingSentAt = monotonic;
-          peer.ws.ping();
-        }
+  const beat = (): void => {
+    const at = now();
+    const monotonic = performance.now();
+    for (const peer of slices[tick++ % HEARTBEAT_SLICES] as Set<Peer>) {
+      if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
+        peer.ws.close(CloseCode.JOIN_TIMEOUT, 'no join');
+      } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
+        peer.ws.terminate();
+      } else if (peer.ws.readyState === WebSocket.OPEN) {
+        // A pong answers the oldest unanswered ping: time it from there.
+        if (peer.pingSentAt === 0) peer.pingSentAt = monotonic;
+        peer.ws.ping();
       }
-      apply(registry.sweep(at));
-      if (tick % HEARTBEAT_SLICES === 0) {
-        for (const [address, bucket] of failedJoins) if (bucket.isFull(at)) failedJoins.delete(address);
-      }
-    },
-    Math.max(1, limits.heartbeatMs / HEARTBEAT_SLICES),
-  );
+    }
+    apply(registry.sweep(at));
+    if (tick % HEARTBEAT_SLICES === 0) {
+      for (const [address, bucket] of failedJoins) if (bucket.isFull(monotonic)) failedJoins.delete(address);
+    }
+  };
+  const heartbeat = setInterval(beat, Math.max(1, limits.heartbeatMs / HEARTBEAT_SLICES));
 
   // ─── start and stop ────────────────────────────────────────────────────────────────────
   await new Promise<void>((resolve, reject) => {

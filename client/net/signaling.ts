@@ -35,7 +35,8 @@ export type EndReason =
   | { kind: 'kicked'; reason: string }
   | { kind: 'session-closed'; reason: SessionClosedReason }
   | { kind: 'replaced' }
-  | { kind: 'refused'; code: ErrorCode; message: string }
+  /** `code` is an ErrorCode, or one from a newer server this client does not know. */
+  | { kind: 'refused'; code: string; message: string }
   | { kind: 'closed'; code: number };
 
 export type SignalingStatus =
@@ -91,7 +92,7 @@ export interface Signaling {
   send(message: ControlMessage): SendResult;
   /** Volatile message (a pad hit through the relay): sent now or not at all. */
   sendNow(message: ClientMessages['relay']): boolean;
-  /** Leaves the room for good (the server tells the others at once). */
+  /** Leaves the room for good. Connected, the server tells the others at once; otherwise our place expires with the resume window. */
   leave(): void;
   /** Stops without leaving: the server keeps our place for its resume window. */
   close(): void;
@@ -100,7 +101,7 @@ export interface Signaling {
 const WS_OPEN = 1;
 
 /** Join refusals worth retrying: the server may have room again in a moment. */
-const RETRYABLE_REFUSALS: ReadonlySet<ErrorCode> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.SERVER_FULL]);
+const RETRYABLE_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.SERVER_FULL]);
 
 export function defaultSignalingUrl(location: { protocol: string; host: string }): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SOCKET_PATH}`;
@@ -136,6 +137,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
   }
 
   function open(): void {
+    if (status.kind === 'ended') return;
     joined = false;
     lastHeardAt = performance.now();
     const ws = connect(url);
@@ -179,7 +181,6 @@ export function createSignaling(options: SignalingOptions): Signaling {
         if (message.hostToken !== undefined) params.hostToken = message.hostToken;
         startPinging(message.heartbeatMs);
         setStatus({ kind: 'connected' });
-        flush();
         break;
       case 'pong':
         rttMs = Math.round((performance.now() - message.t) * 10) / 10;
@@ -195,10 +196,12 @@ export function createSignaling(options: SignalingOptions): Signaling {
         break;
     }
     options.onMessage?.(message);
+    // Queued messages go after the app has seen the welcome (and could re-address them).
+    if (message.type === 'welcome') flush();
   }
 
   /** The server turned our join down. */
-  function refused(code: ErrorCode, message: string): void {
+  function refused(code: string, message: string): void {
     const everJoined = params.resumeToken !== undefined;
     if (code === ErrorCode.ROOM_NOT_FOUND && everJoined) {
       // The server restarted and our DAW has not claimed the room back yet: wait for it.
@@ -224,8 +227,9 @@ export function createSignaling(options: SignalingOptions): Signaling {
     attempt += 1;
     const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1));
     const delayMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-    setStatus(welcome === null ? { kind: 'connecting' } : { kind: 'reconnecting', attempt, delayMs });
+    // Armed before telling anyone: an onStatus handler that calls close() must be able to cancel it.
     retryTimer = setTimeout(open, delayMs);
+    setStatus(welcome === null ? { kind: 'connecting' } : { kind: 'reconnecting', attempt, delayMs });
   }
 
   function checkAlive(): void {

@@ -4,7 +4,7 @@
  */
 import { onCleanup } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import type { ErrorCode, Member, RoomState, WelcomeMessage } from '../../signal/protocol.ts';
+import type { Member, RoomState, WelcomeMessage } from '../../signal/protocol.ts';
 import { createSignaling, type JoinParams, type SignalingStatus } from '../net/signaling.ts';
 
 export interface SessionState {
@@ -15,7 +15,7 @@ export interface SessionState {
   roomState: RoomState | undefined;
   rttMs: number | null;
   /** The last error the server sent while joined (a refused join ends the session instead). */
-  lastError: { code: ErrorCode; message: string } | null;
+  lastError: { code: string; message: string } | null;
 }
 
 export interface SessionActions {

@@ -121,6 +121,52 @@ describe('signaling client', () => {
     expect(low.statuses.slice(0, 3).map((s) => s.kind)).toEqual(['connecting', 'connecting', 'connecting']);
   });
 
+  it('never reconnects after close(), even when called from a status handler mid-retry', async () => {
+    const server = await serve();
+    const port = server.port;
+    let signaling: Signaling | undefined;
+    let sockets = 0;
+    signaling = createSignaling({
+      url: `ws://127.0.0.1:${port}/ws`,
+      join: { role: 'daw', deviceId: newDeviceId() },
+      connect: (url) => {
+        sockets += 1;
+        return new WebSocket(url) as unknown as SocketLike;
+      },
+      initialBackoffMs: 20,
+      maxBackoffMs: 40,
+      onStatus: (status) => {
+        if (status.kind === 'reconnecting') signaling?.close();
+      },
+    });
+    clients.push(signaling);
+    await until(() => signaling?.status.kind === 'connected', 'the DAW');
+    await server.close();
+    await until(() => signaling?.status.kind === 'ended', 'the close');
+    await serve(port);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // several backoff periods
+    expect(sockets).toBe(1);
+    expect(signaling.status).toEqual({ kind: 'ended', reason: { kind: 'closed', code: 1000 } });
+  });
+
+  it('treats a refusal code it does not know as final', async () => {
+    const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    refusing.on('connection', (ws) =>
+      ws.on('message', () => ws.send(JSON.stringify({ type: 'error', code: 'FROM_THE_FUTURE', message: 'no' }))),
+    );
+    await new Promise((resolve) => refusing.once('listening', resolve));
+    const address = refusing.address();
+    try {
+      const future = client(typeof address === 'object' && address !== null ? address.port : 0, { role: 'daw' });
+      await until(() => future.signaling.status.kind === 'ended', 'the refusal');
+      expect(future.signaling.status).toMatchObject({ reason: { kind: 'refused', code: 'FROM_THE_FUTURE' } });
+      expect(future.sockets()).toBe(1);
+    } finally {
+      for (const ws of refusing.clients) ws.terminate();
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+  });
+
   it('stops for good on a terminal close: kicked', async () => {
     const server = await serve();
     const daw = client(server.port, { role: 'daw' });

@@ -3,6 +3,7 @@ import {
   CloseCode,
   ErrorCode,
   isTerminalClose,
+  jsonDepthAtMost,
   normalizeRoomCode,
   parseClientMessage,
   parseServerMessage,
@@ -31,8 +32,17 @@ describe('parseClientMessage accepts every client message', () => {
   it('trims names and keeps unknown state keys', () => {
     const parsed = parseClientMessage(JSON.stringify({ ...join, name: '  Ana  ' }));
     expect(parsed.ok && parsed.message.type === 'join' && parsed.message.name).toBe('Ana');
-    const state = parseClientMessage(JSON.stringify({ type: 'state', state: { tempo: 90, swing: 0.2 } }));
-    expect(state.ok && state.message.type === 'state' && state.message.state).toEqual({ tempo: 90, swing: 0.2 });
+    const state = parseClientMessage(
+      JSON.stringify({
+        type: 'state',
+        state: { tempo: 90, swing: 0.2, pads: [{ name: 'a', color: '#000000', sample: 1 }] },
+      }),
+    );
+    expect(state.ok && state.message.type === 'state' && state.message.state).toEqual({
+      tempo: 90,
+      swing: 0.2,
+      pads: [{ name: 'a', color: '#000000', sample: 1 }],
+    });
   });
 });
 
@@ -93,6 +103,24 @@ describe('parseClientMessage rejects bad input with a code and a reason', () => 
       ErrorCode.INVALID_MESSAGE,
       'state.state.pads.0.color',
     ],
+    [
+      'signal nested too deep',
+      `{"type":"signal","to":"p","data":${'['.repeat(33)}${']'.repeat(33)}}`,
+      ErrorCode.INVALID_MESSAGE,
+      'signal.data: nests deeper than 32',
+    ],
+    [
+      'relay nested 30,000 deep',
+      `{"type":"relay","data":${'['.repeat(30_000)}${']'.repeat(30_000)}}`,
+      ErrorCode.INVALID_MESSAGE,
+      'relay.data',
+    ],
+    [
+      'state nested too deep',
+      `{"type":"state","state":{"x":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}}`,
+      ErrorCode.INVALID_MESSAGE,
+      'nests deeper',
+    ],
     ['kick without peer', '{"type":"kick"}', ErrorCode.INVALID_MESSAGE, 'kick.peer'],
     ['ping without t', '{"type":"ping"}', ErrorCode.INVALID_MESSAGE, 'ping.t'],
     ['ping with t as text', '{"type":"ping","t":"now"}', ErrorCode.INVALID_MESSAGE, 'ping.t'],
@@ -105,11 +133,21 @@ describe('parseClientMessage rejects bad input with a code and a reason', () => 
   });
 });
 
+describe('jsonDepthAtMost', () => {
+  it('measures nesting of objects and arrays, iteratively', () => {
+    expect(jsonDepthAtMost(1, 1)).toBe(true);
+    expect(jsonDepthAtMost({ a: [1, 2] }, 2)).toBe(true);
+    expect(jsonDepthAtMost({ a: [1, { b: 2 }] }, 2)).toBe(false);
+    expect(jsonDepthAtMost(JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), 32)).toBe(false);
+  });
+});
+
 describe('parseServerMessage', () => {
   it('accepts what the server sends and rejects the rest', () => {
     expect(parseServerMessage('{"type":"pong","t":1,"serverTime":2}').ok).toBe(true);
     expect(parseServerMessage('{"type":"error","code":"ROOM_FULL","message":"full"}').ok).toBe(true);
-    expect(parseServerMessage('{"type":"error","code":"NOPE","message":"?"}').ok).toBe(false);
+    expect(parseServerMessage('{"type":"error","code":"FROM_THE_FUTURE","message":"?"}').ok).toBe(true);
+    expect(parseServerMessage('{"type":"error","code":7,"message":"?"}').ok).toBe(false);
     expect(parseServerMessage('{"type":"join"}').ok).toBe(false);
   });
 });

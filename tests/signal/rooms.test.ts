@@ -31,6 +31,7 @@ function registry(overrides: Partial<ConstructorParameters<typeof RoomRegistry>[
     signer: createTokenSigner(SECRET),
     roomCapacity: 3,
     maxRooms: 10,
+    maxRoomsPerAddress: 5,
     dawGraceMs: 60_000,
     resumeWindowMs: 30_000,
     newRoomCode: () => codes.shift() ?? 'ACDEF9',
@@ -352,6 +353,42 @@ describe('RoomRegistry', () => {
     expect(small.join(conn('d2'), join({ role: 'daw', deviceId: 'laptop-2' }), context())).toMatchObject({
       error: { code: ErrorCode.SERVER_FULL },
     });
+  });
+
+  it('refuses new rooms past maxRoomsPerAddress, and counts a closed room out', () => {
+    const tight = registry({ maxRoomsPerAddress: 2 });
+    const first = conn('d1');
+    ok(tight.join(first, join({ role: 'daw', deviceId: 'laptop-1' }), context(1000, '10.0.0.9')));
+    ok(tight.join(conn('d2'), join({ role: 'daw', deviceId: 'laptop-2' }), context(1000, '10.0.0.9')));
+    expect(
+      tight.join(conn('d3'), join({ role: 'daw', deviceId: 'laptop-3' }), context(1000, '10.0.0.9')),
+    ).toMatchObject({
+      error: { code: ErrorCode.SERVER_FULL, message: 'at most 2 rooms from one address' },
+    });
+    ok(tight.join(conn('d4'), join({ role: 'daw', deviceId: 'laptop-4' }), context(1000, '10.0.0.8')));
+    tight.leave(first);
+    ok(tight.join(conn('d5'), join({ role: 'daw', deviceId: 'laptop-5' }), context(1000, '10.0.0.9')));
+  });
+
+  it('records the device a DAW moved to with its hostToken', () => {
+    const welcome = openRoom();
+    rooms.disconnect(daw, 2000);
+    const moved = ok(
+      rooms.join(
+        conn('new-laptop'),
+        join({ role: 'daw', room: welcome.room, deviceId: 'laptop-2', hostToken: welcome.hostToken }),
+        context(),
+      ),
+    );
+    expect(moved.welcome.members[0]).toMatchObject({ deviceId: 'laptop-2' });
+    // The old laptop is now "another device" while the new one is live.
+    expect(
+      rooms.join(
+        conn('old-laptop'),
+        join({ role: 'daw', room: welcome.room, deviceId: 'laptop-1', hostToken: welcome.hostToken }),
+        context(),
+      ),
+    ).toMatchObject({ error: { code: ErrorCode.ROLE_TAKEN } });
   });
 
   it('refuses a second join on one connection', () => {

@@ -95,6 +95,78 @@ describe('floods', () => {
   });
 });
 
+describe('a flood at a realistic refill rate', () => {
+  it('is closed with 4101 after one RATE_LIMITED error, while the rate keeps refilling', async () => {
+    const h = await Harness.start({ limits: { messageRate: { perSecond: 200, burst: 50 }, floodCloseAfter: 100 } });
+    try {
+      const { client } = await h.join({ role: 'daw' });
+      for (let i = 0; i < 2000 && client.ws.readyState === client.ws.OPEN; i++) client.send({ type: 'ping', t: i });
+      expect(await client.closedWithin()).toMatchObject({ code: CloseCode.RATE_LIMITED });
+      expect(client.pending('error')).toEqual([
+        { type: 'error', code: ErrorCode.RATE_LIMITED, message: expect.any(String) },
+      ]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('is not closed when it only brushes the limit', async () => {
+    const h = await Harness.start({ limits: { messageRate: { perSecond: 200, burst: 50 }, floodCloseAfter: 100 } });
+    try {
+      const { client } = await h.join({ role: 'daw' });
+      for (let i = 0; i < 80; i++) client.send({ type: 'ping', t: i });
+      expect(await client.error()).toMatchObject({ code: ErrorCode.RATE_LIMITED });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the bucket refills
+      await client.sync();
+      expect(client.ws.readyState).toBe(client.ws.OPEN);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('abuse from one address', () => {
+  it('caps sockets per address (429) and rooms per address (SERVER_FULL)', async () => {
+    const h = await Harness.start({ limits: { maxConnectionsPerAddress: 3, maxRoomsPerAddress: 1 } });
+    try {
+      const { client: first } = await h.join({ role: 'daw' });
+      const second = await h.open();
+      second.send({ type: 'join', v: 1, role: 'daw', deviceId: 'another-laptop' });
+      expect(await second.error()).toMatchObject({ code: ErrorCode.SERVER_FULL });
+      await h.open();
+      await expect(h.open()).rejects.toThrow('429');
+      // Another address is not affected.
+      const { welcome } = await h.join({ role: 'daw' }, { localAddress: '127.0.0.5' });
+      expect(welcome.room).toEqual(expect.any(String));
+      // A socket that closes frees its place.
+      first.close();
+      await first.closedWithin();
+      await expect.poll(() => h.server.stats().connections).toBe(3);
+      (await h.open()).close();
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('survives a payload nested 30,000 deep (it would overflow JSON.stringify)', async () => {
+    const h = await Harness.start(); // default 64 KiB frames: the payload fits
+    try {
+      const { daw, controllers } = await h.room(1);
+      const phone = controllers[0];
+      if (!phone) throw new Error('one controller');
+      phone.client.ws.send(`{"type":"relay","data":${'['.repeat(30_000)}${']'.repeat(30_000)}}`);
+      expect(await phone.client.error()).toMatchObject({
+        code: ErrorCode.INVALID_MESSAGE,
+        message: expect.stringContaining('nests deeper'),
+      });
+      phone.client.send({ type: 'relay', data: 'fine' });
+      expect(await daw.next('relay')).toMatchObject({ data: 'fine' });
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
 describe('a peer that stops reading', () => {
   it('is cut off once its unsent data passes the limit, and its room goes on', async () => {
     const h = await Harness.start({
