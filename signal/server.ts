@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { httpUrl, reachableHosts } from './lan.ts';
+import { reachableHosts } from './lan.ts';
 import { type Limits, resolveLimits } from './limits.ts';
 import {
   type ClientMessage,
@@ -128,7 +128,6 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   let upgrading = 0;
   const serveStatic = createStaticHandler(options.staticDir ?? null);
   const host = options.host ?? '0.0.0.0';
-  let port = 0; // known once listening
 
   const stats = (): SignalServerStats => ({
     connections: peers.size,
@@ -156,10 +155,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     }
     if (path === '/api/lan') {
       // The DAW page runs on localhost; the join URL in its QR code needs an address phones can reach.
-      const origins = reachableHosts(host).map((lanHost) => httpUrl(lanHost, port, ''));
-      res
-        .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
-        .end(JSON.stringify({ origins }));
+      const body = JSON.stringify({ hosts: reachableHosts(host) });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
       return;
     }
     if (path === SOCKET_PATH) {
@@ -404,7 +401,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     throw error;
   });
   const address = http.address();
-  port = typeof address === 'object' && address !== null ? address.port : 0;
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -8,14 +8,22 @@ import { joinPath } from '../src/routes.ts';
 import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 
-/** Addresses phones can reach this server at: the page itself may be on localhost. */
+/**
+ * The origin phones can reach this page at. The DAW page is usually on localhost, so the
+ * server tells us the laptop's LAN address; the port stays this page's own (in `npm run
+ * dev` that is Vite's, not the signal server's).
+ */
 async function lanOrigin(): Promise<string> {
   const onLan = location.hostname !== 'localhost' && location.hostname !== '127.0.0.1' && location.hostname !== '[::1]';
   if (onLan) return location.origin;
   try {
     const reply = await fetch('/api/lan');
-    const { origins } = (await reply.json()) as { origins?: unknown };
-    if (Array.isArray(origins) && typeof origins[0] === 'string') return origins[0];
+    const { hosts } = (await reply.json()) as { hosts?: unknown };
+    const [host] = Array.isArray(hosts) ? hosts : [];
+    if (typeof host === 'string') {
+      const hostPart = host.includes(':') ? `[${host}]` : host;
+      return `${location.protocol}//${hostPart}${location.port ? `:${location.port}` : ''}`;
+    }
   } catch {
     // Fall through: show what we have.
   }

@@ -127,6 +127,15 @@ describe('/healthz', () => {
   });
 });
 
+describe('/api/lan', () => {
+  it('tells the DAW page the addresses phones can reach the server at', async () => {
+    harness = await Harness.start();
+    const reply = await get('/api/lan');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ hosts: ['127.0.0.1'] });
+  });
+});
+
 describe('the WebSocket endpoint', () => {
   it('answers a plain GET with 426', async () => {
     harness = await Harness.start();
