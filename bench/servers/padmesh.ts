@@ -6,6 +6,13 @@ const server = await createSignalServer({
   host: '127.0.0.1',
   port: 0,
   staticDir: null,
-  limits: { maxConnections: 19_900, maxRooms: 20_000, failedJoinRate: { perSecond: 1000, burst: 100_000 } },
+  // Every load-generator client comes from 127.0.0.1: lift the per-address caps meant for a LAN.
+  limits: {
+    maxConnections: 19_900,
+    maxConnectionsPerAddress: 20_000,
+    maxRooms: 20_000,
+    maxRoomsPerAddress: 20_000,
+    failedJoinRate: { perSecond: 1000, burst: 100_000 },
+  },
 });
 serveBenchContender(server.port);

@@ -8,7 +8,8 @@ import { CloseCode, ErrorCode } from '../../signal/protocol.ts';
 import type { SignalServerOptions } from '../../signal/server.ts';
 import { Harness, joinMessage, type TestClient, WAIT_MS } from '../helpers/clients.ts';
 
-const HEARTBEAT_MS = 20;
+// Short enough to keep the tests quick, long enough that a busy CI machine does not miss 3 in a row.
+const HEARTBEAT_MS = 50;
 let harness: Harness | undefined;
 let clock = Date.now();
 
