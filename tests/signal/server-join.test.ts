@@ -78,6 +78,18 @@ describe('joining', () => {
     }
   });
 
+  it('does not act on frames that arrive after it began closing the socket', async () => {
+    harness = await Harness.start();
+    const { welcome } = await harness.join({ role: 'daw' });
+    const client = await harness.open();
+    // Both frames leave together: the first earns a 4003 close, the second must not create a room.
+    client.send(joinMessage({ role: 'daw', room: welcome.room, hostToken: 'h.x.y.z' }));
+    client.send(joinMessage({ role: 'daw' }));
+    expect(await client.closedWithin()).toMatchObject({ code: CloseCode.UNAUTHORIZED });
+    expect(harness.server.stats().rooms).toBe(1);
+    expect(client.pending('welcome')).toEqual([]);
+  });
+
   it('answers ROLE_TAKEN while the DAW is live on another device', async () => {
     harness = await Harness.start();
     const { welcome } = await harness.join({ role: 'daw', deviceId: 'laptop-one' });
