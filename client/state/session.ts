@@ -14,13 +14,10 @@ export interface SessionState {
   members: Member[];
   roomState: RoomState | undefined;
   rttMs: number | null;
-  /** The last error the server sent while joined (a refused join ends the session instead). */
-  lastError: { code: string; message: string } | null;
 }
 
 export interface SessionActions {
   kick(peerId: string): void;
-  setRoomState(state: RoomState): void;
   leave(): void;
 }
 
@@ -32,7 +29,6 @@ export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMes
     members: [],
     roomState: undefined,
     rttMs: null,
-    lastError: null,
   });
 
   const signaling = createSignaling({
@@ -66,9 +62,6 @@ export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMes
         case 'pong':
           setState('rttMs', signaling.rttMs);
           break;
-        case 'error':
-          setState('lastError', { code: message.code, message: message.message });
-          break;
       }
     },
   });
@@ -77,10 +70,6 @@ export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMes
   const actions: SessionActions = {
     kick: (peerId) => {
       signaling.send({ type: 'kick', peer: peerId });
-    },
-    setRoomState: (roomState) => {
-      signaling.send({ type: 'state', state: roomState });
-      setState('roomState', roomState);
     },
     leave: () => signaling.leave(),
   };
