@@ -117,7 +117,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   /**
    * Peers split into slices that the heartbeat visits in turn, one slice per tick, so that
    * pinging thousands of sockets never stalls relayed messages in one burst (all at once
-   * showed as a relay p99 thirty times the bare relay's in `npm run bench`).
+   * raises the relay p99 of `npm run bench` far above the bare relay's: set
+   * HEARTBEAT_SLICES to 1 and run it to see).
    */
   // At least 1 ms per tick, so a short heartbeat (tests) still visits everyone once per interval.
   const sliceCount = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(limits.heartbeatMs)));
@@ -175,7 +176,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: limits.maxPayloadBytes,
-    // Browsers always offer it; it costs ~230 KB per connection and collapses relay throughput.
+    // Browsers always offer it; it costs ~230 KB per connection and collapses relay throughput
+    // (measured on these machines: ../shared/notes/machine-facts.md).
     perMessageDeflate: false,
     clientTracking: false,
   });
