@@ -7,6 +7,15 @@ const signalPort = Number(process.env.PORT ?? 8080);
 export default defineConfig({
   root: fileURLToPath(new URL('./client', import.meta.url)),
   plugins: [solid()],
+  resolve: {
+    alias: [
+      // simple-peer's base class, a stream padmesh never uses as one: a small stand-in saves
+      // ~35 KB of stream code (and a Node `events` polyfill) on every phone. See the file.
+      { find: /^streamx$/, replacement: fileURLToPath(new URL('./client/net/peer-stream.ts', import.meta.url)) },
+      // simple-peer logs through `debug`; nobody reads those logs on a phone.
+      { find: /^debug$/, replacement: fileURLToPath(new URL('./client/net/no-debug.ts', import.meta.url)) },
+    ],
+  },
   build: {
     outDir: fileURLToPath(new URL('./dist/client', import.meta.url)),
     emptyOutDir: true,

@@ -1,23 +1,29 @@
 /**
  * `npm test`: everything CI checks, in order, failing fast: lint and format, types, the
- * client build, then every test (unit, server, and real-browser end to end).
+ * client build, then every test (unit, server, and real-browser end to end), all of them
+ * inside a loopback-only network namespace (WebRTC must never reach a real network).
+ * `--tests-only` (npm run test:unit) skips to the tests; other arguments go to Vitest.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './chromium.ts';
+import { checkLoopbackNamespace, runInLoopbackNamespace } from './loopback-namespace.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
-function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
+function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}, isolated = false): void {
   const startedAt = performance.now();
   console.log(`\n▶ ${title}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const fullEnv = { ...process.env, ...env };
+  const status = isolated
+    ? runInLoopbackNamespace(command, args, fullEnv)
+    : spawnSync(command, args, { cwd: root, stdio: 'inherit', env: fullEnv }).status;
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-  if (result.status !== 0) {
+  if (status !== 0) {
     console.error(`\n✗ ${title} failed (${seconds} s)`);
-    process.exit(result.status ?? 1);
+    process.exit(status ?? 1);
   }
   console.log(`✓ ${title} (${seconds} s)`);
 }
@@ -26,13 +32,24 @@ const startedAt = performance.now();
 let chromium: string;
 try {
   chromium = ensureChromium();
+  checkLoopbackNamespace();
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);
 }
-step('lint and format (biome)', bin('biome'), ['check', '.']);
-step('types: server, tests, scripts', bin('tsc'), ['--noEmit', '-p', '.']);
-step('types: browser client (no Node APIs)', bin('tsc'), ['--noEmit', '-p', 'client']);
-step('client build', bin('vite'), ['build', '--logLevel', 'warn']);
-step('tests', bin('vitest'), ['run', ...process.argv.slice(2)], { CHROMIUM_PATH: chromium });
+const testsOnly = process.argv.includes('--tests-only');
+const vitestArgs = process.argv.slice(2).filter((arg) => arg !== '--tests-only');
+if (!testsOnly) {
+  step('lint and format (biome)', bin('biome'), ['check', '.']);
+  step('types: server, tests, scripts', bin('tsc'), ['--noEmit', '-p', '.']);
+  step('types: browser client (no Node APIs)', bin('tsc'), ['--noEmit', '-p', 'client']);
+  step('client build', bin('vite'), ['build', '--logLevel', 'warn']);
+}
+step(
+  'tests (in a loopback-only network namespace)',
+  bin('vitest'),
+  ['run', ...vitestArgs],
+  { CHROMIUM_PATH: chromium },
+  true,
+);
 console.log(`\nAll green in ${((performance.now() - startedAt) / 1000).toFixed(1)} s.`);

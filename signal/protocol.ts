@@ -102,6 +102,7 @@ const Name = v.pipe(
   v.regex(/^[^\p{Cc}]*$/u, 'must not hold control characters'),
 );
 const Reason = v.pipe(v.string(), v.maxLength(200));
+const Color = v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be #rrggbb'));
 const Timestamp = v.pipe(v.number(), v.finite());
 /** Deepest nesting a payload or state may have. Real SDP/ICE objects are 2–3 deep. */
 export const MAX_JSON_DEPTH = 32;
@@ -130,13 +131,16 @@ const Payload = v.pipe(
   v.check((input) => jsonDepthAtMost(input, MAX_JSON_DEPTH), `nests deeper than ${MAX_JSON_DEPTH}`),
 );
 
+/** Colours a player picks from (and the server gives, in turn, to those who join without one). */
+export const PLAYER_COLORS = ['#ff4f7b', '#3ddc84', '#4fc3ff', '#ffcc33', '#b388ff', '#ff8a50', '#64ffda', '#f06292'];
+
 export const RoleSchema = v.picklist(['daw', 'controller']);
 export type Role = v.InferOutput<typeof RoleSchema>;
 
 /** DAW-owned room state that controllers mirror. Unknown keys pass through (forward compatible). */
 export const PadSchema = v.looseObject({
   name: v.pipe(v.string(), v.maxLength(24)),
-  color: v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be #rrggbb')),
+  color: Color,
 });
 export const RoomStateSchema = v.pipe(
   v.looseObject({
@@ -152,6 +156,8 @@ export const MemberSchema = v.object({
   peerId: Id,
   role: RoleSchema,
   name: v.string(),
+  /** The member's colour, #rrggbb: chosen by the player, or given by the server. */
+  color: v.string(),
   deviceId: v.string(),
   /** Server time (ms since the epoch) of the member's first join. */
   joinedAt: v.number(),
@@ -181,12 +187,18 @@ const clientSchemas = {
     room: v.optional(v.pipe(v.string(), v.maxLength(32))),
     deviceId: DeviceId,
     name: v.optional(Name),
+    color: v.optional(Color),
     hostToken: v.optional(Token),
     resumeToken: v.optional(Token),
   }),
   signal: v.object({ type: v.literal('signal'), to: Id, data: Payload }),
   relay: v.object({ type: v.literal('relay'), to: v.optional(Id), data: Payload }),
   state: v.object({ type: v.literal('state'), state: RoomStateSchema }),
+  /** A new name and/or colour for the sender, told to the room as member-updated. */
+  profile: v.pipe(
+    v.object({ type: v.literal('profile'), name: v.optional(Name), color: v.optional(Color) }),
+    v.check((message) => message.name !== undefined || message.color !== undefined, 'needs "name" or "color"'),
+  ),
   kick: v.object({ type: v.literal('kick'), peer: Id, reason: v.optional(Reason) }),
   ping: v.object({ type: v.literal('ping'), t: Timestamp }),
   leave: v.object({ type: v.literal('leave') }),

@@ -12,6 +12,7 @@ import {
   type Member,
   type MemberLeftReason,
   normalizeRoomCode,
+  PLAYER_COLORS,
   PROTOCOL_VERSION,
   type ProtocolError,
   type RoomState,
@@ -93,6 +94,8 @@ export interface JoinContext {
 
 /** Kicked peerIds remembered per room; the oldest is forgotten past this. */
 const MAX_REVOKED = 256;
+const DAW_COLOR = '#eef0f5';
+
 /** An RTT change smaller than this (ms, and 25 %) is not worth a member-updated to everyone. */
 const RTT_NOTICE_MS = 2;
 
@@ -186,6 +189,18 @@ export class RoomRegistry<C> {
     room.revoked.add(peerId);
     if (room.revoked.size > MAX_REVOKED) room.revoked.delete(room.revoked.values().next().value as string);
     this.removeController(room, target, 'kicked', effects);
+    return { ok: true, effects };
+  }
+
+  /** A member's new name and/or colour, told to everyone in the room when it changed. */
+  setProfile(conn: C, profile: { name?: string | undefined; color?: string | undefined }): Outcome<C> {
+    const binding = this.bindings.get(conn);
+    if (!binding) return fail(ErrorCode.NOT_JOINED, 'join first');
+    const { room, member } = binding;
+    const effects = newEffects<C>();
+    if (applyProfile(member.info, profile)) {
+      this.announce(room, member, { type: 'member-updated', member: member.info }, effects);
+    }
     return { ok: true, effects };
   }
 
@@ -324,7 +339,8 @@ export class RoomRegistry<C> {
     const peerId = resumePeerId ?? this.freshPeerId(room);
     room.joins += 1;
     const name = message.name || `Player ${room.joins}`;
-    const member = memberRecord(peerId, 'controller', name, conn, message.deviceId, context);
+    const color = message.color ?? (PLAYER_COLORS[(room.joins - 1) % PLAYER_COLORS.length] as string);
+    const member = memberRecord(peerId, 'controller', name, color, conn, message.deviceId, context);
     room.controllers.set(peerId, member);
     this.bindings.set(conn, { room, member });
     this.announce(room, member, { type: 'member-joined', member: member.info }, effects);
@@ -359,8 +375,7 @@ export class RoomRegistry<C> {
     member.info.deviceId = message.deviceId; // a DAW may move to another device with its hostToken
     this.bindings.set(conn, { room, member });
     this.away.delete(member);
-    const renamed = message.name !== undefined && message.name !== '' && message.name !== member.info.name;
-    if (renamed) member.info.name = message.name as string;
+    const renamed = applyProfile(member.info, message);
     member.info.state = 'connected';
     member.info.rttMs = null; // a new socket: its RTT is not known yet
     if (wasAway || renamed) this.announce(room, member, { type: 'member-updated', member: member.info }, effects);
@@ -397,7 +412,15 @@ export class RoomRegistry<C> {
   // ─── bookkeeping ───────────────────────────────────────────────────────────────────────
 
   private createRoom(code: string, dawPeerId: string, conn: C, message: JoinMessage, context: JoinContext): Room<C> {
-    const daw = memberRecord<C>(dawPeerId, 'daw', message.name || 'DAW', conn, message.deviceId, context);
+    const daw = memberRecord<C>(
+      dawPeerId,
+      'daw',
+      message.name || 'DAW',
+      message.color ?? DAW_COLOR,
+      conn,
+      message.deviceId,
+      context,
+    );
     const createdFrom = context.address;
     const room: Room<C> = {
       code,
@@ -499,16 +522,31 @@ function memberRecord<C>(
   peerId: string,
   role: Member['role'],
   name: string,
+  color: string,
   conn: C,
   deviceId: string,
   context: JoinContext,
 ): MemberRecord<C> {
   return {
-    info: { peerId, role, name, deviceId, joinedAt: context.now, state: 'connected', rttMs: null },
+    info: { peerId, role, name, color, deviceId, joinedAt: context.now, state: 'connected', rttMs: null },
     conn,
     address: context.address,
     awayUntil: 0,
   };
+}
+
+/** Takes a (re)join's or profile's name and colour where given and different; whether anything changed. */
+function applyProfile(info: Member, profile: { name?: string | undefined; color?: string | undefined }): boolean {
+  let changed = false;
+  if (profile.name !== undefined && profile.name !== '' && profile.name !== info.name) {
+    info.name = profile.name;
+    changed = true;
+  }
+  if (profile.color !== undefined && profile.color !== info.color) {
+    info.color = profile.color;
+    changed = true;
+  }
+  return changed;
 }
 
 function findByDevice<C>(room: Room<C>, deviceId: string): MemberRecord<C> | undefined {

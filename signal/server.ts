@@ -328,6 +328,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         }
         return settle(peer, registry.setState(peer, message.state));
       }
+      case 'profile':
+        return settle(peer, registry.setProfile(peer, message));
       case 'kick':
         return settle(peer, registry.kick(peer, message.peer, message.reason ?? 'removed by the DAW'));
       case 'ping':

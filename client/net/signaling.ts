@@ -25,6 +25,7 @@ export interface JoinParams {
   deviceId: string;
   room?: string;
   name?: string;
+  color?: string;
   hostToken?: string;
   resumeToken?: string;
 }
@@ -46,12 +47,14 @@ export type SignalingStatus =
   | { kind: 'ended'; reason: EndReason };
 
 /** Messages that wait in the queue while the socket is down. */
-export type ControlMessage = ClientMessages['state' | 'kick' | 'signal'];
+export type ControlMessage = ClientMessages['state' | 'profile' | 'kick' | 'signal'];
 export type SendResult = 'sent' | 'queued' | 'dropped';
 
 /** The part of the WebSocket API we use: the browser's, or `ws` in Node. */
 export interface SocketLike {
   readonly readyState: number;
+  /** Bytes given to send() not yet handed to the network. */
+  readonly bufferedAmount: number;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
@@ -90,7 +93,9 @@ export interface Signaling {
   readonly params: Readonly<JoinParams>;
   /** Control message: sent now, or queued (bounded, in order) until the socket is back. */
   send(message: ControlMessage): SendResult;
-  /** Volatile message (a pad hit through the relay): sent now or not at all. */
+  /** Our new name and/or colour: told to the room now (or once back), and used in every later join. */
+  setProfile(profile: { name?: string; color?: string }): SendResult;
+  /** Volatile message (a pad hit through the relay): sent now or not at all (also not when the socket is backed up, so it would go out late). */
   sendNow(message: ClientMessages['relay']): boolean;
   /** Leaves the room for good. Connected, the server tells the others at once; otherwise our place expires with the resume window. */
   leave(): void;
@@ -99,6 +104,8 @@ export interface Signaling {
 }
 
 const WS_OPEN = 1;
+/** A volatile message behind this many unsent bytes would arrive late: it is refused instead. */
+const maxVolatileBacklog = 8 * 1024;
 
 /** Join refusals worth retrying: the server may have room again in a moment. */
 const RETRYABLE_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.SERVER_FULL]);
@@ -151,6 +158,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
       };
       if (params.room !== undefined) join.room = params.room;
       if (params.name !== undefined) join.name = params.name;
+      if (params.color !== undefined) join.color = params.color;
       if (params.hostToken !== undefined) join.hostToken = params.hostToken;
       if (params.resumeToken !== undefined) join.resumeToken = params.resumeToken;
       ws.send(JSON.stringify(join));
@@ -302,8 +310,13 @@ export function createSignaling(options: SignalingOptions): Signaling {
       queue.push(message);
       return 'queued';
     },
+    setProfile(profile) {
+      if (profile.name !== undefined) params.name = profile.name;
+      if (profile.color !== undefined) params.color = profile.color;
+      return this.send({ type: 'profile', ...profile });
+    },
     sendNow(message) {
-      if (!joined || socket?.readyState !== WS_OPEN) return false;
+      if (!joined || socket?.readyState !== WS_OPEN || socket.bufferedAmount > maxVolatileBacklog) return false;
       socket.send(JSON.stringify(message));
       return true;
     },

@@ -4,8 +4,8 @@
  */
 import { onCleanup } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import type { Member, RoomState, WelcomeMessage } from '../../signal/protocol.ts';
-import { createSignaling, type JoinParams, type SignalingStatus } from '../net/signaling.ts';
+import type { Member, RoomState, ServerMessage, WelcomeMessage } from '../../signal/protocol.ts';
+import { createSignaling, type JoinParams, type Signaling, type SignalingStatus } from '../net/signaling.ts';
 
 export interface SessionState {
   status: SignalingStatus;
@@ -19,9 +19,20 @@ export interface SessionState {
 export interface SessionActions {
   kick(peerId: string): void;
   leave(): void;
+  /** Our new name and/or colour (queued while reconnecting). */
+  setProfile(profile: { name?: string; color?: string }): void;
+  /** DAW: the room state controllers mirror (queued while reconnecting; the newest wins). */
+  setRoomState(roomState: RoomState): void;
 }
 
-export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMessage) => void) {
+export interface SessionHooks {
+  onWelcome?(welcome: WelcomeMessage): void;
+  /** Every server message, after the store has taken it in (the peer layer listens here). */
+  onMessage?(message: ServerMessage): void;
+  onStatus?(status: SignalingStatus): void;
+}
+
+export function createSession(join: JoinParams, hooks: SessionHooks = {}) {
   const [state, setState] = createStore<SessionState>({
     status: { kind: 'connecting' },
     room: join.room ?? null,
@@ -33,12 +44,15 @@ export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMes
 
   const signaling = createSignaling({
     join,
-    onStatus: (status) => setState('status', status),
+    onStatus: (status) => {
+      setState('status', status);
+      hooks.onStatus?.(status);
+    },
     onMessage: (message) => {
       switch (message.type) {
         case 'welcome':
           setState({ room: message.room, peerId: message.peerId, members: message.members, roomState: message.state });
-          onWelcome?.(message);
+          hooks.onWelcome?.(message);
           break;
         case 'member-joined':
           setState('members', (members) => [
@@ -63,6 +77,7 @@ export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMes
           setState('rttMs', signaling.rttMs);
           break;
       }
+      hooks.onMessage?.(message);
     },
   });
   onCleanup(() => signaling.close());
@@ -72,6 +87,15 @@ export function createSession(join: JoinParams, onWelcome?: (welcome: WelcomeMes
       signaling.send({ type: 'kick', peer: peerId });
     },
     leave: () => signaling.leave(),
+    setProfile: (profile) => {
+      signaling.setProfile(profile);
+      // The server tells everyone else; our own row changes here.
+      setState('members', (m) => m.peerId === state.peerId, profile);
+    },
+    setRoomState: (roomState) => {
+      setState('roomState', roomState);
+      signaling.send({ type: 'state', state: roomState });
+    },
   };
-  return [state, actions] as const;
+  return [state, actions, signaling as Signaling] as const;
 }

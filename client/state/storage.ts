@@ -62,3 +62,10 @@ export const savedResumeToken = (room: string): string | undefined =>
   read(session, `padmesh.resume.${room}`) ?? undefined;
 export const saveResumeToken = (room: string, token: string | null): void =>
   write(session, `padmesh.resume.${room}`, token);
+
+/** The player's colour, chosen once (#rrggbb), or null before they pick one. */
+export function savedColor(): string | null {
+  const color = read(local, 'padmesh.color');
+  return color !== null && /^#[0-9a-fA-F]{6}$/.test(color) ? color : null;
+}
+export const saveColor = (color: string): void => write(local, 'padmesh.color', color);

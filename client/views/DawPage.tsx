@@ -1,12 +1,24 @@
-import { createResource, Show } from 'solid-js';
+import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { createDrumEngine } from '../audio/engine.ts';
+import { KIT } from '../audio/kit.ts';
+import { DawPads } from '../components/DawPads.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
+import { HitLog } from '../components/HitLog.tsx';
+import { LevelMeter } from '../components/LevelMeter.tsx';
 import { MemberList } from '../components/MemberList.tsx';
+import type { PadLook } from '../components/PadGrid.tsx';
 import { QrCode } from '../components/QrCode.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
-import type { JoinParams } from '../net/signaling.ts';
+import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
+import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
+import { createDawJam } from '../state/jam.ts';
 import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
+
+const PADS: PadLook[] = KIT.map(({ name, color }) => ({ name, color }));
+/** Until the DAW has a tempo control (and a beat), the room says 120 BPM. */
+const DEFAULT_TEMPO = 120;
 
 /**
  * The origin phones can reach this page at. The DAW page is usually on localhost, so the
@@ -34,9 +46,44 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   const saved = savedDawRoom();
   const join: JoinParams = { role: 'daw', deviceId: deviceId() };
   if (saved) Object.assign(join, saved);
-  const [session, actions] = createSession(join, (welcome) => {
-    if (welcome.hostToken) saveDawRoom({ room: welcome.room, hostToken: welcome.hostToken });
+  const engine = createDrumEngine();
+  onCleanup(() => engine.dispose());
+  const [soundState, setSoundState] = createSignal(engine.state);
+  onCleanup(engine.onStateChange(setSoundState));
+
+  let signaling: Signaling | undefined;
+  const jam = createDawJam(() => signaling as Signaling, engine);
+  const [session, actions, created] = createSession(join, {
+    onWelcome: (welcome) => {
+      if (welcome.hostToken) saveDawRoom({ room: welcome.room, hostToken: welcome.hostToken });
+      // Every welcome, also after a server restart (which forgets room state): the pads' names and colours.
+      actions.setRoomState({ tempo: welcome.state?.tempo ?? DEFAULT_TEMPO, pads: PADS });
+    },
+    onMessage: (message) => {
+      if (message.type === 'signal') jam.peers.handleSignal(message.from, message.data);
+      else if (message.type === 'relay') jam.peers.handleRelay(message.from, message.data);
+      else if (message.type === 'member-left') jam.forget(message.peerId);
+    },
   });
+  signaling = created;
+
+  onMount(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.target instanceof HTMLInputElement) return;
+      const pad = padOfKey(event.code);
+      if (pad < 0) return;
+      event.preventDefault();
+      jam.playLocal(pad, event.shiftKey ? SOFT_KEY_VELOCITY : KEY_VELOCITY);
+    };
+    window.addEventListener('keydown', onKey);
+    onCleanup(() => window.removeEventListener('keydown', onKey));
+  });
+  const latency = () => {
+    soundState(); // re-read when the context starts: some browsers report only then
+    const value = engine.outputLatencyMs();
+    return value === null ? null : Math.round(value);
+  };
   const [origin] = createResource(lanOrigin);
   const joinUrl = () => (session.room && origin() ? `${origin()}${joinPath(session.room)}` : null);
   const controllers = () => session.members.filter((m) => m.role === 'controller');
@@ -58,6 +105,30 @@ export function DawPage(props: { navigate: (path: string) => void }) {
           <>
             <header>
               <StatusLight status={session.status} rttMs={session.rttMs} />
+              <div class="sound" data-testid="engine" data-state={soundState()} data-triggered={jam.view.triggered}>
+                <Show
+                  when={soundState() === 'running'}
+                  fallback={
+                    <button
+                      type="button"
+                      class="primary"
+                      data-testid="enable-sound"
+                      onClick={() => void engine.start()}
+                    >
+                      Enable sound
+                    </button>
+                  }
+                >
+                  <LevelMeter peakDb={() => engine.peakDb()} />
+                  <span
+                    class="muted"
+                    data-testid="output-latency"
+                    title="What the browser reports for its audio output"
+                  >
+                    {latency() === null ? 'output latency unknown' : `output ${latency()} ms`}
+                  </span>
+                </Show>
+              </div>
               <button type="button" class="small" onClick={newRoom}>
                 New room
               </button>
@@ -79,7 +150,21 @@ export function DawPage(props: { navigate: (path: string) => void }) {
               <h2>
                 Players <span class="muted">{controllers().length}</span>
               </h2>
-              <MemberList members={session.members} self={session.peerId} onKick={actions.kick} />
+              <MemberList
+                members={session.members}
+                self={session.peerId}
+                stats={(peerId) => jam.view.stats[peerId]}
+                onKick={actions.kick}
+              />
+            </section>
+            <section class="stage">
+              <DawPads
+                pads={PADS}
+                hits={jam.view.padHits}
+                elements={jam.padElements}
+                onPlay={(pad) => jam.playLocal(pad, KEY_VELOCITY)}
+              />
+              <HitLog hits={jam.view.recent} members={session.members} pads={PADS} />
             </section>
           </>
         }

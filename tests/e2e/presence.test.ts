@@ -1,8 +1,9 @@
 /**
  * The pages in a real headless Chromium against the real server and the built app: start a
  * jam, phones join by the DAW's join URL, presence on both sides, a DAW reload that keeps
- * the room, a kick, the end screens. No WebRTC here (that comes with the pad pages), so no
- * network namespace is needed: only loopback HTTP and WebSocket.
+ * the room, a kick, the end screens. The pages try WebRTC by themselves (without the
+ * microphone permission they gather no candidates here), so this too runs only in the
+ * loopback-only namespace npm test makes.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Limits } from '../../signal/limits.ts';
 import { createSignalServer, type SignalServer } from '../../signal/server.ts';
 import { LAPTOP, launchChromium, PHONE } from '../helpers/browser.ts';
+import { requireLoopbackOnly } from '../helpers/jam.ts';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'client');
 let browser: Browser;
@@ -20,6 +22,7 @@ let base: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
+  requireLoopbackOnly(); // the pages try WebRTC on their own
   if (!existsSync(join(dist, 'index.html')))
     throw new Error('dist/client is not built: run `npm run build` (npm test does)');
   browser = await launchChromium();

@@ -148,6 +148,7 @@ export interface JoinOptions {
   room?: string;
   deviceId?: string;
   name?: string;
+  color?: string;
   hostToken?: string;
   resumeToken?: string;
 }
@@ -159,7 +160,7 @@ export function joinMessage(options: JoinOptions = {}): ClientMessage {
     role: options.role ?? 'controller',
     deviceId: options.deviceId ?? newDeviceId(),
   };
-  for (const key of ['room', 'name', 'hostToken', 'resumeToken'] as const) {
+  for (const key of ['room', 'name', 'color', 'hostToken', 'resumeToken'] as const) {
     if (options[key] !== undefined) message[key] = options[key];
   }
   return message as ClientMessage;

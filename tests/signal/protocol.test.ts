@@ -22,6 +22,9 @@ describe('parseClientMessage accepts every client message', () => {
     ['relay to a peer', { type: 'relay', to: 'peer_2', data: 'hit' }],
     ['state', { type: 'state', state: { tempo: 120, pads: [{ name: 'Kick', color: '#ff0000' }], extra: true } }],
     ['kick', { type: 'kick', peer: 'abc', reason: 'spam' }],
+    ['join with a colour', { ...join, color: '#3ddc84' }],
+    ['profile (name)', { type: 'profile', name: 'Ana' }],
+    ['profile (colour)', { type: 'profile', color: '#FF4F7B' }],
     ['ping', { type: 'ping', t: 123.5 }],
     ['leave', { type: 'leave' }],
   ])('%s', (_name, message) => {
@@ -91,6 +94,15 @@ describe('parseClientMessage rejects bad input with a code and a reason', () => 
     ['signal to a bad id', '{"type":"signal","to":"a b","data":1}', ErrorCode.INVALID_MESSAGE, 'signal.to'],
     ['relay without data', '{"type":"relay"}', ErrorCode.INVALID_MESSAGE, 'relay.data'],
     ['state that is not an object', '{"type":"state","state":5}', ErrorCode.INVALID_MESSAGE, 'state.state'],
+    ['join with a colour name', JSON.stringify({ ...join, color: 'red' }), ErrorCode.INVALID_MESSAGE, 'join.color'],
+    ['profile with nothing in it', '{"type":"profile"}', ErrorCode.INVALID_MESSAGE, 'profile'],
+    ['profile with a short colour', '{"type":"profile","color":"#fff"}', ErrorCode.INVALID_MESSAGE, 'profile.color'],
+    [
+      'profile with a long name',
+      `{"type":"profile","name":"${'x'.repeat(33)}"}`,
+      ErrorCode.INVALID_MESSAGE,
+      'profile.name',
+    ],
     [
       'state with a silly tempo',
       '{"type":"state","state":{"tempo":9000}}',

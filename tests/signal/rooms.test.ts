@@ -78,6 +78,7 @@ describe('RoomRegistry', () => {
         peerId: 'peer1',
         role: 'daw',
         name: 'DAW',
+        color: '#eef0f5',
         deviceId: 'laptop-1',
         joinedAt: 1000,
         state: 'connected',
@@ -326,6 +327,32 @@ describe('RoomRegistry', () => {
     expect(ok(rooms.join(conn('late'), join({ room, deviceId: 'phone-2' }), context())).welcome.state).toEqual({
       tempo: 128,
     });
+  });
+
+  it('updates a member’s name and colour for everyone else, and only when they change', () => {
+    const { room } = openRoom();
+    const phone = conn('phone');
+    const other = conn('other');
+    const joined = ok(rooms.join(phone, join({ room, deviceId: 'phone-1', color: '#111111' }), context()));
+    ok(rooms.join(other, join({ room, deviceId: 'phone-2' }), context()));
+    const effects = ok(rooms.setProfile(phone, { name: 'Ana', color: '#222222' })).effects;
+    const updated = { type: 'member-updated', member: expect.objectContaining({ name: 'Ana', color: '#222222' }) };
+    expect(to(effects, daw)).toEqual([updated]);
+    expect(to(effects, other)).toEqual([updated]);
+    expect(to(effects, phone)).toEqual([]);
+    expect(ok(rooms.setProfile(phone, { name: 'Ana', color: '#222222' })).effects.deliveries).toEqual([]);
+    expect(ok(rooms.setProfile(phone, { name: '' })).effects.deliveries).toEqual([]);
+    expect(rooms.setProfile(conn('stranger'), { name: 'X' })).toMatchObject({ error: { code: ErrorCode.NOT_JOINED } });
+    // A rejoin with the resume token keeps the new profile unless it brings its own.
+    rooms.disconnect(phone, 2000);
+    const back = ok(
+      rooms.join(
+        conn('phone again'),
+        join({ room, deviceId: 'phone-1', resumeToken: joined.welcome.resumeToken }),
+        context(3000),
+      ),
+    );
+    expect(back.welcome.members).toContainEqual(expect.objectContaining({ name: 'Ana', color: '#222222' }));
   });
 
   it('tells the DAW of a controller’s RTT when it changes enough, and nobody else', () => {

@@ -1,6 +1,6 @@
 /** Forwarding inside a room: signal, relay, state, ping; the server stamps `from`; rooms are sealed. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../signal/protocol.ts';
+import { ErrorCode, PLAYER_COLORS } from '../../signal/protocol.ts';
 import { Harness } from '../helpers/clients.ts';
 
 let harness: Harness;
@@ -108,6 +108,46 @@ describe('state', () => {
     expect(await daw.error()).toMatchObject({ code: ErrorCode.TOO_LARGE });
     await phone.client.sync();
     expect(phone.client.pending('state')).toEqual([]);
+  });
+});
+
+describe('profile (name and colour)', () => {
+  it('gives each controller a colour of its own unless it brings one', async () => {
+    harness = await Harness.start();
+    const { welcome } = await harness.room(0);
+    const first = await harness.join({ room: welcome.room });
+    const second = await harness.join({ room: welcome.room });
+    const chosen = await harness.join({ room: welcome.room, color: '#123456' });
+    const colorOf = (w: typeof first.welcome) => w.members.find((m) => m.peerId === w.peerId)?.color;
+    expect(colorOf(first.welcome)).toBe(PLAYER_COLORS[0]);
+    expect(colorOf(second.welcome)).toBe(PLAYER_COLORS[1]);
+    expect(colorOf(chosen.welcome)).toBe('#123456');
+  });
+
+  it('tells the rest of the room about a new name or colour, and later welcomes carry it', async () => {
+    harness = await Harness.start();
+    const { daw, welcome, controllers } = await harness.room(2);
+    const [ana, ben] = controllers;
+    if (!ana || !ben) throw new Error('two controllers');
+    ana.client.send({ type: 'profile', name: 'Ana B', color: '#abcdef' });
+    const expected = { peerId: ana.welcome.peerId, name: 'Ana B', color: '#abcdef' };
+    expect((await daw.next('member-updated')).member).toMatchObject(expected);
+    expect((await ben.client.next('member-updated')).member).toMatchObject(expected);
+    const { welcome: late } = await harness.join({ room: welcome.room });
+    expect(late.members).toContainEqual(expect.objectContaining(expected));
+  });
+
+  it('says nothing when nothing changed, and refuses a bad colour', async () => {
+    harness = await Harness.start();
+    const { daw, controllers } = await harness.room(1);
+    const phone = controllers[0];
+    if (!phone) throw new Error('one controller');
+    const me = phone.welcome.members.find((m) => m.peerId === phone.welcome.peerId);
+    phone.client.send({ type: 'profile', name: me?.name, color: me?.color });
+    phone.client.send({ type: 'profile', color: 'blue' });
+    expect(await phone.client.error()).toMatchObject({ code: ErrorCode.INVALID_MESSAGE });
+    await daw.sync();
+    expect(daw.pending('member-updated')).toEqual([]);
   });
 });
 

@@ -1,0 +1,589 @@
+/**
+ * The DAW page's drum engine: 16 synthesized drum sounds (see kit.ts), played the moment a hit
+ * arrives. The only module that imports 'tone' (named imports only, so the bundle tree-shakes).
+ *
+ * Latency is the point of the whole app, so:
+ * - the Tone context has lookAhead 0 and an 'interactive' latency hint, and every hit is started
+ *   at the context's current time (never `now()`, which adds the lookAhead);
+ * - nothing is scheduled through Tone's Transport or its JS clock: each hit goes straight to
+ *   Web Audio automation and source starts;
+ * - the master "limiter" is a soft-knee waveshaper, not a DynamicsCompressorNode, because
+ *   Chromium's compressor delays its output by a fixed ~6 ms look-ahead.
+ *
+ * Sound design follows the TR-808's architecture where it fits: one noise source and a bank of
+ * six square oscillators run all the time and are shared; hats, cymbals, cowbell, clap and shaker
+ * are envelopes (VCAs) and filters on those shared sources, so a hit starts no source at all.
+ * Pitched drums (kick, toms, conga, snare body, rim, clave) are MembraneSynths, which start an
+ * oscillator per hit so their attack always has the same phase.
+ */
+import {
+  AmplitudeEnvelope,
+  BiquadFilter,
+  Context,
+  Gain,
+  getContext,
+  MembraneSynth,
+  Noise,
+  Oscillator,
+  setContext,
+} from 'tone';
+import { KIT } from './kit.ts';
+
+export interface DrumEngine {
+  /** Resumes the AudioContext; call from a user gesture ("Enable sound" button). Resolves when running. */
+  start(): Promise<void>;
+  /** 'suspended' | 'running' | 'closed' — the AudioContext's state. */
+  readonly state: AudioContextState;
+  /**
+   * Plays pad `pad` (0..15) at velocity 0..1 NOW. Never throws, never awaits, never logs.
+   * Ignored (returns false) for an out-of-range pad, a non-finite or non-positive velocity, or
+   * while the context is not running (a hit queued on a suspended context would play late).
+   * Velocities above 1 count as 1. Returns true if a voice was started.
+   */
+  trigger(pad: number, velocity: number): boolean;
+  /** Number of voices started since creation (the e2e test reads it). */
+  readonly triggered: number;
+  /** What the browser reports: (baseLatency + outputLatency) in ms, or null if not reported. */
+  outputLatencyMs(): number | null;
+  /** Current output peak level in dBFS (−Infinity when silent), from an analyser on the master output. */
+  peakDb(): number;
+  /** Subscribe to context state changes (running/suspended); returns an unsubscribe function. */
+  onStateChange(listener: (state: AudioContextState) => void): () => void;
+  dispose(): void;
+}
+
+/** One playable instance of a sound. A pad owns a few and plays them round-robin. */
+interface Voice {
+  /** Starts the sound at `time` (context seconds), `gain` 0..1 loudness, `velocity` 0..1 for timbre. */
+  play(time: number, gain: number, velocity: number): void;
+  /** Fades the sound out quickly from `time` (the closed hat choking the open hat). */
+  choke(time: number): void;
+}
+
+interface Pad {
+  readonly voices: readonly Voice[];
+  /** Last start time per voice: a voice's start times must strictly increase (see trigger). */
+  readonly lastStart: Float64Array;
+  next: number;
+  /** Pads whose sound this pad cuts off. */
+  readonly chokes: readonly number[];
+}
+
+/** Anything we built and must dispose. */
+interface Disposable {
+  dispose(): unknown;
+}
+
+/** Input range the master bus accepts before the soft clipper is at its ceiling (×8 = +18 dB over full scale). */
+const HEADROOM = 8;
+/** Below this the clipper is exactly linear (−4.4 dBFS). */
+const KNEE = 0.6;
+/** The clipper's output never exceeds this (−0.2 dBFS). */
+const CEILING = 0.98;
+/** Velocity → gain: a 30 dB range, so soft taps stay audible and the curve feels even. */
+const VELOCITY_RANGE_DB = 30;
+
+/** The 808's six metal oscillators (Hz); the cowbell taps the last two. */
+const METAL_HZ = [205.3, 304.4, 369.6, 522.7, 540, 800] as const;
+
+/** Contexts owned by engines, so a new engine never closes a live engine's context. */
+const engineContexts = new WeakSet<object>();
+
+export function createDrumEngine(): DrumEngine {
+  // Our own native AudioContext, wrapped by Tone: the native object gives us outputLatency (Tone's
+  // default wrapper, standardized-audio-context, does not expose it) and no wrapper work per node.
+  const raw = new AudioContext({ latencyHint: 'interactive' });
+  // lookAhead 0: hits are not delayed by Tone's default 100 ms. updateInterval is Tone's JS clock
+  // tick, which only drives the Transport and Tone's internal clean-up timers (we schedule nothing
+  // through it); without it lookAhead 0 would wake the main thread every 10 ms.
+  const context = new Context({ context: raw, latencyHint: 'interactive', lookAhead: 0, updateInterval: 0.05 });
+  engineContexts.add(context);
+  // Importing 'tone' already created a default context (with its own AudioContext); nothing uses
+  // it, so close it rather than keep a second audio device and clock worker alive.
+  const previous = getContext();
+  setContext(context);
+  if (previous !== context && !engineContexts.has(previous)) previous.dispose();
+
+  const owned: Disposable[] = [];
+  const own = <T extends Disposable>(node: T): T => {
+    owned.push(node);
+    return node;
+  };
+
+  // ---- master: bus → soft clipper → speakers, with an analyser tap for the level meter ----
+  const bus = own(new Gain({ context, gain: 1 / HEADROOM }));
+  const clipper = raw.createWaveShaper();
+  clipper.curve = softClipCurve();
+  clipper.oversample = 'none'; // oversampling would add resampler delay
+  bus.connect(clipper);
+  clipper.connect(raw.destination);
+  const analyser = raw.createAnalyser();
+  analyser.fftSize = 2048; // ~43 ms at 48 kHz: more than one animation frame, so no peak is missed
+  clipper.connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+
+  // ---- shared sources (started once the context runs; starting earlier only logs Tone warnings) ----
+  const noise = own(new Noise({ context, type: 'white' }));
+  const noiseBus = own(new Gain({ context, gain: 1 }));
+  noise.connect(noiseBus);
+  const metalBus = own(new Gain({ context, gain: 0.5 }));
+  const bellBus = own(new Gain({ context, gain: 0.5 }));
+  const metal = METAL_HZ.map((frequency) => {
+    const osc = own(new Oscillator({ context, frequency, type: 'square' }));
+    osc.connect(metalBus);
+    if (frequency === 540 || frequency === 800) osc.connect(bellBus);
+    return osc;
+  });
+  // Hats and cymbals get a little noise for sizzle, as on the 808.
+  const hatBus = own(new Gain({ context, gain: 1 }));
+  metalBus.connect(hatBus);
+  mix(noiseBus, hatBus, 0.15);
+  const cymbalBus = own(new Gain({ context, gain: 1 }));
+  metalBus.connect(cymbalBus);
+  mix(noiseBus, cymbalBus, 0.45);
+
+  let sourcesStarted = false;
+  const startSources = () => {
+    if (sourcesStarted || raw.state !== 'running') return;
+    sourcesStarted = true;
+    noise.start();
+    for (const osc of metal) osc.start();
+  };
+
+  function mix(from: Gain, to: Gain, level: number) {
+    const g = own(new Gain({ context, gain: level }));
+    from.connect(g);
+    g.connect(to);
+  }
+
+  // ---- voice builders (each voice plays into its pad's output gain, `out`) ----
+
+  /** A pitched drum: a MembraneSynth whose pitch falls from note·2^octaves to note. */
+  const drum = (
+    out: Gain,
+    o: {
+      note: number;
+      /** Pitch drop (octaves) at velocity 0 and 1: harder hits are snappier. */
+      octaves: readonly [number, number];
+      pitchDecay: number;
+      decay: number;
+      /** Level within a layered voice. */
+      mix?: number;
+      type?: 'sine' | 'triangle';
+    },
+  ): Voice => {
+    const synth = own(
+      new MembraneSynth({
+        context,
+        pitchDecay: o.pitchDecay,
+        octaves: o.octaves[1],
+        oscillator: { type: o.type ?? 'sine' },
+        // The 1 ms attack ramp keeps the start click-free; sustain 0 lets Tone stop the oscillator itself.
+        envelope: { attack: 0.001, decay: o.decay, sustain: 0, release: 0.05 },
+      }),
+    );
+    synth.connect(out);
+    const [softOct, hardOct] = o.octaves;
+    const mixLevel = o.mix ?? 1;
+    return {
+      play(time, gain, velocity) {
+        if (softOct !== hardOct) synth.octaves = softOct + (hardOct - softOct) * velocity;
+        synth.triggerAttack(o.note, time, gain * mixLevel);
+      },
+      choke() {},
+    };
+  };
+
+  /**
+   * A VCA-and-filter voice on a shared source. Each envelope is fired at the given offsets
+   * (seconds after the hit) with the given gains: several short bursts make a clap, a snap plus a
+   * tail makes the 808's two-stage cowbell. Attack 0 is an instant step, the transient of a noise
+   * or metal sound, and also Tone's cheapest envelope path.
+   */
+  const shaped = (
+    out: Gain,
+    o: {
+      source: Gain;
+      filter: {
+        type: BiquadFilterType;
+        frequency: number;
+        Q: number;
+        /** How many octaves lower the filter sits at velocity 0 (softer hits are darker). */
+        soften?: number;
+      };
+      envelopes: readonly { attack: number; decay: number; hits: readonly (readonly [number, number])[] }[];
+      /** Level within a layered voice. */
+      mix?: number;
+    },
+  ): Voice => {
+    const filter = own(
+      new BiquadFilter({ context, type: o.filter.type, frequency: o.filter.frequency, Q: o.filter.Q }),
+    );
+    filter.connect(out);
+    let length = 0;
+    const envs = o.envelopes.map((e) => {
+      const env = own(
+        new AmplitudeEnvelope({
+          context,
+          attack: e.attack,
+          decay: e.decay,
+          sustain: 0,
+          release: 0.03, // only used by choke
+          attackCurve: 'linear',
+        }),
+      );
+      // VCA before the filter: an idle voice is a silent input, which the browser can skip.
+      o.source.connect(env);
+      env.connect(filter);
+      for (const [offset] of e.hits) length = Math.max(length, offset + e.attack + e.decay);
+      return { env, hits: e.hits };
+    });
+    const soften = o.filter.soften ?? 0;
+    const baseFrequency = o.filter.frequency;
+    const mixLevel = o.mix ?? 1;
+    let soundingUntil = 0;
+    return {
+      play(time, gain, velocity) {
+        if (soften !== 0) filter.frequency.setValueAtTime(baseFrequency * 2 ** (soften * (velocity - 1)), time);
+        const level = gain * mixLevel;
+        for (const { env, hits } of envs) {
+          for (const [offset, hitGain] of hits) env.triggerAttack(time + offset, level * hitGain);
+        }
+        soundingUntil = time + length;
+      },
+      choke(time) {
+        if (time >= soundingUntil) return; // already silent: skip Tone's automation work
+        for (const { env } of envs) env.triggerRelease(time);
+        soundingUntil = time;
+      },
+    };
+  };
+
+  /** Two layers played together (snare = body + noise, rim = tone + click). */
+  const layered = (a: Voice, b: Voice): Voice => ({
+    play(time, gain, velocity) {
+      a.play(time, gain, velocity);
+      b.play(time, gain, velocity);
+    },
+    choke(time) {
+      a.choke(time);
+      b.choke(time);
+    },
+  });
+
+  const once = [[0, 1]] as const;
+
+  // ---- the kit, in KIT order. `level` is the pad's output gain, balanced by ear-free measurement:
+  // each pad's peak at velocity 1 sits between about −5 dBFS (kick) and −13 dBFS (shaker). ----
+  const builders: readonly {
+    voices: number;
+    level: number;
+    build: (out: Gain) => Voice;
+    chokes?: readonly number[];
+  }[] = [
+    // 0 Kick
+    {
+      voices: 3,
+      level: 0.56,
+      build: (out) => drum(out, { note: 48, octaves: [3.5, 5.5], pitchDecay: 0.045, decay: 0.45 }),
+    },
+    // 1 Snare: a tuned body and a burst of noise
+    {
+      voices: 3,
+      level: 0.7,
+      build: (out) =>
+        layered(
+          drum(out, { note: 185, octaves: [0.8, 1.5], pitchDecay: 0.03, decay: 0.13, mix: 0.45, type: 'triangle' }),
+          shaped(out, {
+            source: noiseBus,
+            filter: { type: 'bandpass', frequency: 4500, Q: 0.5, soften: 0.8 },
+            envelopes: [{ attack: 0, decay: 0.2, hits: once }],
+            mix: 0.6,
+          }),
+        ),
+    },
+    // 2 Clap: three quick noise bursts, then a short tail, through a bandpass
+    {
+      voices: 2,
+      level: 1.9,
+      build: (out) =>
+        shaped(out, {
+          source: noiseBus,
+          filter: { type: 'bandpass', frequency: 1150, Q: 1.3, soften: 0.5 },
+          envelopes: [
+            {
+              attack: 0,
+              decay: 0.009,
+              hits: [
+                [0, 1],
+                [0.011, 0.85],
+                [0.022, 0.75],
+              ],
+            },
+            { attack: 0, decay: 0.2, hits: [[0.031, 0.7]] },
+          ],
+        }),
+    },
+    // 3 Rim: a high, very short tone with a click
+    {
+      voices: 2,
+      level: 0.53,
+      build: (out) =>
+        layered(
+          drum(out, { note: 1700, octaves: [0.5, 0.5], pitchDecay: 0.005, decay: 0.03, mix: 0.4, type: 'triangle' }),
+          shaped(out, {
+            source: noiseBus,
+            filter: { type: 'highpass', frequency: 2500, Q: 0.7 },
+            envelopes: [{ attack: 0, decay: 0.012, hits: once }],
+            mix: 0.4,
+          }),
+        ),
+    },
+    // 4 Closed hat (chokes the open hat)
+    {
+      voices: 3,
+      level: 0.41,
+      chokes: [5],
+      build: (out) =>
+        shaped(out, {
+          source: hatBus,
+          filter: { type: 'highpass', frequency: 7500, Q: 0.9 },
+          envelopes: [{ attack: 0, decay: 0.05, hits: once }],
+        }),
+    },
+    // 5 Open hat
+    {
+      voices: 2,
+      level: 0.46,
+      build: (out) =>
+        shaped(out, {
+          source: hatBus,
+          filter: { type: 'highpass', frequency: 7000, Q: 0.9 },
+          envelopes: [{ attack: 0, decay: 0.5, hits: once }],
+        }),
+    },
+    // 6 Crash: noisier, long
+    {
+      voices: 2,
+      level: 0.21,
+      build: (out) =>
+        shaped(out, {
+          source: cymbalBus,
+          filter: { type: 'highpass', frequency: 3800, Q: 0.7 },
+          envelopes: [
+            { attack: 0, decay: 0.08, hits: once },
+            { attack: 0, decay: 1.8, hits: [[0, 0.6]] },
+          ],
+        }),
+    },
+    // 7 Ride: a ping and a long wash, narrower band
+    {
+      voices: 3,
+      level: 0.17,
+      build: (out) =>
+        shaped(out, {
+          source: hatBus,
+          filter: { type: 'bandpass', frequency: 5200, Q: 0.8 },
+          envelopes: [
+            { attack: 0, decay: 0.06, hits: once },
+            { attack: 0, decay: 1.3, hits: [[0, 0.45]] },
+          ],
+        }),
+    },
+    // 8–10 Toms
+    {
+      voices: 2,
+      level: 0.5,
+      build: (out) => drum(out, { note: 82, octaves: [1.5, 2.5], pitchDecay: 0.06, decay: 0.55 }),
+    },
+    {
+      voices: 2,
+      level: 0.47,
+      build: (out) => drum(out, { note: 117, octaves: [1.5, 2.5], pitchDecay: 0.055, decay: 0.45 }),
+    },
+    {
+      voices: 2,
+      level: 0.45,
+      build: (out) => drum(out, { note: 165, octaves: [1.5, 2.5], pitchDecay: 0.05, decay: 0.38 }),
+    },
+    // 11 Conga
+    {
+      voices: 2,
+      level: 0.4,
+      build: (out) => drum(out, { note: 310, octaves: [0.5, 1], pitchDecay: 0.015, decay: 0.22 }),
+    },
+    // 12 Cowbell: 540 + 800 Hz squares through a resonant bandpass, snap + tail (808). The 0.5 ms
+    // attack avoids a click: the squares are running, so a hit can land anywhere in their cycle.
+    {
+      voices: 2,
+      level: 0.29,
+      build: (out) =>
+        shaped(out, {
+          source: bellBus,
+          filter: { type: 'bandpass', frequency: 850, Q: 2.5, soften: 0.3 },
+          envelopes: [
+            { attack: 0.0005, decay: 0.05, hits: once },
+            { attack: 0.0005, decay: 0.45, hits: once },
+          ],
+        }),
+    },
+    // 13 Clave
+    {
+      voices: 2,
+      level: 0.32,
+      build: (out) => drum(out, { note: 2500, octaves: [0.5, 0.5], pitchDecay: 0.003, decay: 0.06 }),
+    },
+    // 14 Shaker: soft attack, bright noise
+    {
+      voices: 3,
+      level: 0.35,
+      build: (out) =>
+        shaped(out, {
+          source: noiseBus,
+          filter: { type: 'bandpass', frequency: 6000, Q: 1, soften: 0.5 },
+          envelopes: [{ attack: 0.012, decay: 0.08, hits: once }],
+        }),
+    },
+    // 15 Tambourine: jingles (two quick hits) and a ring
+    {
+      voices: 2,
+      level: 0.32,
+      build: (out) =>
+        shaped(out, {
+          source: cymbalBus,
+          filter: { type: 'highpass', frequency: 6500, Q: 1.5 },
+          envelopes: [
+            {
+              attack: 0,
+              decay: 0.1,
+              hits: [
+                [0, 1],
+                [0.018, 0.6],
+              ],
+            },
+            { attack: 0, decay: 0.3, hits: [[0, 0.35]] },
+          ],
+        }),
+    },
+  ];
+
+  const pads: Pad[] = builders.map((b) => {
+    const out = own(new Gain({ context, gain: b.level }));
+    out.connect(bus);
+    const voices: Voice[] = [];
+    for (let i = 0; i < b.voices; i++) voices.push(b.build(out));
+    return { voices, lastStart: new Float64Array(b.voices).fill(-1), next: 0, chokes: b.chokes ?? [] };
+  });
+  if (pads.length !== KIT.length) throw new Error(`engine has ${pads.length} sounds, kit has ${KIT.length} pads`);
+
+  // Tone's sources refuse a start at or before their previous start ("Start time must be strictly
+  // greater than previous start time"); one sample later is inaudible and satisfies it.
+  const minGap = 1 / raw.sampleRate;
+  const dbPerUnit = VELOCITY_RANGE_DB / 20;
+
+  const listeners = new Set<(state: AudioContextState) => void>();
+  const onNativeStateChange = () => {
+    startSources();
+    const state = raw.state;
+    for (const listener of listeners) listener(state);
+  };
+  raw.addEventListener('statechange', onNativeStateChange);
+  startSources();
+
+  let triggered = 0;
+  let disposed = false;
+
+  return {
+    async start() {
+      if (disposed) throw new Error('drum engine disposed');
+      await context.resume();
+      startSources();
+    },
+    get state() {
+      return raw.state;
+    },
+    trigger(pad, velocity) {
+      if (!(velocity > 0) || velocity === Number.POSITIVE_INFINITY) return false; // also NaN
+      const slot = pads[pad];
+      if (slot === undefined || disposed || raw.state !== 'running') return false;
+      if (!sourcesStarted) startSources();
+      const v = velocity > 1 ? 1 : velocity;
+      const i = slot.next;
+      const voice = slot.voices[i];
+      if (voice === undefined) return false;
+      let time = raw.currentTime;
+      const last = slot.lastStart[i] ?? -1;
+      if (time <= last) time = last + minGap;
+      try {
+        for (const other of slot.chokes) {
+          const choked = pads[other];
+          if (choked !== undefined) for (const victim of choked.voices) victim.choke(time);
+        }
+        voice.play(time, 10 ** (dbPerUnit * (v - 1)), v);
+      } catch {
+        return false; // never seen; the contract is "never throws"
+      }
+      slot.lastStart[i] = time;
+      slot.next = i + 1 === slot.voices.length ? 0 : i + 1;
+      triggered++;
+      return true;
+    },
+    get triggered() {
+      return triggered;
+    },
+    outputLatencyMs() {
+      const base = finiteOrNull(raw.baseLatency);
+      const output = finiteOrNull(raw.outputLatency);
+      if (base === null && output === null) return null;
+      return ((base ?? 0) + (output ?? 0)) * 1000;
+    },
+    peakDb() {
+      analyser.getFloatTimeDomainData(samples);
+      let peak = 0;
+      for (let i = 0; i < samples.length; i++) {
+        const s = samples[i] ?? 0;
+        const a = s < 0 ? -s : s;
+        if (a > peak) peak = a;
+      }
+      return peak > 0 ? 20 * Math.log10(peak) : Number.NEGATIVE_INFINITY;
+    },
+    onStateChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      raw.removeEventListener('statechange', onNativeStateChange);
+      listeners.clear();
+      for (const node of owned) node.dispose();
+      clipper.disconnect();
+      analyser.disconnect();
+      context.dispose(); // closes the AudioContext
+    },
+  };
+}
+
+function finiteOrNull(value: number | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * The master clipper's curve. The WaveShaper maps input −1..1; the bus divides by HEADROOM first,
+ * so the curve sees u = HEADROOM·x: linear up to KNEE, then a tanh knee that approaches CEILING.
+ * Continuous slope at the knee, so hits below −4.4 dBFS pass untouched and pile-ups round off.
+ */
+function softClipCurve(): Float32Array<ArrayBuffer> {
+  const n = 8193; // odd, so x = 0 is a point; 16/8192 steps of u, and linear interpolation in between
+  const curve = new Float32Array(n);
+  const span = CEILING - KNEE;
+  for (let i = 0; i < n; i++) {
+    const u = HEADROOM * ((2 * i) / (n - 1) - 1);
+    const a = Math.abs(u);
+    const y = a <= KNEE ? a : KNEE + span * Math.tanh((a - KNEE) / span);
+    curve[i] = u < 0 ? -y : y;
+  }
+  return curve;
+}

@@ -1,0 +1,31 @@
+import { For } from 'solid-js';
+import type { Member } from '../../signal/protocol.ts';
+import type { RecentHit } from '../state/jam.ts';
+import type { PadLook } from './PadGrid.tsx';
+
+/** The last hits, newest first: who, which pad, how hard, which way it came. */
+export function HitLog(props: { hits: readonly RecentHit[]; members: readonly Member[]; pads: readonly PadLook[] }) {
+  const who = (peerId: string | null) =>
+    peerId === null ? 'this computer' : (props.members.find((m) => m.peerId === peerId)?.name ?? peerId);
+  return (
+    <ol class="hit-log" data-testid="hit-log">
+      <For each={props.hits}>
+        {(hit) => (
+          <li
+            data-testid="hit"
+            data-peer={hit.peerId ?? ''}
+            data-pad={hit.pad}
+            data-velocity={hit.velocity}
+            data-via={hit.via}
+            data-delay-ms={hit.delayMs === null ? '' : hit.delayMs.toFixed(2)}
+          >
+            <span class="name">{who(hit.peerId)}</span> <span>{props.pads[hit.pad]?.name ?? `pad ${hit.pad + 1}`}</span>{' '}
+            <span class="muted">
+              {hit.velocity} · {hit.via}
+            </span>
+          </li>
+        )}
+      </For>
+    </ol>
+  );
+}

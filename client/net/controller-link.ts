@@ -1,0 +1,181 @@
+/**
+ * The controller's way to the DAW: a P2P data channel when it can be made, the signal
+ * server's relay meanwhile and whenever it cannot, retried in the background with backoff
+ * (link-machine.ts decides; this module carries it out with real timers and WebRTC).
+ */
+
+import { nanoid } from 'nanoid';
+import type { IceServer } from '../../signal/protocol.ts';
+import { HitSender, type SendOutcome } from './hit-sender.ts';
+import { newEpoch, type RelayData } from './hits.ts';
+import { type LinkEffect, type LinkEvent, LinkMachine, type LinkTiming } from './link-machine.ts';
+import { PeerChannel, type PeerChannelOptions } from './peer-channel.ts';
+import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
+
+/** How hits travel right now, as the player sees it. */
+export type Transport = 'p2p' | 'relay' | 'connecting' | 'offline';
+
+export interface ControllerLinkOptions {
+  /** ICE servers from the server's welcome (never public defaults). */
+  iceServers(): IceServer[];
+  sendSignal(to: string, data: SignalEnvelope): void;
+  /** Through the signal server now, or false (never queued). */
+  sendRelay(data: RelayData): boolean;
+  /** Transport, round trip or counts changed. */
+  onChange(): void;
+  timing?: Partial<LinkTiming>;
+  channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs'>;
+  /** Report the dropped count through the relay this often while there is no channel. */
+  reportMs?: number;
+}
+
+export class ControllerLink {
+  readonly #options: ControllerLinkOptions;
+  readonly #machine: LinkMachine;
+  readonly #sender: HitSender;
+  #daw: string | null = null;
+  #socketUp = false;
+  #channel: PeerChannel | null = null;
+  #attemptId: string | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #reporter: ReturnType<typeof setInterval>;
+  #reportedDropped = 0;
+  #webrtc = true;
+  #lastEnd: string | null = null;
+
+  constructor(options: ControllerLinkOptions) {
+    this.#options = options;
+    this.#machine = new LinkMachine(options.timing);
+    this.#sender = new HitSender(
+      {
+        p2p: (packet) => this.#channel?.send(packet) ?? false,
+        relay: (hit) => this.#socketUp && options.sendRelay(hit),
+      },
+      { epoch: newEpoch(), onDrop: () => options.onChange() },
+    );
+    this.#reporter = setInterval(() => this.#report(), options.reportMs ?? 1_000);
+  }
+
+  get transport(): Transport {
+    const state = this.#machine.state;
+    if (state.kind === 'open') return 'p2p';
+    if (!this.#socketUp) return 'offline';
+    return state.kind === 'connecting' && state.attempt === 1 ? 'connecting' : 'relay';
+  }
+
+  get rttMs(): number | null {
+    return this.#channel?.open ? this.#channel.rttMs : null;
+  }
+
+  get counts(): Readonly<{ p2p: number; relay: number; dropped: number }> {
+    return this.#sender.counts;
+  }
+
+  /** Whether this browser can make WebRTC connections at all. */
+  get webrtc(): boolean {
+    return this.#webrtc;
+  }
+
+  /** Why the last P2P connection ended (for the troubleshooting line), or null. */
+  get lastEnd(): string | null {
+    return this.#lastEnd;
+  }
+
+  /** A pad hit, from the pointerdown handler. Velocity 1–127. */
+  hit(pad: number, velocity: number): SendOutcome {
+    return this.#sender.send(pad, velocity);
+  }
+
+  /** The signaling socket is (or is no longer) joined. */
+  setSocket(up: boolean): void {
+    if (up === this.#socketUp) return;
+    this.#socketUp = up;
+    if (up) this.#sender.flush();
+    this.#options.onChange();
+  }
+
+  /** The room's DAW, and whether it is connected to the signal server (an offer can reach it). */
+  setDaw(peerId: string | null, present: boolean): void {
+    if (peerId !== this.#daw) {
+      this.#dispatch({ type: 'stop' });
+      this.#daw = peerId;
+    }
+    this.#dispatch({ type: 'daw', present: peerId !== null && present });
+  }
+
+  /** A `signal` from the server. Only the DAW's, for the current attempt, is used. */
+  handleSignal(from: string, data: unknown): void {
+    const envelope = readEnvelope(data);
+    if (from !== this.#daw || envelope === null || envelope.c !== this.#attemptId || isOffer(envelope.s)) return;
+    this.#channel?.signal(envelope.s);
+  }
+
+  destroy(): void {
+    clearInterval(this.#reporter);
+    this.#dispatch({ type: 'stop' });
+    this.#sender.dispose();
+  }
+
+  #dispatch(event: LinkEvent): void {
+    const before = this.transport;
+    for (const effect of this.#machine.dispatch(event)) this.#run(effect);
+    if (this.transport !== before) this.#options.onChange();
+  }
+
+  #run(effect: LinkEffect): void {
+    switch (effect.type) {
+      case 'connect':
+        return this.#connect();
+      case 'teardown':
+        this.#channel?.destroy();
+        this.#channel = null;
+        this.#attemptId = null;
+        return;
+      case 'arm':
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.#dispatch({ type: 'timer' }), effect.ms);
+        return;
+      case 'disarm':
+        clearTimeout(this.#timer);
+        return;
+    }
+  }
+
+  #connect(): void {
+    const daw = this.#daw;
+    if (daw === null || !this.#webrtc) return;
+    const attemptId = nanoid(10);
+    this.#attemptId = attemptId;
+    try {
+      this.#channel = new PeerChannel({
+        ...this.#options.channel,
+        initiator: true,
+        iceServers: this.#options.iceServers(),
+        onSignal: (s) => this.#options.sendSignal(daw, { c: attemptId, s }),
+        onOpen: () => {
+          this.#sender.flush();
+          this.#dispatch({ type: 'open' });
+        },
+        onEnd: (why, detail) => {
+          this.#lastEnd = detail === undefined ? why : `${why}: ${detail}`;
+          this.#dispatch({ type: 'failed' });
+        },
+        onRtt: () => this.#options.onChange(),
+        dropped: () => this.#sender.counts.dropped,
+      });
+    } catch (error) {
+      // No WebRTC in this browser (or it is switched off): the relay is the way, for good.
+      this.#webrtc = false;
+      this.#lastEnd = (error as Error).message;
+      this.#attemptId = null;
+      queueMicrotask(() => this.#dispatch({ type: 'failed' }));
+    }
+  }
+
+  /** Without a channel, the DAW learns of dropped hits through the relay. */
+  #report(): void {
+    const { dropped } = this.#sender.counts;
+    if (dropped === this.#reportedDropped || this.#channel?.open || !this.#socketUp) return;
+    if (this.#options.sendRelay({ d: dropped })) this.#reportedDropped = dropped;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The controller's outgoing pad hits: over the data channel when it is open, else through
+ * the signal server's relay, else held for at most HOLD_MS in case one of them comes back
+ * (a channel opening, a socket reconnecting) and then dropped and counted. A hit is never
+ * sent late beyond that: a drum hit a quarter second late is a wrong note, not a slow one.
+ *
+ * The hot path (`send` with an open channel) writes into a buffer it owns and allocates
+ * nothing; the relay path makes one small object, as JSON needs.
+ */
+import { PacketWriter, type RelayHit, relayHit } from './hits.ts';
+
+export const HOLD_MS = 250;
+export const HOLD_LIMIT = 32;
+
+export interface HitTransports {
+  /** Sends a packet on the open data channel; false if there is none (or it is backed up). */
+  p2p(packet: Uint8Array): boolean;
+  /** Sends a hit through the signal server now; false if the socket cannot take it now. */
+  relay(hit: RelayHit): boolean;
+}
+
+export interface HitCounts {
+  p2p: number;
+  relay: number;
+  /** Held too long without any way out, or more held than HOLD_LIMIT. */
+  dropped: number;
+}
+
+export type SendOutcome = 'p2p' | 'relay' | 'held' | 'dropped';
+
+export interface HitSenderOptions {
+  epoch: number;
+  /** Wall-clock ms (ms since the Unix epoch, with fractions): the hit's `sentAt`. */
+  now?: () => number;
+  holdMs?: number;
+  holdLimit?: number;
+  /** Told after every change of the counts that is not a plain send (a drop). */
+  onDrop?: () => void;
+}
+
+export const wallClock = (): number => performance.timeOrigin + performance.now();
+
+export class HitSender {
+  readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0 };
+  readonly epoch: number;
+  readonly #transports: HitTransports;
+  readonly #writer: PacketWriter;
+  readonly #now: () => number;
+  readonly #holdMs: number;
+  readonly #onDrop: (() => void) | undefined;
+  #seq = 0;
+  // Held hits in parallel typed arrays (a ring): nothing allocated while holding.
+  readonly #heldPad: Uint8Array;
+  readonly #heldVelocity: Uint8Array;
+  readonly #heldAt: Float64Array;
+  #heldStart = 0;
+  #heldCount = 0;
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(transports: HitTransports, options: HitSenderOptions) {
+    this.#transports = transports;
+    this.epoch = options.epoch >>> 0;
+    this.#writer = new PacketWriter(this.epoch);
+    this.#now = options.now ?? wallClock;
+    this.#holdMs = options.holdMs ?? HOLD_MS;
+    this.#onDrop = options.onDrop;
+    const limit = options.holdLimit ?? HOLD_LIMIT;
+    this.#heldPad = new Uint8Array(limit);
+    this.#heldVelocity = new Uint8Array(limit);
+    this.#heldAt = new Float64Array(limit);
+  }
+
+  get held(): number {
+    return this.#heldCount;
+  }
+
+  /** A tap: out now, or held briefly, or dropped. `velocity` is 1–127. */
+  send(pad: number, velocity: number): SendOutcome {
+    const tappedAt = this.#now();
+    // Hits held earlier go first, so the DAW hears them in the order they were played.
+    if (this.#heldCount > 0) this.flush();
+    if (this.#heldCount === 0) {
+      const outcome = this.#transmit(pad, velocity, tappedAt);
+      if (outcome !== null) return outcome;
+    }
+    return this.#hold(pad, velocity, tappedAt);
+  }
+
+  /** A way out may be back: sends the held hits that are still fresh, drops the stale ones. */
+  flush(): void {
+    const now = this.#now();
+    const limit = this.#heldPad.length;
+    let dropped = 0;
+    while (this.#heldCount > 0) {
+      const i = this.#heldStart;
+      const tappedAt = this.#heldAt[i] as number;
+      if (now - tappedAt > this.#holdMs) {
+        dropped += 1;
+      } else if (this.#transmit(this.#heldPad[i] as number, this.#heldVelocity[i] as number, tappedAt) === null) {
+        break;
+      }
+      this.#heldStart = (i + 1) % limit;
+      this.#heldCount -= 1;
+    }
+    if (dropped > 0) this.#drop(dropped);
+    this.#armExpiry();
+  }
+
+  /** Drops everything held (the page is going away). */
+  dispose(): void {
+    clearTimeout(this.#expiryTimer);
+    if (this.#heldCount > 0) this.#drop(this.#heldCount);
+    this.#heldCount = 0;
+  }
+
+  #transmit(pad: number, velocity: number, tappedAt: number): 'p2p' | 'relay' | null {
+    const seq = this.#seq;
+    if (this.#transports.p2p(this.#writer.hit(seq, pad, velocity, tappedAt))) {
+      this.#seq = seq + 1;
+      this.counts.p2p += 1;
+      return 'p2p';
+    }
+    if (this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
+      this.#seq = seq + 1;
+      this.counts.relay += 1;
+      return 'relay';
+    }
+    return null;
+  }
+
+  #hold(pad: number, velocity: number, tappedAt: number): SendOutcome {
+    const limit = this.#heldPad.length;
+    if (this.#heldCount >= limit) {
+      this.#drop(1);
+      return 'dropped';
+    }
+    const i = (this.#heldStart + this.#heldCount) % limit;
+    this.#heldPad[i] = pad;
+    this.#heldVelocity[i] = velocity;
+    this.#heldAt[i] = tappedAt;
+    this.#heldCount += 1;
+    this.#armExpiry();
+    return 'held';
+  }
+
+  #drop(count: number): void {
+    this.counts.dropped += count;
+    this.#onDrop?.();
+  }
+
+  /** Wakes up when the oldest held hit goes stale, so drops are counted (and shown) on time. */
+  #armExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    if (this.#heldCount === 0) return;
+    const oldest = this.#heldAt[this.#heldStart] as number;
+    const delay = Math.max(0, oldest + this.#holdMs - this.#now()) + 1;
+    this.#expiryTimer = setTimeout(() => this.flush(), delay);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The peer wire: what a controller and the DAW say to each other directly, over the data
+ * channel (binary) or, when there is none, inside the signal server's `relay` (JSON). The
+ * server never reads any of it. docs/protocol.md ("Peer messages") describes the same bytes.
+ *
+ * Binary packets, little-endian, first byte the kind:
+ *   HIT   [1][count u8][0 u16][epoch u32] then `count` records of
+ *         [seq u32][pad u8][velocity u8][sentAt f64]            → 8 + 14·count bytes
+ *   PING  [2][0 u8][0 u16][dropped u32][t f64]                  → 16 bytes
+ *   PONG  [3][0 u8][0 u16][0 u32][t f64 (echoed)][at f64]       → 24 bytes
+ * `epoch` is random per controller page load, so a reloaded controller (whose seq starts
+ * again at 0) is not taken for a replay. `sentAt` is the tap time, ms since the Unix epoch
+ * in the sender's clock (`performance.timeOrigin + performance.now()`).
+ */
+
+export const PacketKind = { HIT: 1, PING: 2, PONG: 3 } as const;
+
+export const HIT_HEADER_BYTES = 8;
+export const HIT_RECORD_BYTES = 14;
+/** More than one record per packet is for redundancy (a later packet repeats recent hits). */
+export const MAX_HITS_PER_PACKET = 8;
+export const PING_BYTES = 16;
+export const PONG_BYTES = 24;
+/** Pads a packet may name: room state allows 64 pads. */
+export const MAX_PADS = 64;
+export const MAX_VELOCITY = 127;
+
+/** Why a packet was refused: the DAW counts these and never lets them reach the engine. */
+export type PacketError = 'TOO_SHORT' | 'UNKNOWN_KIND' | 'BAD_COUNT' | 'BAD_LENGTH' | 'BAD_FIELD';
+
+/** Receives decoded packets without any object being made per hit. */
+export interface PacketVisitor {
+  hit(epoch: number, seq: number, pad: number, velocity: number, sentAt: number): void;
+  ping(t: number, dropped: number): void;
+  pong(t: number, at: number): void;
+}
+
+/** Velocity 1–127 (as MIDI): the engine gets velocity / 127. 0 is not a hit. */
+export function isValidHit(pad: number, velocity: number, sentAt: number): boolean {
+  return (
+    Number.isInteger(pad) &&
+    pad >= 0 &&
+    pad < MAX_PADS &&
+    Number.isInteger(velocity) &&
+    velocity >= 1 &&
+    velocity <= MAX_VELOCITY &&
+    Number.isFinite(sentAt)
+  );
+}
+
+/**
+ * Writes packets into buffers it owns and returns views of them: nothing is allocated per
+ * hit. `RTCDataChannel.send` copies its argument, so a view is safe to reuse at once.
+ */
+export class PacketWriter {
+  readonly #hit = new DataView(new ArrayBuffer(HIT_HEADER_BYTES + HIT_RECORD_BYTES * MAX_HITS_PER_PACKET));
+  readonly #hitViews: Uint8Array[] = [];
+  readonly #ping = new DataView(new ArrayBuffer(PING_BYTES));
+  readonly #pong = new DataView(new ArrayBuffer(PONG_BYTES));
+
+  constructor(epoch: number) {
+    this.#hit.setUint8(0, PacketKind.HIT);
+    this.#hit.setUint32(4, epoch >>> 0, true);
+    for (let count = 0; count <= MAX_HITS_PER_PACKET; count++) {
+      this.#hitViews.push(new Uint8Array(this.#hit.buffer, 0, HIT_HEADER_BYTES + HIT_RECORD_BYTES * count));
+    }
+    this.#ping.setUint8(0, PacketKind.PING);
+    this.#pong.setUint8(0, PacketKind.PONG);
+  }
+
+  /** A HIT packet holding one record. */
+  hit(seq: number, pad: number, velocity: number, sentAt: number): Uint8Array {
+    this.#hit.setUint8(1, 1);
+    this.#record(0, seq, pad, velocity, sentAt);
+    return this.#hitViews[1] as Uint8Array;
+  }
+
+  /** Starts a HIT packet of several records: `record()` each, then `hits(count)`. */
+  record(index: number, seq: number, pad: number, velocity: number, sentAt: number): void {
+    if (index < 0 || index >= MAX_HITS_PER_PACKET) throw new RangeError(`record index ${index} out of range`);
+    this.#record(index, seq, pad, velocity, sentAt);
+  }
+
+  hits(count: number): Uint8Array {
+    if (count < 1 || count > MAX_HITS_PER_PACKET) throw new RangeError(`hit count ${count} out of range`);
+    this.#hit.setUint8(1, count);
+    return this.#hitViews[count] as Uint8Array;
+  }
+
+  ping(t: number, dropped: number): Uint8Array {
+    this.#ping.setUint32(4, Math.min(dropped, 0xffffffff) >>> 0, true);
+    this.#ping.setFloat64(8, t, true);
+    return new Uint8Array(this.#ping.buffer);
+  }
+
+  pong(t: number, at: number): Uint8Array {
+    this.#pong.setFloat64(8, t, true);
+    this.#pong.setFloat64(16, at, true);
+    return new Uint8Array(this.#pong.buffer);
+  }
+
+  #record(index: number, seq: number, pad: number, velocity: number, sentAt: number): void {
+    const at = HIT_HEADER_BYTES + index * HIT_RECORD_BYTES;
+    this.#hit.setUint32(at, seq >>> 0, true);
+    this.#hit.setUint8(at + 4, pad);
+    this.#hit.setUint8(at + 5, velocity);
+    this.#hit.setFloat64(at + 6, sentAt, true);
+  }
+}
+
+/**
+ * One binary packet → calls on `visitor`, or the reason it is refused. A refused packet
+ * calls nothing, not even for its valid records: a peer that sends a bad record is buggy
+ * or hostile, and half a packet is not worth trusting.
+ */
+export function readPacket(data: ArrayBuffer | ArrayBufferView, visitor: PacketVisitor): PacketError | null {
+  const view = ArrayBuffer.isView(data)
+    ? new DataView(data.buffer, data.byteOffset, data.byteLength)
+    : new DataView(data);
+  if (view.byteLength < 1) return 'TOO_SHORT';
+  switch (view.getUint8(0)) {
+    case PacketKind.HIT: {
+      if (view.byteLength < HIT_HEADER_BYTES) return 'TOO_SHORT';
+      const count = view.getUint8(1);
+      if (count < 1 || count > MAX_HITS_PER_PACKET) return 'BAD_COUNT';
+      if (view.byteLength !== HIT_HEADER_BYTES + count * HIT_RECORD_BYTES) return 'BAD_LENGTH';
+      for (let i = 0; i < count; i++) {
+        const at = HIT_HEADER_BYTES + i * HIT_RECORD_BYTES;
+        if (!isValidHit(view.getUint8(at + 4), view.getUint8(at + 5), view.getFloat64(at + 6, true))) {
+          return 'BAD_FIELD';
+        }
+      }
+      const epoch = view.getUint32(4, true);
+      for (let i = 0; i < count; i++) {
+        const at = HIT_HEADER_BYTES + i * HIT_RECORD_BYTES;
+        visitor.hit(
+          epoch,
+          view.getUint32(at, true),
+          view.getUint8(at + 4),
+          view.getUint8(at + 5),
+          view.getFloat64(at + 6, true),
+        );
+      }
+      return null;
+    }
+    case PacketKind.PING: {
+      if (view.byteLength !== PING_BYTES) return 'BAD_LENGTH';
+      const t = view.getFloat64(8, true);
+      if (!Number.isFinite(t)) return 'BAD_FIELD';
+      visitor.ping(t, view.getUint32(4, true));
+      return null;
+    }
+    case PacketKind.PONG: {
+      if (view.byteLength !== PONG_BYTES) return 'BAD_LENGTH';
+      const t = view.getFloat64(8, true);
+      const at = view.getFloat64(16, true);
+      if (!Number.isFinite(t) || !Number.isFinite(at)) return 'BAD_FIELD';
+      visitor.pong(t, at);
+      return null;
+    }
+    default:
+      return 'UNKNOWN_KIND';
+  }
+}
+
+// ─── The same messages inside a signal-server `relay` (JSON) ─────────────────────────────
+/** `{h: [epoch, seq, pad, velocity, sentAt]}`: one hit. */
+export type RelayHit = { h: [number, number, number, number, number] };
+/** `{d: dropped}`: the controller's count of hits it had to drop (it has no channel to ping on). */
+export type RelayReport = { d: number };
+export type RelayData = RelayHit | RelayReport;
+
+export const relayHit = (epoch: number, seq: number, pad: number, velocity: number, sentAt: number): RelayHit => ({
+  h: [epoch, seq, pad, velocity, sentAt],
+});
+
+const isU32 = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+
+/** A relayed payload (already JSON-parsed by the signaling client) → visitor calls, or why not. */
+export function readRelay(
+  data: unknown,
+  visitor: Pick<PacketVisitor, 'hit'>,
+  onReport: (dropped: number) => void,
+): PacketError | null {
+  if (typeof data !== 'object' || data === null) return 'BAD_FIELD';
+  if ('h' in data) {
+    const hit = data.h;
+    if (!Array.isArray(hit) || hit.length !== 5) return 'BAD_LENGTH';
+    const [epoch, seq, pad, velocity, sentAt] = hit as unknown[];
+    if (!isU32(epoch) || !isU32(seq) || typeof pad !== 'number' || typeof velocity !== 'number') {
+      return 'BAD_FIELD';
+    }
+    if (typeof sentAt !== 'number' || !isValidHit(pad, velocity, sentAt)) return 'BAD_FIELD';
+    visitor.hit(epoch, seq, pad, velocity, sentAt);
+    return null;
+  }
+  if ('d' in data) {
+    if (!isU32(data.d)) return 'BAD_FIELD';
+    onReport(data.d);
+    return null;
+  }
+  return 'UNKNOWN_KIND';
+}
+
+/** A random epoch for this page load. getRandomValues works on plain-http pages too. */
+export function newEpoch(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0] as number;
+}

@@ -1,0 +1,181 @@
+/**
+ * One WebRTC connection between a controller and the DAW, carrying the peer wire (hits.ts)
+ * on one unordered, no-retransmit data channel, made with simple-peer. Both ends ping each
+ * other over it once a second: the round trip is shown to the player, and a channel silent
+ * for SILENCE_MS is declared dead at once (ICE itself can take 30 s to notice a phone that
+ * walked away, and every hit in between would vanish).
+ *
+ * The hit path bypasses simple-peer's stream: incoming messages are taken from
+ * `_onChannelMessage` (an internal hook called for every message) and decoded in the same
+ * task; outgoing ones go straight to the RTCDataChannel. Through the stream every hit
+ * would be copied, queued and delivered a microtask later, and nothing would read the
+ * stream, so it would buffer forever.
+ */
+
+import Peer from '@thaunknown/simple-peer/lite.js';
+import type { IceServer } from '../../signal/protocol.ts';
+import { type PacketError, type PacketVisitor, PacketWriter, readPacket } from './hits.ts';
+
+export const PING_MS = 1_000;
+export const SILENCE_MS = 3_500;
+/** Past this much unsent data the channel is congested: a hit would be late, so the caller uses the relay. */
+export const MAX_BUFFERED_BYTES = 16 * 1024;
+
+/** Pad hits: late is as bad as lost, so never retransmit and never wait for order. */
+export const HIT_CHANNEL: RTCDataChannelInit = { ordered: false, maxRetransmits: 0 };
+
+export type ChannelEnd = 'closed' | 'error' | 'silent' | 'destroyed';
+
+export interface PeerChannelOptions {
+  initiator: boolean;
+  iceServers: IceServer[];
+  onSignal(data: object): void;
+  onOpen(): void;
+  /** Called once when the channel is done for (never after `destroy()`). */
+  onEnd(why: ChannelEnd, detail?: string): void;
+  /** DAW side: each hit record, unvalidated for duplicates (the caller dedups). */
+  onHit?: PacketVisitor['hit'];
+  /** DAW side: the controller's count of hits it had to drop, from its pings. */
+  onReport?(dropped: number): void;
+  onBadPacket?(error: PacketError): void;
+  onRtt?(rttMs: number): void;
+  /** Controller side: the count to report in its pings. */
+  dropped?(): number;
+  pingMs?: number;
+  silenceMs?: number;
+}
+
+const noop = () => {};
+
+/** The protocol's ICE server → the DOM's type (which has no room for an absent credential). */
+function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer {
+  const server: RTCIceServer = { urls };
+  if (username !== undefined) server.username = username;
+  if (credential !== undefined) server.credential = credential;
+  return server;
+}
+
+export class PeerChannel implements PacketVisitor {
+  rttMs: number | null = null;
+  readonly #peer: Peer;
+  readonly #options: PeerChannelOptions;
+  readonly #writer = new PacketWriter(0);
+  #open = false;
+  #ended = false;
+  #lastHeard = 0;
+  #pinger: ReturnType<typeof setInterval> | undefined;
+
+  /** Throws if this browser has no WebRTC (the caller then stays on the relay). */
+  constructor(options: PeerChannelOptions) {
+    this.#options = options;
+    const peer = new Peer({
+      initiator: options.initiator,
+      trickle: true,
+      // Exactly what the server says: no default STUN servers out on the internet.
+      config: { iceServers: options.iceServers.map(toRtcIceServer) },
+      channelName: 'hits',
+      channelConfig: HIT_CHANNEL,
+    });
+    this.#peer = peer;
+    peer._onChannelMessage = (event) => this.#receive(event.data);
+    peer.on('signal', (data) => {
+      if (!this.#ended) options.onSignal(data);
+    });
+    peer.on('connect', () => this.#opened());
+    peer.on('error', (error) => this.#end('error', error.code ?? error.message));
+    peer.on('close', () => this.#end('closed'));
+  }
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** Signaling data from the other end. Garbage ends this connection, nothing more. */
+  signal(data: unknown): void {
+    if (this.#ended) return;
+    try {
+      this.#peer.signal(data);
+    } catch (error) {
+      this.#end('error', (error as Error).message);
+    }
+  }
+
+  /** The hot path: true if the packet went out now. */
+  send(packet: Uint8Array): boolean {
+    const channel = this.#peer._channel;
+    if (!this.#open || channel === null || channel.readyState !== 'open') return false;
+    if (channel.bufferedAmount > MAX_BUFFERED_BYTES) return false;
+    try {
+      channel.send(packet as Uint8Array<ArrayBuffer>);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Ends the connection without telling `onEnd` (the owner asked). */
+  destroy(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#close();
+  }
+
+  // PacketVisitor: what arrives on the channel.
+  hit(epoch: number, seq: number, pad: number, velocity: number, sentAt: number): void {
+    this.#options.onHit?.(epoch, seq, pad, velocity, sentAt);
+  }
+
+  ping(t: number, dropped: number): void {
+    this.send(this.#writer.pong(t, performance.timeOrigin + performance.now()));
+    this.#options.onReport?.(dropped);
+  }
+
+  pong(t: number): void {
+    const rtt = performance.now() - t;
+    if (rtt < 0 || rtt > 60_000) return; // not an echo of ours
+    this.rttMs = Math.round(rtt * 10) / 10;
+    this.#options.onRtt?.(this.rttMs);
+  }
+
+  #receive(data: unknown): void {
+    this.#lastHeard = performance.now();
+    if (!(data instanceof ArrayBuffer)) {
+      this.#options.onBadPacket?.('UNKNOWN_KIND');
+      return;
+    }
+    const error = readPacket(data, this);
+    if (error !== null) this.#options.onBadPacket?.(error);
+  }
+
+  #opened(): void {
+    if (this.#ended || this.#open) return;
+    this.#open = true;
+    this.#lastHeard = performance.now();
+    const pingMs = this.#options.pingMs ?? PING_MS;
+    const silenceMs = this.#options.silenceMs ?? SILENCE_MS;
+    this.#pinger = setInterval(() => {
+      if (performance.now() - this.#lastHeard > silenceMs) this.#end('silent');
+      else this.#ping();
+    }, pingMs);
+    this.#options.onOpen();
+    this.#ping();
+  }
+
+  #ping(): void {
+    this.send(this.#writer.ping(performance.now(), this.#options.dropped?.() ?? 0));
+  }
+
+  #end(why: ChannelEnd, detail?: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#close();
+    this.#options.onEnd(why, detail);
+  }
+
+  #close(): void {
+    this.#open = false;
+    clearInterval(this.#pinger);
+    this.#peer.on('error', noop); // a late error from the teardown must not go unhandled
+    this.#peer.destroy();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Plays each hit once. Hits ride an unordered, no-retransmit channel (and, for redundancy,
+ * may arrive more than once), so the DAW keeps, per controller, the sequence numbers it has
+ * seen among the last WINDOW: a replay of one of them is a duplicate; one older than the
+ * window cannot be told from a duplicate and is dropped as stale. Gaps ahead of the newest
+ * seq are counted as lost until (if ever) the missing hit turns up late.
+ */
+export const SEQ_WINDOW = 256;
+
+export type SeqVerdict = 'new' | 'duplicate' | 'stale';
+
+export class SeqWindow {
+  /** seen[seq % WINDOW] === seq exactly when that seq has been played: no bit tricks, no false positives. */
+  readonly #seen = new Float64Array(SEQ_WINDOW).fill(-1);
+  #epoch = -1;
+  #newest = -1;
+  /** Seqs skipped over and not (yet) seen. */
+  lost = 0;
+
+  accept(epoch: number, seq: number): SeqVerdict {
+    if (epoch !== this.#epoch) {
+      // A new page load of the controller: its seqs start over.
+      this.#epoch = epoch;
+      this.#seen.fill(-1);
+      this.#newest = seq;
+      this.#seen[seq % SEQ_WINDOW] = seq;
+      return 'new';
+    }
+    if (seq > this.#newest) {
+      // Only gaps we can still fill count: beyond the window they are gone for good either way.
+      this.lost += Math.min(seq - this.#newest - 1, SEQ_WINDOW);
+      this.#newest = seq;
+      this.#seen[seq % SEQ_WINDOW] = seq;
+      return 'new';
+    }
+    if (seq <= this.#newest - SEQ_WINDOW) return 'stale';
+    const slot = seq % SEQ_WINDOW;
+    if (this.#seen[slot] === seq) return 'duplicate';
+    this.#seen[slot] = seq;
+    if (this.lost > 0) this.lost -= 1;
+    return 'new';
+  }
+}

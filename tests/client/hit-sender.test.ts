@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HitSender, HOLD_LIMIT, HOLD_MS } from '../../client/net/hit-sender.ts';
+import { type PacketVisitor, type RelayHit, readPacket } from '../../client/net/hits.ts';
+
+type Sent = { via: 'p2p' | 'relay'; seq: number; pad: number; velocity: number; sentAt: number };
+
+/** Two fake transports the test switches on and off (the real ones are WebRTC and the socket: e2e covers those). */
+function rig(options: { holdLimit?: number } = {}) {
+  let clock = 1_000_000;
+  const up = { p2p: false, relay: false };
+  const sent: Sent[] = [];
+  const visitor: PacketVisitor = {
+    hit: (_epoch, seq, pad, velocity, sentAt) => sent.push({ via: 'p2p', seq, pad, velocity, sentAt }),
+    ping: () => {},
+    pong: () => {},
+  };
+  let drops = 0;
+  const sender = new HitSender(
+    {
+      p2p: (packet) => {
+        if (!up.p2p) return false;
+        expect(readPacket(packet.slice().buffer, visitor)).toBeNull();
+        return true;
+      },
+      relay: ({ h: [, seq, pad, velocity, sentAt] }: RelayHit) => {
+        if (!up.relay) return false;
+        sent.push({ via: 'relay', seq, pad, velocity, sentAt });
+        return true;
+      },
+    },
+    { epoch: 7, now: () => clock, onDrop: () => drops++, ...options },
+  );
+  const advance = (ms: number) => {
+    clock += ms;
+    vi.advanceTimersByTime(ms);
+  };
+  return { sender, up, sent, advance, drops: () => drops, now: () => clock };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('HitSender', () => {
+  it('sends over the channel when it is open, numbering hits from 0', () => {
+    const { sender, up, sent, now } = rig();
+    up.p2p = true;
+    up.relay = true;
+    expect(sender.send(3, 100)).toBe('p2p');
+    expect(sender.send(4, 50)).toBe('p2p');
+    expect(sent).toEqual([
+      { via: 'p2p', seq: 0, pad: 3, velocity: 100, sentAt: now() },
+      { via: 'p2p', seq: 1, pad: 4, velocity: 50, sentAt: now() },
+    ]);
+    expect(sender.counts).toEqual({ p2p: 2, relay: 0, dropped: 0 });
+  });
+
+  it('falls back to the relay at once when there is no channel, keeping one sequence', () => {
+    const { sender, up, sent } = rig();
+    up.relay = true;
+    expect(sender.send(1, 90)).toBe('relay');
+    up.p2p = true;
+    expect(sender.send(2, 90)).toBe('p2p');
+    expect(sent.map((s) => [s.via, s.seq])).toEqual([
+      ['relay', 0],
+      ['p2p', 1],
+    ]);
+  });
+
+  it('holds a hit with no way out, and sends it with its tap time if a way opens within 250 ms', () => {
+    const { sender, up, sent, advance, now } = rig();
+    const tappedAt = now();
+    expect(sender.send(5, 120)).toBe('held');
+    advance(HOLD_MS - 50);
+    up.relay = true;
+    sender.flush();
+    expect(sent).toEqual([{ via: 'relay', seq: 0, pad: 5, velocity: 120, sentAt: tappedAt }]);
+    expect(sender.counts.dropped).toBe(0);
+    expect(sender.held).toBe(0);
+  });
+
+  it('drops and counts a held hit once it is older than 250 ms, without being asked', () => {
+    const { sender, sent, advance, drops } = rig();
+    sender.send(5, 120);
+    sender.send(6, 120);
+    advance(HOLD_MS + 5); // the expiry timer fires by itself
+    expect(sender.counts.dropped).toBe(2);
+    expect(drops()).toBeGreaterThan(0);
+    expect(sender.held).toBe(0);
+    expect(sent).toEqual([]);
+  });
+
+  it('never sends a stale hit when the way opens too late, and does not spend a seq on it', () => {
+    const { sender, up, sent, advance } = rig();
+    sender.send(5, 120);
+    vi.clearAllTimers(); // the flush comes from a transport opening, not the expiry timer
+    advance(HOLD_MS + 1);
+    up.p2p = true;
+    expect(sender.send(6, 80)).toBe('p2p');
+    expect(sent).toEqual([expect.objectContaining({ via: 'p2p', seq: 0, pad: 6 })]);
+    expect(sender.counts.dropped).toBe(1);
+  });
+
+  it('sends held hits before a new one, in the order they were played', () => {
+    const { sender, up, sent, advance } = rig();
+    sender.send(1, 100);
+    advance(10);
+    sender.send(2, 100);
+    advance(10);
+    up.p2p = true;
+    sender.send(3, 100);
+    expect(sent.map((s) => [s.seq, s.pad])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+  });
+
+  it('holds at most HOLD_LIMIT hits; more are dropped at once', () => {
+    const { sender } = rig();
+    for (let i = 0; i < HOLD_LIMIT; i++) expect(sender.send(i % 16, 100)).toBe('held');
+    expect(sender.send(0, 100)).toBe('dropped');
+    expect(sender.counts.dropped).toBe(1);
+    expect(sender.held).toBe(HOLD_LIMIT);
+  });
+
+  it('counts what is still held as dropped when disposed', () => {
+    const { sender } = rig();
+    sender.send(1, 100);
+    sender.dispose();
+    expect(sender.counts.dropped).toBe(1);
+  });
+});

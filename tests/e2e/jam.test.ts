@@ -1,0 +1,190 @@
+/**
+ * The product end to end: a DAW page and phones in real headless Chromium, pad hits over
+ * real WebRTC data channels (and the relay when WebRTC is not there), the real Tone.js
+ * engine. Runs only inside a loopback-only network namespace (see tests/helpers/jam.ts).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { velocityAt } from '../../client/input/velocity.ts';
+import { hitLog, Jam, memberHits, memberRow, padPoint, peerIdOf, touch } from '../helpers/jam.ts';
+
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
+const WAIT = { timeout: 15_000 };
+
+let jam: Jam;
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  jam = await Jam.launch();
+});
+afterAll(async () => {
+  await jam?.close();
+});
+afterEach(async () => {
+  const errors = [...jam.errors];
+  await jam.reset();
+  expect(errors).toEqual([]);
+});
+
+const transportOf = (daw: Page, name: string) => memberRow(daw, name).getAttribute('data-transport');
+const waitForP2p = (page: Page) => page.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
+
+/** The velocity the phone computes for a touch `across` a pad's width, from the pad's real size. */
+async function expectedVelocity(phone: Page, pad: number, across: number): Promise<number> {
+  const size = await phone
+    .locator(`[data-testid=pad][data-pad="${pad}"]`)
+    .evaluate((element) => ({ width: element.clientWidth, height: element.clientHeight, border: element.clientLeft }));
+  const outer = size.width + 2 * size.border;
+  return velocityAt(outer * across - size.border, size.height / 2, size.width, size.height, 'touch', 0.5);
+}
+
+describe('a jam over WebRTC', () => {
+  it('plays every tap from three phones once, over P2P, with the right pad and velocity, through the engine', async () => {
+    await jam.startServer();
+    const { daw, code } = await jam.openDaw();
+    const phones = [
+      await jam.joinPhone(code, 'Ana'),
+      await jam.joinPhone(code, 'Ben'),
+      await jam.joinPhone(code, 'Cleo'),
+    ];
+    for (const phone of phones) await waitForP2p(phone);
+    for (const name of ['Ana', 'Ben', 'Cleo']) await expect.poll(() => transportOf(daw, name), WAIT).toBe('p2p');
+    // Pads are labelled from the DAW's room state.
+    expect(await phones[0]?.locator('[data-testid=pad]').first().textContent()).toBe('Kick');
+    await phones[0]?.screenshot({ path: join(SCREENSHOTS, 'controller.png') });
+
+    const [ana, ben, cleo] = phones as [Page, Page, Page];
+    const expected: { peer: string; pad: number; velocity: number }[] = [];
+    const ids = { ana: await peerIdOf(daw, 'Ana'), ben: await peerIdOf(daw, 'Ben'), cleo: await peerIdOf(daw, 'Cleo') };
+
+    // Single taps: centre (full velocity) and three-quarters across (softer).
+    for (const [phone, peer, pad, across] of [
+      [ana, ids.ana, 0, 0.5],
+      [ana, ids.ana, 5, 0.85],
+      [ben, ids.ben, 1, 0.5],
+      [cleo, ids.cleo, 15, 0.7],
+    ] as const) {
+      await touch(phone, [await padPoint(phone, pad, across)]);
+      expected.push({ peer, pad, velocity: await expectedVelocity(phone, pad, across) });
+    }
+    // Multi-touch: two and three fingers at once on one phone.
+    await touch(ben, [await padPoint(ben, 2), await padPoint(ben, 7)]);
+    expected.push({ peer: ids.ben, pad: 2, velocity: 127 }, { peer: ids.ben, pad: 7, velocity: 127 });
+    await touch(cleo, [await padPoint(cleo, 8), await padPoint(cleo, 9, 0.8), await padPoint(cleo, 10)]);
+    expected.push(
+      { peer: ids.cleo, pad: 8, velocity: 127 },
+      { peer: ids.cleo, pad: 9, velocity: await expectedVelocity(cleo, 9, 0.8) },
+      { peer: ids.cleo, pad: 10, velocity: 127 },
+    );
+
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(expected.length);
+    const played = await hitLog(daw);
+    const key = (hit: { peer: string; pad: number }) => `${hit.peer}:${hit.pad}`;
+    expect(played.map(key).sort()).toEqual(expected.map(key).sort());
+    for (const hit of played) {
+      const wanted = expected.find((e) => key(e) === key(hit));
+      expect(Math.abs(hit.velocity - (wanted?.velocity ?? -1)), `velocity of ${key(hit)}`).toBeLessThanOrEqual(1);
+      expect(hit.via).toBe('p2p');
+    }
+    expect(expected.some((hit) => hit.velocity < 110)).toBe(true); // the off-centre taps really were softer
+    expect(await memberHits(daw, 'Ana')).toBe(2);
+    expect(await memberHits(daw, 'Ben')).toBe(3);
+    expect(await memberHits(daw, 'Cleo')).toBe(4);
+    // The engine played each one, and made sound.
+    await expect
+      .poll(() => daw.getByTestId('engine').getAttribute('data-triggered'), WAIT)
+      .toBe(String(expected.length));
+    expect(Number(await daw.getByTestId('level').getAttribute('data-max-db'))).toBeGreaterThan(-40);
+    // Delivery time on loopback (one machine, one clock): printed for the issue's note.
+    const delays = played.map((hit) => hit.delayMs ?? Number.NaN).sort((a, b) => a - b);
+    console.log(`P2P hit delivery on loopback, tap → DAW handler (ms): ${delays.map((d) => d.toFixed(2)).join(' ')}`);
+    expect(delays.every((delay) => delay >= 0 && delay < 1_000)).toBe(true);
+    await daw.screenshot({ path: join(SCREENSHOTS, 'daw.png'), fullPage: true });
+  });
+
+  it('falls back to the relay for a phone without WebRTC, still plays, and counts hits it had to drop', async () => {
+    await jam.startServer();
+    const { daw, code } = await jam.openDaw();
+    const dee = await jam.joinPhone(code, 'Dee', () => {
+      // This browser has no WebRTC (or it is switched off): only the socket is left.
+      for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel']) {
+        Object.defineProperty(window, name, { value: undefined, configurable: true });
+      }
+    });
+    await dee.locator('[data-testid=transport][data-transport=relay]').waitFor(WAIT);
+    await expect.poll(() => transportOf(daw, 'Dee'), WAIT).toBe('relay');
+    const peer = await peerIdOf(daw, 'Dee');
+    await touch(dee, [await padPoint(dee, 4)]);
+    await touch(dee, [await padPoint(dee, 6), await padPoint(dee, 11)]);
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(3);
+    expect(await hitLog(daw)).toEqual([
+      expect.objectContaining({ peer, pad: 4, velocity: 127, via: 'relay' }),
+      expect.objectContaining({ peer, pad: 6, via: 'relay' }),
+      expect.objectContaining({ peer, pad: 11, via: 'relay' }),
+    ]);
+    expect(await memberHits(daw, 'Dee')).toBe(3);
+
+    // No channel and no socket: a tap cannot go out within 250 ms, so it is dropped and counted, never played late.
+    await jam.stopServer();
+    await dee.locator('[data-testid=status][data-state=reconnecting]').waitFor(WAIT);
+    await touch(dee, [await padPoint(dee, 0)]);
+    await touch(dee, [await padPoint(dee, 1)]);
+    await expect.poll(() => dee.getByTestId('dropped').textContent(), WAIT).toBe('2 dropped');
+    await jam.startServer();
+    await dee.locator('[data-testid=status][data-state=connected]').waitFor(WAIT);
+    await expect.poll(() => memberRow(daw, 'Dee').getByTestId('member-dropped').textContent(), WAIT).toBe('2');
+    expect(await memberHits(daw, 'Dee')).toBe(3);
+    await touch(dee, [await padPoint(dee, 2)]);
+    await expect.poll(() => memberHits(daw, 'Dee'), WAIT).toBe(4);
+  });
+
+  it('keeps playing over P2P while the signal server restarts, and presence comes back', async () => {
+    await jam.startServer();
+    const { daw, code } = await jam.openDaw();
+    const ana = await jam.joinPhone(code, 'Ana');
+    const ben = await jam.joinPhone(code, 'Ben');
+    await waitForP2p(ana);
+    await waitForP2p(ben);
+    await expect.poll(() => transportOf(daw, 'Ben'), WAIT).toBe('p2p');
+
+    await jam.stopServer();
+    await ana.locator('[data-testid=status][data-state=reconnecting]').waitFor(WAIT);
+    await daw.locator('[data-testid=status][data-state=reconnecting]').first().waitFor(WAIT);
+    await touch(ana, [await padPoint(ana, 3)]);
+    await touch(ben, [await padPoint(ben, 12), await padPoint(ben, 13)]);
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(3);
+    expect((await hitLog(daw)).every((hit) => hit.via === 'p2p')).toBe(true);
+    expect(await ana.getByTestId('transport').getAttribute('data-transport')).toBe('p2p');
+
+    await jam.startServer();
+    for (const page of [daw, ana, ben])
+      await page.locator('[data-testid=status][data-state=connected]').first().waitFor(WAIT);
+    await expect.poll(() => daw.locator('[data-testid=member][data-state=connected]').count(), WAIT).toBe(3);
+    await touch(ana, [await padPoint(ana, 3)]);
+    await expect.poll(() => memberHits(daw, 'Ana'), WAIT).toBe(2);
+    expect(await transportOf(daw, 'Ana')).toBe('p2p');
+  });
+
+  it('brings phones back on P2P by themselves after the DAW page reloads', async () => {
+    await jam.startServer();
+    const { daw, code } = await jam.openDaw();
+    const ana = await jam.joinPhone(code, 'Ana');
+    const ben = await jam.joinPhone(code, 'Ben');
+    await waitForP2p(ana);
+    await waitForP2p(ben);
+
+    await daw.reload();
+    expect(await jam.dawReady(daw)).toBe(code);
+    for (const name of ['Ana', 'Ben']) await expect.poll(() => transportOf(daw, name), WAIT).toBe('p2p');
+    await waitForP2p(ana);
+    await touch(ana, [await padPoint(ana, 0)]);
+    await touch(ben, [await padPoint(ben, 1)]);
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(2);
+    expect((await hitLog(daw)).map((hit) => [hit.pad, hit.via])).toEqual([
+      [0, 'p2p'],
+      [1, 'p2p'],
+    ]);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * A jam in real headless Chromium: the real signal server serving the built app, a DAW
+ * page (laptop size) and phone pages (touch, phone size), talking WebRTC over loopback.
+ * WebRTC may only run inside a loopback-only network namespace (npm test makes one):
+ * `requireLoopbackOnly()` refuses to start anywhere else, so ICE can never reach a real
+ * network from a test.
+ */
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Limits } from '../../signal/limits.ts';
+import { createSignalServer, type SignalServer } from '../../signal/server.ts';
+import { LAPTOP, launchChromium, PHONE } from './browser.ts';
+
+export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'client');
+
+/** Flags WebRTC needs in a loopback-only namespace (../shared/notes/machine-facts.md), and sound without a gesture. */
+export const WEBRTC_ARGS = [
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  // Phones open plain http://<lan-ip>, which is not a secure context; this name maps to loopback.
+  '--host-resolver-rules=MAP phone.padmesh.test 127.0.0.1',
+];
+/** The name phones use: not localhost, so the page is not a secure context, as on a real LAN. */
+export const PHONE_HOST = 'phone.padmesh.test';
+
+export function requireLoopbackOnly(): void {
+  const others = Object.keys(networkInterfaces()).filter((name) => name !== 'lo');
+  if (others.length > 0) {
+    throw new Error(
+      `WebRTC tests run only in a loopback-only network namespace, but this one has ${others.join(', ')}. ` +
+        'Run them with `npm test` (which makes one), or: unshare -rn sh -c "ip link set lo up && npx vitest run tests/e2e"',
+    );
+  }
+}
+
+export interface JamOptions {
+  limits?: Partial<Limits>;
+}
+
+/** One browser, one server (restartable on its port), and every page made through it. */
+export class Jam {
+  server: SignalServer | null = null;
+  port = 0;
+  readonly #secret = `jam-test-secret-${process.pid}-0123456789`;
+  readonly #contexts: BrowserContext[] = [];
+  readonly errors: Error[] = [];
+
+  private constructor(readonly browser: Browser) {}
+
+  static async launch(): Promise<Jam> {
+    requireLoopbackOnly();
+    if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist/client is not built: run `npm run build`');
+    return new Jam(await launchChromium(WEBRTC_ARGS));
+  }
+
+  async startServer(options: JamOptions = {}): Promise<void> {
+    this.server = await createSignalServer({
+      host: '127.0.0.1',
+      port: this.port,
+      staticDir: DIST,
+      secret: this.#secret,
+      limits: options.limits ?? {},
+    });
+    this.port = this.server.port;
+  }
+
+  async stopServer(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get phoneBase(): string {
+    return `http://${PHONE_HOST}:${this.port}`;
+  }
+
+  async page(options: typeof PHONE | typeof LAPTOP, init?: () => void): Promise<Page> {
+    // The microphone permission is what lets Chromium gather loopback ICE candidates (machine-facts.md).
+    const context = await this.browser.newContext({ ...options, permissions: ['microphone'] });
+    this.#contexts.push(context);
+    if (init) await context.addInitScript(init);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => this.errors.push(error));
+    return page;
+  }
+
+  async openDaw(): Promise<{ daw: Page; code: string }> {
+    const daw = await this.page(LAPTOP);
+    await daw.goto(`${this.base}/daw`);
+    return { daw, code: await this.dawReady(daw) };
+  }
+
+  /** Waits for the DAW page to have its room and sound; returns the room code. */
+  async dawReady(daw: Page): Promise<string> {
+    await daw.waitForFunction(() =>
+      /^[A-Z0-9]{6}$/.test(document.querySelector('[data-testid=room-code]')?.textContent ?? ''),
+    );
+    // With the autoplay flag the context may start by itself; otherwise it takes the button, as for a person.
+    const running = daw.locator('[data-testid=engine][data-state=running]');
+    await running.or(daw.getByTestId('enable-sound')).first().waitFor();
+    if (!(await running.isVisible())) await daw.getByTestId('enable-sound').click();
+    await running.waitFor();
+    return (await daw.getByTestId('room-code').textContent()) ?? '';
+  }
+
+  /** A phone joins over plain http (not a secure context), as from a QR code. */
+  async joinPhone(code: string, name: string, init?: () => void): Promise<Page> {
+    const phone = await this.page(PHONE, init);
+    await phone.goto(`${this.phoneBase}/join/${code}`);
+    await phone.getByTestId('name-input').fill(name);
+    await phone.getByRole('button', { name: 'Join' }).click();
+    await phone.locator('[data-testid=status][data-state=connected]').waitFor();
+    return phone;
+  }
+
+  /** Between tests: every page closed, the server stopped (the next test starts its own on a new port). */
+  async reset(): Promise<void> {
+    for (const context of this.#contexts.splice(0)) await context.close().catch(() => {});
+    await this.stopServer();
+    this.port = 0;
+    this.errors.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.reset();
+    await this.browser.close();
+  }
+}
+
+/** Where to touch a pad: its centre, or `across` (0–1) of the way along its width. */
+export async function padPoint(phone: Page, pad: number, across = 0.5): Promise<{ x: number; y: number }> {
+  const box = await phone.locator(`[data-testid=pad][data-pad="${pad}"]`).boundingBox();
+  if (!box) throw new Error(`pad ${pad} is not on screen`);
+  return { x: box.x + box.width * across, y: box.y + box.height / 2 };
+}
+
+/** Fingers down together (one touchStart with several points), then up: real multi-touch through CDP. */
+export async function touch(phone: Page, points: { x: number; y: number }[]): Promise<void> {
+  const cdp = await phone.context().newCDPSession(phone);
+  const touchPoints = points.map((point, id) => ({ ...point, id, radiusX: 4, radiusY: 4, force: 0.5 }));
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
+
+export interface LoggedHit {
+  peer: string;
+  pad: number;
+  velocity: number;
+  via: string;
+  delayMs: number | null;
+}
+
+/** The DAW's recent-hits list, oldest first. */
+export async function hitLog(daw: Page): Promise<LoggedHit[]> {
+  const hits = await daw.locator('[data-testid=hit]').evaluateAll((items) =>
+    items.map((item) => {
+      const data = (item as HTMLElement).dataset;
+      return {
+        peer: data.peer ?? '',
+        pad: Number(data.pad),
+        velocity: Number(data.velocity),
+        via: data.via ?? '',
+        delayMs: data.delayMs ? Number(data.delayMs) : null,
+      };
+    }),
+  );
+  return hits.reverse();
+}
+
+export const peerIdOf = async (daw: Page, name: string): Promise<string> =>
+  (await daw.locator('[data-testid=member]', { hasText: name }).getAttribute('data-peer')) ?? '';
+
+export const memberRow = (daw: Page, name: string) =>
+  daw.locator('[data-testid=member][data-role=controller]', { hasText: name });
+
+export async function memberHits(daw: Page, name: string): Promise<number> {
+  return Number(await memberRow(daw, name).getByTestId('member-hits').textContent());
+}
