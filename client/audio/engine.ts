@@ -1,6 +1,7 @@
 /**
  * The DAW page's drum engine: 16 synthesized drum sounds (see kit.ts), played the moment a hit
- * arrives. The only module that imports 'tone' (named imports only, so the bundle tree-shakes).
+ * arrives. The only module that imports 'tone', and with named imports only. (That trims little:
+ * Tone 15's index module runs code at import time, so any import from 'tone' costs ~60 kB gzip.)
  *
  * Latency is the point of the whole app, so:
  * - the Tone context has lookAhead 0 and an 'interactive' latency hint, and every hit is started
@@ -16,6 +17,7 @@
  * Pitched drums (kick, toms, conga, snare body, rim, clave) are MembraneSynths, which start an
  * oscillator per hit so their attack always has the same phase.
  */
+import './quiet-tone.ts';
 import {
   AmplitudeEnvelope,
   BiquadFilter,
@@ -134,7 +136,7 @@ export function createDrumEngine(): DrumEngine {
     if (frequency === 540 || frequency === 800) osc.connect(bellBus);
     return osc;
   });
-  // Hats and cymbals get a little noise for sizzle, as on the 808.
+  // Hats and cymbals get a little noise mixed in for sizzle.
   const hatBus = own(new Gain({ context, gain: 1 }));
   metalBus.connect(hatBus);
   mix(noiseBus, hatBus, 0.15);
@@ -220,8 +222,11 @@ export function createDrumEngine(): DrumEngine {
       new BiquadFilter({ context, type: o.filter.type, frequency: o.filter.frequency, Q: o.filter.Q }),
     );
     filter.connect(out);
+    // Flattened (envelope, offset, gain) strikes: the hit path walks one array with an index.
+    const strikes: { env: AmplitudeEnvelope; offset: number; gain: number }[] = [];
+    const envs: AmplitudeEnvelope[] = [];
     let length = 0;
-    const envs = o.envelopes.map((e) => {
+    for (const e of o.envelopes) {
       const env = own(
         new AmplitudeEnvelope({
           context,
@@ -235,9 +240,12 @@ export function createDrumEngine(): DrumEngine {
       // VCA before the filter: an idle voice is a silent input, which the browser can skip.
       o.source.connect(env);
       env.connect(filter);
-      for (const [offset] of e.hits) length = Math.max(length, offset + e.attack + e.decay);
-      return { env, hits: e.hits };
-    });
+      envs.push(env);
+      for (const [offset, gain] of e.hits) {
+        strikes.push({ env, offset, gain });
+        length = Math.max(length, offset + e.attack + e.decay);
+      }
+    }
     const soften = o.filter.soften ?? 0;
     const baseFrequency = o.filter.frequency;
     const mixLevel = o.mix ?? 1;
@@ -246,14 +254,15 @@ export function createDrumEngine(): DrumEngine {
       play(time, gain, velocity) {
         if (soften !== 0) filter.frequency.setValueAtTime(baseFrequency * 2 ** (soften * (velocity - 1)), time);
         const level = gain * mixLevel;
-        for (const { env, hits } of envs) {
-          for (const [offset, hitGain] of hits) env.triggerAttack(time + offset, level * hitGain);
+        for (let i = 0; i < strikes.length; i++) {
+          const strike = strikes[i];
+          if (strike !== undefined) strike.env.triggerAttack(time + strike.offset, level * strike.gain);
         }
         soundingUntil = time + length;
       },
       choke(time) {
         if (time >= soundingUntil) return; // already silent: skip Tone's automation work
-        for (const { env } of envs) env.triggerRelease(time);
+        for (let i = 0; i < envs.length; i++) envs[i]?.triggerRelease(time);
         soundingUntil = time;
       },
     };
@@ -273,8 +282,8 @@ export function createDrumEngine(): DrumEngine {
 
   const once = [[0, 1]] as const;
 
-  // ---- the kit, in KIT order. `level` is the pad's output gain, balanced by ear-free measurement:
-  // each pad's peak at velocity 1 sits between about −5 dBFS (kick) and −13 dBFS (shaker). ----
+  // ---- the kit, in KIT order. `level` is the pad's output gain, balanced by measured peak level
+  // (not by ear): at velocity 1 a pad peaks between about −5 dBFS (kick) and −14 dBFS (shaker). ----
   const builders: readonly {
     voices: number;
     level: number;
@@ -515,9 +524,9 @@ export function createDrumEngine(): DrumEngine {
       const last = slot.lastStart[i] ?? -1;
       if (time <= last) time = last + minGap;
       try {
-        for (const other of slot.chokes) {
-          const choked = pads[other];
-          if (choked !== undefined) for (const victim of choked.voices) victim.choke(time);
+        for (let c = 0; c < slot.chokes.length; c++) {
+          const choked = pads[slot.chokes[c] ?? -1];
+          if (choked !== undefined) for (let k = 0; k < choked.voices.length; k++) choked.voices[k]?.choke(time);
         }
         voice.play(time, 10 ** (dbPerUnit * (v - 1)), v);
       } catch {

@@ -41,6 +41,7 @@ export class ControllerLink {
   #reporter: ReturnType<typeof setInterval>;
   #reportedDropped = 0;
   #webrtc = true;
+  #destroyed = false;
   #lastEnd: string | null = null;
 
   constructor(options: ControllerLinkOptions) {
@@ -96,6 +97,7 @@ export class ControllerLink {
 
   /** The room's DAW, and whether it is connected to the signal server (an offer can reach it). */
   setDaw(peerId: string | null, present: boolean): void {
+    if (this.#destroyed) return;
     if (peerId !== this.#daw) {
       this.#dispatch({ type: 'stop' });
       this.#daw = peerId;
@@ -110,7 +112,10 @@ export class ControllerLink {
     this.#channel?.signal(envelope.s);
   }
 
+  /** For good: the session ended (left, kicked, closed) or the page is going. */
   destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
     clearInterval(this.#reporter);
     this.#dispatch({ type: 'stop' });
     this.#sender.dispose();

@@ -176,7 +176,11 @@ function InRoom(props: {
     },
     {
       onWelcome: (welcome) => saveResumeToken(welcome.room, welcome.resumeToken),
-      onStatus: (status) => link.setSocket(status.kind === 'connected'),
+      onStatus: (status) => {
+        link.setSocket(status.kind === 'connected');
+        // Kicked, ended or left: no more hits from this page, not even over an open channel.
+        if (status.kind === 'ended') link.destroy();
+      },
       onMessage: (message) => {
         if (message.type === 'signal') link.handleSignal(message.from, message.data);
       },

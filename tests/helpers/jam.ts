@@ -47,6 +47,8 @@ export class Jam {
   readonly #secret = `jam-test-secret-${process.pid}-0123456789`;
   readonly #contexts: BrowserContext[] = [];
   readonly errors: Error[] = [];
+  /** Every URL any page asked for: none may leave this machine (no CDN, no fonts, no STUN out there). */
+  readonly requests: { page: string; url: string }[] = [];
 
   private constructor(readonly browser: Browser) {}
 
@@ -80,14 +82,17 @@ export class Jam {
     return `http://${PHONE_HOST}:${this.port}`;
   }
 
-  async page(options: typeof PHONE | typeof LAPTOP, init?: () => void): Promise<Page> {
+  /** `canGather: false` leaves out the permission, so the page gathers no ICE candidates: P2P cannot form. */
+  async page(options: typeof PHONE | typeof LAPTOP, init?: () => void, canGather = true): Promise<Page> {
     // The microphone permission is what lets Chromium gather loopback ICE candidates (machine-facts.md).
-    const context = await this.browser.newContext({ ...options, permissions: ['microphone'] });
+    const context = await this.browser.newContext({ ...options, permissions: canGather ? ['microphone'] : [] });
     this.#contexts.push(context);
     if (init) await context.addInitScript(init);
     const page = await context.newPage();
+    const label = 'hasTouch' in options ? 'phone' : 'daw';
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (error) => this.errors.push(error));
+    page.on('request', (request) => this.requests.push({ page: label, url: request.url() }));
     return page;
   }
 
@@ -111,8 +116,8 @@ export class Jam {
   }
 
   /** A phone joins over plain http (not a secure context), as from a QR code. */
-  async joinPhone(code: string, name: string, init?: () => void): Promise<Page> {
-    const phone = await this.page(PHONE, init);
+  async joinPhone(code: string, name: string, init?: () => void, canGather = true): Promise<Page> {
+    const phone = await this.page(PHONE, init, canGather);
     await phone.goto(`${this.phoneBase}/join/${code}`);
     await phone.getByTestId('name-input').fill(name);
     await phone.getByRole('button', { name: 'Join' }).click();
@@ -126,6 +131,7 @@ export class Jam {
     await this.stopServer();
     this.port = 0;
     this.errors.length = 0;
+    this.requests.length = 0;
   }
 
   async close(): Promise<void> {
