@@ -87,6 +87,9 @@ ${rows.join('\n')}
 Samples: relayed messages delivered/sent per round — padmesh ${delivered(ours)}; bare ${delivered(baseline)}.
 The bare relay (bench/servers/bare-relay.ts) does no validation, rate limiting, presence or
 heartbeat: the ratio is the price of padmesh's protocol work.
+
+Pad-hit delivery through the real pages (P2P and relay, in headless Chromium):
+[benchmarks-hits.md](benchmarks-hits.md), written by \`npm run bench:hits\`.
 `;
 
 const out = values.out ?? join(here, '..', 'docs', 'benchmarks.md');

@@ -33,8 +33,11 @@ export interface PeerStats {
 export interface DawPeersOptions {
   iceServers(): IceServer[];
   sendSignal(to: string, data: SignalEnvelope): void;
-  /** A hit to play now (the first copy of each). Velocity 1–127, sentAt in the sender's wall clock. */
-  onHit(peerId: string, pad: number, velocity: number, sentAt: number, via: Via): void;
+  /**
+   * A hit to play now (the first copy of each). Velocity 1–127; `sentAt` (tap time, the
+   * sender's wall clock) and `arrivedAt` (ours, read before anything else is done with it).
+   */
+  onHit(peerId: string, pad: number, velocity: number, sentAt: number, arrivedAt: number, via: Via): void;
   /** A controller's stats changed. Called after `onHit`, never before the sound. */
   onChange(peerId: string, stats: Readonly<PeerStats>): void;
   channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs'>;
@@ -160,12 +163,13 @@ export class DawPeers {
 
   /** The sacred path: dedup, then play, then count. */
   #hit(remote: Remote, epoch: number, seq: number, pad: number, velocity: number, sentAt: number, via: Via): void {
+    const arrivedAt = this.#now();
     const verdict = remote.window.accept(epoch, seq);
     const { stats } = remote;
     if (verdict === 'new') {
-      this.#options.onHit(remote.peerId, pad, velocity, sentAt, via);
+      this.#options.onHit(remote.peerId, pad, velocity, sentAt, arrivedAt, via);
       stats.hits += 1;
-      stats.lastDelayMs = this.#now() - sentAt;
+      stats.lastDelayMs = arrivedAt - sentAt;
     } else if (verdict === 'duplicate') {
       stats.duplicates += 1;
     } else {

@@ -82,9 +82,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
   const peers = new DawPeers({
     iceServers: () => signaling().welcome?.iceServers ?? [],
     sendSignal: (to, data) => signaling().send({ type: 'signal', to, data }),
-    onHit: (peerId, pad, velocity, sentAt, via) => {
-      play(peerId, pad, velocity, via, performance.timeOrigin + performance.now() - sentAt);
-    },
+    onHit: (peerId, pad, velocity, sentAt, arrivedAt, via) => play(peerId, pad, velocity, via, arrivedAt - sentAt),
     onChange: (peerId) => {
       dirtyStats.add(peerId);
       later();
