@@ -3,12 +3,17 @@ import { parseArgs } from 'node:util';
 import { httpUrl } from './lan.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
-export const USAGE = `Usage: npm start -- [--host H] [--port P] [--capacity N]
+export const DEFAULT_STUN_PORT = 3478;
 
-  --host H       interface to listen on (env HOST; default 0.0.0.0, every interface)
-  --port P       port (env PORT; default 8080; 0 picks a free one)
-  --capacity N   controllers per room (env PADMESH_CAPACITY; default ${DEFAULT_LIMITS.roomCapacity})
-  -h, --help     this text
+export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] [--capacity N]
+
+  --host H        interface to listen on (env HOST; default 0.0.0.0, every interface)
+  --port P        port (env PORT; default 8080; 0 picks a free one)
+  --stun-port S   UDP port of the STUN server on this laptop, which lets phones link directly
+                  on WiFi that blocks mDNS (env PADMESH_STUN_PORT; default ${DEFAULT_STUN_PORT};
+                  0 turns it off — unlike --port, it does not pick a free one)
+  --capacity N    controllers per room (env PADMESH_CAPACITY; default ${DEFAULT_LIMITS.roomCapacity})
+  -h, --help      this text
 
 The token secret that lets rooms survive a restart is kept in PADMESH_STATE_DIR
 (default \${XDG_STATE_HOME:-~/.local/state}/padmesh).`;
@@ -16,6 +21,8 @@ The token secret that lets rooms survive a restart is kept in PADMESH_STATE_DIR
 export interface CliConfig {
   host: string;
   port: number;
+  /** null: no STUN server (--stun-port 0). */
+  stunPort: number | null;
   capacity: number;
 }
 
@@ -26,15 +33,23 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
+      'stun-port': { type: 'string' },
       capacity: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return 'help';
+  const stunPort = integer(
+    'stun-port',
+    values['stun-port'] ?? env.PADMESH_STUN_PORT ?? String(DEFAULT_STUN_PORT),
+    0,
+    65535,
+  );
   return {
     host: values.host ?? env.HOST ?? '0.0.0.0',
     port: integer('port', values.port ?? env.PORT ?? '8080', 0, 65535),
+    stunPort: stunPort === 0 ? null : stunPort,
     capacity: integer(
       'capacity',
       values.capacity ?? env.PADMESH_CAPACITY ?? String(DEFAULT_LIMITS.roomCapacity),
@@ -52,10 +67,23 @@ function integer(name: string, text: string, min: number, max: number): number {
   return value;
 }
 
+/**
+ * The STUN server as the banner tells it: running on `port`, or off, either as asked
+ * (`wanted` null: --stun-port 0) or because port `wanted` could not be opened.
+ */
+export type StunStatus = { on: true; port: number } | { on: false; wanted: number | null };
+
+function stunLine(stun: StunStatus): string {
+  if (stun.on) return `  STUN on udp/${stun.port}: phones learn their LAN address from it, no internet needed.`;
+  if (stun.wanted === null) return '  STUN off (--stun-port 0): phones link directly only where the WiFi passes mDNS.';
+  return `  STUN off: udp/${stun.wanted} could not be opened (see above); --stun-port picks another.`;
+}
+
 /** What the terminal shows once the server listens. */
-export function banner(hosts: string[], port: number, qr: string | null): string {
+export function banner(hosts: string[], port: number, qr: string | null, stun: StunStatus): string {
   const lines = ['', '  padmesh is running.', '', `  DAW, on this laptop:  ${httpUrl('localhost', port, '/daw')}`];
   for (const host of hosts) lines.push(`  DAW, from the LAN:    ${httpUrl(host, port, '/daw')}`);
+  lines.push('', stunLine(stun));
   const [best] = hosts;
   if (best === undefined) {
     lines.push('', '  No LAN address found: join a WiFi network or a phone hotspot so phones can reach this laptop.');

@@ -1,12 +1,13 @@
 /**
  * The `npm start` command line: reads flags and environment, starts the signal server with
- * the built web app, prints the LAN URLs and a QR code of the join URL, and closes
- * gracefully on Ctrl-C or SIGTERM.
+ * the built web app and the STUN server (which warns and stays off if its port is taken),
+ * prints the LAN URLs and a QR code of the join URL, and closes gracefully on Ctrl-C or
+ * SIGTERM.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
-import { banner, type CliConfig, readConfig, USAGE } from './cli.ts';
+import { banner, type CliConfig, readConfig, type StunStatus, USAGE } from './cli.ts';
 import { httpUrl, reachableHosts } from './lan.ts';
 import { defaultStateDir, loadOrCreateSecret } from './secret-file.ts';
 import { createSignalServer } from './server.ts';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const server = await createSignalServer({
     host: config.host,
     port: config.port,
+    stunPort: config.stunPort,
     staticDir: CLIENT_DIST,
     limits: { roomCapacity: config.capacity },
     ...(secret === undefined ? {} : { secret }),
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
     best === undefined
       ? null
       : await QRCode.toString(httpUrl(best, server.port, '/join'), { type: 'terminal', small: true });
-  console.log(banner(hosts, server.port, qr));
+  const stun: StunStatus =
+    server.stunPort === null ? { on: false, wanted: config.stunPort } : { on: true, port: server.stunPort };
+  console.log(banner(hosts, server.port, qr, stun));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

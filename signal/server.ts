@@ -24,6 +24,7 @@ import {
 } from './protocol.ts';
 import { type Binding, type Effects, type Outcome, RoomRegistry } from './rooms.ts';
 import { createStaticHandler } from './static.ts';
+import { createStunServer, type StunServer } from './stun.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { createTokenSigner, newSecret } from './tokens.ts';
 
@@ -37,12 +38,21 @@ export interface SignalServerOptions {
   limits?: Partial<Limits>;
   /** HMAC secret for host/resume tokens. Give the same one after a restart and rooms come back. Default: random. */
   secret?: string;
-  /** Sent to every client in `welcome`. Default none: a LAN needs no internet STUN. */
+  /** Sent to every client in `welcome`, after the laptop's own STUN server. Default none: a LAN needs no internet STUN. */
   iceServers?: IceServer[];
+  /**
+   * UDP port of a STUN server on this machine (signal/stun.ts), started and closed with this
+   * server and offered in each `welcome` at the host that client reached us by. 0 picks a free
+   * port (tests); null or absent: no STUN. If the port cannot be opened, the server runs
+   * without STUN and says so through `onWarning`.
+   */
+  stunPort?: number | null;
   /** Origins allowed to open the socket besides the server's own (browsers send Origin; other clients don't). */
   allowedOrigins?: string[];
   /** Told of an exception a message caused (a bug: the message is answered with an error and the server goes on). */
   onInternalError?: (error: unknown) => void;
+  /** Told of something the server works around (the STUN port is taken). Default: console.warn. */
+  onWarning?: (message: string) => void;
   /**
    * Wall clock in ms for timestamps and room lifetimes (grace, resume window, join timeout):
    * tests pass a fake one. Liveness, RTT and rate limits run on the monotonic clock.
@@ -59,8 +69,10 @@ export interface SignalServerStats {
 export interface SignalServer {
   readonly host: string;
   readonly port: number;
+  /** The STUN server's UDP port; null when none runs (not asked for, or its port could not be opened). */
+  readonly stunPort: number | null;
   stats(): SignalServerStats;
-  /** Closes every socket with 1001 (clients come back), then the HTTP server. */
+  /** Closes every socket with 1001 (clients come back), then the HTTP server and the STUN server. */
   close(): Promise<void>;
 }
 
@@ -80,6 +92,8 @@ class Peer {
   constructor(
     readonly ws: WebSocket,
     readonly address: string,
+    /** What this connection's `welcome` offers (iceServersFor). */
+    readonly iceServers: IceServer[],
     readonly openedAt: number,
     limits: Limits,
   ) {
@@ -102,6 +116,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const onInternalError =
     options.onInternalError ?? ((error: unknown) => console.error('padmesh: internal error', error));
+  const onWarning = options.onWarning ?? ((message: string) => console.warn(`padmesh: ${message}`));
   const startedAt = now();
   const registry = new RoomRegistry<Peer>({
     signer: createTokenSigner(options.secret ?? newSecret()),
@@ -130,6 +145,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const socketsByAddress = new Map<string, number>();
   /** Upgrades accepted but not yet open, counted against maxConnections. */
   let upgrading = 0;
+  /** The STUN server, started before the HTTP server; null: none. */
+  let stun: StunServer | null = null;
   const serveStatic = createStaticHandler(options.staticDir ?? null);
   const host = options.host ?? '0.0.0.0';
 
@@ -206,13 +223,13 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       settle();
-      accept(ws, address);
+      accept(ws, address, iceServersFor(req.headers.host, iceServers, stun?.port ?? null));
     });
   });
 
-  function accept(ws: WebSocket, address: string): void {
+  function accept(ws: WebSocket, address: string, connectionIceServers: IceServer[]): void {
     const slice = slices[nextSlice++ % sliceCount] as Set<Peer>;
-    const peer = new Peer(ws, address, now(), limits);
+    const peer = new Peer(ws, address, connectionIceServers, now(), limits);
     peers.add(peer);
     slice.add(peer);
     // Listeners first: a peer's mistake must never become an uncaught 'error'.
@@ -289,7 +306,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     const outcome = registry.join(peer, message, {
       now: now(),
       address: peer.address,
-      iceServers,
+      iceServers: peer.iceServers,
       heartbeatMs: limits.heartbeatMs,
     });
     if (!outcome.ok) {
@@ -397,14 +414,28 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const heartbeat = setInterval(beat, limits.heartbeatMs / sliceCount);
 
   // ─── start and stop ────────────────────────────────────────────────────────────────────
+  // STUN first, so that no welcome goes out without it. It helps phones link directly;
+  // without it the server still does everything else.
+  if (options.stunPort !== undefined && options.stunPort !== null) {
+    stun = await createStunServer({ host, port: options.stunPort }).catch((error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'is in use by another program' : `cannot be opened (${error.message})`;
+      onWarning(
+        `STUN is off: UDP port ${options.stunPort} on ${host} ${why}. Phones get no STUN server, so a direct ` +
+          'link may fail on WiFi that filters multicast (mDNS); pad hits then go through the relay.',
+      );
+      return null;
+    });
+  }
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 8080, host, () => {
       http.off('error', reject);
       resolve();
     });
-  }).catch((error: unknown) => {
+  }).catch(async (error: unknown) => {
     clearInterval(heartbeat);
+    await stun?.close();
     throw error;
   });
   const address = http.address();
@@ -419,9 +450,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       const cutoff = setTimeout(() => {
         for (const peer of peers) peer.ws.terminate();
       }, 1000);
+      const stunClosed = stun?.close() ?? Promise.resolve();
       http.close(() => {
         clearTimeout(cutoff);
-        resolve();
+        stunClosed.then(resolve);
       });
       // Plain HTTP connections (keep-alive, or a static file under way) go now; upgraded
       // WebSocket sockets are not on that list and get their close handshake.
@@ -430,7 +462,29 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     return closing;
   };
 
-  return { host, port, stats, close };
+  return { host, port, stunPort: stun?.port ?? null, stats, close };
+}
+
+/**
+ * What one connection's `welcome` offers: the laptop's STUN server at the host this client
+ * used to reach us (its Host header, so an address the phone can reach; IPv6 in brackets),
+ * then the configured ones. No STUN server, or no usable Host: the configured ones alone.
+ */
+export function iceServersFor(
+  hostHeader: string | undefined,
+  configured: IceServer[],
+  stunPort: number | null,
+): IceServer[] {
+  if (stunPort === null || !hostHeader) return configured;
+  let hostname: string;
+  try {
+    // The URL parser validates and normalizes it (lower case, punycode; IPv6 keeps its brackets).
+    hostname = new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    return configured;
+  }
+  if (hostname === '') return configured;
+  return [{ urls: `stun:${hostname}:${stunPort}` }, ...configured];
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

@@ -65,6 +65,8 @@ export class Jam {
       staticDir: DIST,
       secret: this.#secret,
       limits: options.limits ?? {},
+      // As `npm start` does: a STUN server on the laptop, advertised in welcome (here on a free loopback port).
+      stunPort: 0,
     });
     this.port = this.server.port;
   }

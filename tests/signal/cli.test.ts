@@ -1,5 +1,7 @@
 /** The `npm start` command line: config, LAN addresses, the banner, the secret file, and the real process. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +12,20 @@ import { defaultStateDir, loadOrCreateSecret } from '../../signal/secret-file.ts
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
+const udpSockets: Socket[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const socket of udpSockets.splice(0)) socket.close();
 });
+
+/** A UDP socket on 127.0.0.1 (an ephemeral port unless told), closed after the test. */
+async function udpSocket(port = 0): Promise<Socket> {
+  const socket = createSocket('udp4');
+  udpSockets.push(socket);
+  await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
+  return socket;
+}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'padmesh-cli-'));
@@ -23,18 +35,33 @@ function tempDir(): string {
 
 describe('readConfig', () => {
   it('takes flags over environment over defaults', () => {
-    expect(readConfig([], {})).toEqual({ host: '0.0.0.0', port: 8080, capacity: 16 });
-    expect(readConfig([], { HOST: '127.0.0.1', PORT: '9000', PADMESH_CAPACITY: '4' })).toEqual({
+    expect(readConfig([], {})).toEqual({ host: '0.0.0.0', port: 8080, stunPort: 3478, capacity: 16 });
+    expect(
+      readConfig([], { HOST: '127.0.0.1', PORT: '9000', PADMESH_STUN_PORT: '3479', PADMESH_CAPACITY: '4' }),
+    ).toEqual({
       host: '127.0.0.1',
       port: 9000,
+      stunPort: 3479,
       capacity: 4,
     });
-    expect(readConfig(['--host', '::', '--port', '0', '--capacity', '8'], { HOST: 'x', PORT: '1' })).toEqual({
+    expect(
+      readConfig(['--host', '::', '--port', '0', '--stun-port', '5000', '--capacity', '8'], {
+        HOST: 'x',
+        PORT: '1',
+        PADMESH_STUN_PORT: '3479',
+      }),
+    ).toEqual({
       host: '::',
       port: 0,
+      stunPort: 5000,
       capacity: 8,
     });
     expect(readConfig(['--help'], {})).toBe('help');
+  });
+
+  it('turns STUN off with port 0', () => {
+    expect(readConfig(['--stun-port', '0'], {})).toMatchObject({ stunPort: null });
+    expect(readConfig([], { PADMESH_STUN_PORT: '0' })).toMatchObject({ stunPort: null });
   });
 
   it('refuses bad values with a clear message', () => {
@@ -43,6 +70,10 @@ describe('readConfig', () => {
     );
     expect(() => readConfig([], { PORT: '70000' })).toThrow('--port');
     expect(() => readConfig(['--capacity', '0'], {})).toThrow('--capacity');
+    expect(() => readConfig(['--stun-port', '65536'], {})).toThrow(
+      '--stun-port must be a whole number from 0 to 65535',
+    );
+    expect(() => readConfig([], { PADMESH_STUN_PORT: 'on' })).toThrow('--stun-port');
     expect(() => readConfig(['--colour', 'red'], {})).toThrow();
   });
 });
@@ -76,7 +107,7 @@ describe('LAN addresses', () => {
 
 describe('banner', () => {
   it('shows the DAW URLs, the join URL and the QR code', () => {
-    const text = banner(['192.168.1.23', '10.0.0.5'], 8080, '▄▄▄\n█ █');
+    const text = banner(['192.168.1.23', '10.0.0.5'], 8080, '▄▄▄\n█ █', { on: true, port: 3478 });
     expect(text).toContain('http://localhost:8080/daw');
     expect(text).toContain('http://192.168.1.23:8080/daw');
     expect(text).toContain('http://10.0.0.5:8080/daw');
@@ -85,7 +116,15 @@ describe('banner', () => {
   });
 
   it('says what to do when there is no LAN', () => {
-    expect(banner([], 8080, null)).toContain('No LAN address found');
+    expect(banner([], 8080, null, { on: true, port: 3478 })).toContain('No LAN address found');
+  });
+
+  it('says whether STUN is on, and why not', () => {
+    expect(banner([], 8080, null, { on: true, port: 3478 })).toContain('STUN on udp/3478');
+    expect(banner([], 8080, null, { on: false, wanted: null })).toContain('STUN off (--stun-port 0)');
+    expect(banner([], 8080, null, { on: false, wanted: 3478 })).toContain(
+      'STUN off: udp/3478 could not be opened (see above); --stun-port picks another.',
+    );
   });
 });
 
@@ -135,14 +174,45 @@ function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}) {
   return { child, seen, exited };
 }
 
+/** Whether a STUN Binding request to 127.0.0.1:`port` gets a success response with its transaction id within 1 s. */
+async function stunAnswers(port: number): Promise<boolean> {
+  const socket = await udpSocket();
+  const request = Buffer.alloc(20);
+  request.writeUInt16BE(0x0001, 0);
+  request.writeUInt32BE(0x2112a442, 4);
+  randomBytes(12).copy(request, 8);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 1_000);
+    socket.once('message', (reply) => {
+      clearTimeout(timer);
+      resolve(reply.readUInt16BE(0) === 0x0101 && reply.subarray(8, 20).equals(request.subarray(8, 20)));
+    });
+    socket.send(request, port, '127.0.0.1');
+  });
+}
+
+/** A UDP port on 127.0.0.1 that was free a moment ago. */
+async function freeUdpPort(): Promise<number> {
+  const socket = await udpSocket();
+  const { port } = socket.address();
+  udpSockets.splice(udpSockets.indexOf(socket), 1);
+  await new Promise<void>((resolve) => socket.close(resolve));
+  return port;
+}
+
 describe('the server process', () => {
-  it('prints its URLs and a QR code, serves, and stops cleanly on SIGTERM', async () => {
-    const { child, seen, exited } = run(['--host', '127.0.0.1', '--port', '0'], /Ctrl-C stops the server/);
+  it('prints its URLs, a QR code and its STUN port, serves, and stops cleanly on SIGTERM', async () => {
+    const stunPort = await freeUdpPort();
+    const { child, seen, exited } = run(['--host', '127.0.0.1', '--port', '0'], /Ctrl-C stops the server/, {
+      PADMESH_STUN_PORT: String(stunPort),
+    });
     const output = await seen;
     const port = Number(/localhost:(\d+)\/daw/.exec(output)?.[1]);
     expect(port).toBeGreaterThan(0);
     expect(output).toContain(`Phones join at:       http://127.0.0.1:${port}/join`);
     expect(output).toMatch(/[▄▀█]/); // the terminal QR code
+    expect(output).toContain(`STUN on udp/${stunPort}`);
+    expect(await stunAnswers(stunPort)).toBe(true);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((reply) => reply.json());
     expect(health).toMatchObject({ status: 'ok', protocol: 1 });
     child.kill('SIGTERM');
@@ -156,10 +226,28 @@ describe('the server process', () => {
   });
 
   it('says so when the port is taken', async () => {
-    const first = run(['--host', '127.0.0.1', '--port', '0'], /Ctrl-C stops the server/);
+    const first = run(['--host', '127.0.0.1', '--port', '0', '--stun-port', '0'], /Ctrl-C stops the server/);
     const port = Number(/localhost:(\d+)\/daw/.exec(await first.seen)?.[1]);
-    const second = run(['--host', '127.0.0.1', '--port', String(port)], /is in use/);
+    const second = run(['--host', '127.0.0.1', '--port', String(port), '--stun-port', '0'], /is in use/);
     expect(await second.seen).toContain(`Port ${port} is in use`);
     expect(await second.exited).toBe(1);
+  });
+
+  it('runs without STUN, and says why, when the STUN port is taken', async () => {
+    const taken = (await udpSocket()).address().port;
+    const { seen } = run(['--host', '127.0.0.1', '--port', '0', '--stun-port', String(taken)], /Ctrl-C stops/);
+    const output = await seen;
+    expect(output).toContain(`padmesh: STUN is off: UDP port ${taken} on 127.0.0.1 is in use`);
+    expect(output).toContain(`STUN off: udp/${taken} could not be opened`);
+    const port = Number(/localhost:(\d+)\/daw/.exec(output)?.[1]);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((reply) => reply.json());
+    expect(health).toMatchObject({ status: 'ok' });
+  });
+
+  it('runs without STUN when told to', async () => {
+    const { seen } = run(['--host', '127.0.0.1', '--port', '0', '--stun-port', '0'], /Ctrl-C stops/);
+    const output = await seen;
+    expect(output).toContain('STUN off (--stun-port 0)');
+    expect(output).not.toContain('padmesh: STUN is off');
   });
 });

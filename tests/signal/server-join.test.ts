@@ -1,6 +1,7 @@
 /** Joining rooms over real sockets: creation, codes, capacity, tokens, devices, leave, kick. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../signal/protocol.ts';
+import { iceServersFor } from '../../signal/server.ts';
 import { Harness, joinMessage } from '../helpers/clients.ts';
 
 let harness: Harness;
@@ -206,5 +207,43 @@ describe('leaving and kicking', () => {
     expect(await target.client.closedWithin()).toMatchObject({ code: CloseCode.KICKED });
     expect(await daw.next('member-left')).toMatchObject({ peerId: target.welcome.peerId, reason: 'kicked' });
     expect(await other.client.next('member-left')).toMatchObject({ peerId: target.welcome.peerId, reason: 'kicked' });
+  });
+});
+
+describe('the laptop’s STUN server in welcome.iceServers', () => {
+  it('is offered at the host the client reached the server by, before the configured ICE servers', async () => {
+    harness = await Harness.start({ stunPort: 0, iceServers: [{ urls: 'stun:192.0.2.1:3478' }] });
+    const { stunPort } = harness.server;
+    expect(stunPort).toBeGreaterThan(0);
+    const { welcome } = await harness.join({ role: 'daw' });
+    expect(welcome.iceServers).toEqual([{ urls: `stun:127.0.0.1:${stunPort}` }, { urls: 'stun:192.0.2.1:3478' }]);
+    // The same server reached by name, or by an IPv6 address (the socket still goes to 127.0.0.1).
+    const byName = await harness.join(
+      { room: welcome.room },
+      { headers: { Host: `LocalHost:${harness.server.port}` } },
+    );
+    expect(byName.welcome.iceServers[0]).toEqual({ urls: `stun:localhost:${stunPort}` });
+    const byIpv6 = await harness.join({ room: welcome.room }, { headers: { Host: '[fe80::1]:8080' } });
+    expect(byIpv6.welcome.iceServers[0]).toEqual({ urls: `stun:[fe80::1]:${stunPort}` });
+  });
+
+  it('is not offered when STUN is off', async () => {
+    harness = await Harness.start();
+    expect(harness.server.stunPort).toBeNull();
+    const { welcome } = await harness.join({ role: 'daw' });
+    expect(welcome.iceServers).toEqual([]);
+  });
+
+  it('is not offered for a Host header that names no host', () => {
+    const configured = [{ urls: 'stun:192.0.2.1:3478' }];
+    expect(iceServersFor('192.168.1.5:8080', configured, 3478)).toEqual([
+      { urls: 'stun:192.168.1.5:3478' },
+      ...configured,
+    ]);
+    expect(iceServersFor(undefined, configured, 3478)).toBe(configured);
+    expect(iceServersFor('', configured, 3478)).toBe(configured);
+    expect(iceServersFor('not a host', configured, 3478)).toBe(configured);
+    expect(iceServersFor('[fe80::1%eth0]:8080', configured, 3478)).toBe(configured);
+    expect(iceServersFor('192.168.1.5:8080', configured, null)).toBe(configured);
   });
 });

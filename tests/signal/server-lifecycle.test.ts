@@ -3,6 +3,8 @@
  * period, resume, takeover, and a server restart. Room lifetimes run on a fake clock that
  * the test moves; the heartbeat (liveness) is real but short, so each step takes a few ticks.
  */
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../signal/protocol.ts';
 import type { SignalServerOptions } from '../../signal/server.ts';
@@ -24,16 +26,47 @@ async function start(options: SignalServerOptions = {}): Promise<Harness> {
 }
 
 /** Moves the server's clock and waits until its heartbeat has run at least once after. */
-async function advance(ms: number, observer: TestClient): Promise<void> {
+async function advance(ms: number, observer: TestClient, heartbeatMs = HEARTBEAT_MS): Promise<void> {
   clock += ms;
-  await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS * 3));
+  await new Promise((resolve) => setTimeout(resolve, heartbeatMs * 3));
   await observer.sync();
 }
+
+const udpSockets: Socket[] = [];
 
 afterEach(async () => {
   await harness?.stop();
   harness = undefined;
+  for (const socket of udpSockets.splice(0)) socket.close();
 });
+
+/** A UDP socket on 127.0.0.1, closed after the test. */
+async function udpSocket(port = 0): Promise<Socket> {
+  const socket = createSocket('udp4');
+  udpSockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.1', () => resolve());
+  });
+  return socket;
+}
+
+/** Whether a STUN Binding request to 127.0.0.1:`port` gets a success response with its transaction id within 1 s. */
+async function stunAnswers(port: number): Promise<boolean> {
+  const socket = await udpSocket();
+  const request = Buffer.alloc(20);
+  request.writeUInt16BE(0x0001, 0);
+  request.writeUInt32BE(0x2112a442, 4);
+  randomBytes(12).copy(request, 8);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 1_000);
+    socket.once('message', (reply) => {
+      clearTimeout(timer);
+      resolve(reply.readUInt16BE(0) === 0x0101 && reply.subarray(8, 20).equals(request.subarray(8, 20)));
+    });
+    socket.send(request, port, '127.0.0.1');
+  });
+}
 
 describe('heartbeat', () => {
   it('terminates a peer silent for 3 intervals; it turns away, then leaves with reason timeout', async () => {
@@ -54,11 +87,13 @@ describe('heartbeat', () => {
   });
 
   it('keeps peers that answer pings, and reports their RTT in presence', async () => {
-    const h = await start();
+    // A slower heartbeat here: this test must not lose a peer to a stall of the busy test machine.
+    const heartbeatMs = 200;
+    const h = await start({ limits: { heartbeatMs } });
     const { client: daw, welcome } = await h.join({ role: 'daw' });
     const { client: phone } = await h.join({ room: welcome.room });
     await daw.next('member-joined');
-    for (let i = 0; i < 5; i++) await advance(HEARTBEAT_MS, daw);
+    for (let i = 0; i < 3; i++) await advance(heartbeatMs, daw, heartbeatMs);
     expect(phone.ws.readyState).toBe(phone.ws.OPEN);
     const updated = await daw.next('member-updated', (m) => m.member.rttMs !== null);
     expect(updated.member.rttMs).toEqual(expect.any(Number));
@@ -185,5 +220,28 @@ describe('shutdown', () => {
     expect((await client.closedWithin(WAIT_MS)).code).toBe(CloseCode.GOING_AWAY);
     expect((await idle.closedWithin(WAIT_MS)).code).toBe(CloseCode.GOING_AWAY);
     await closing;
+  });
+});
+
+describe('the STUN server', () => {
+  it('starts and stops with the signal server', async () => {
+    const h = await start({ stunPort: 0 });
+    const stunPort = h.server.stunPort;
+    if (stunPort === null) throw new Error('no STUN server');
+    expect(await stunAnswers(stunPort)).toBe(true);
+    await h.stop();
+    harness = undefined;
+    await udpSocket(stunPort); // its port is free again
+  });
+
+  it('stays off, saying so once, when its port is taken; the rest of the server runs', async () => {
+    const taken = (await udpSocket()).address().port;
+    const warnings: string[] = [];
+    const h = await start({ stunPort: taken, onWarning: (message) => warnings.push(message) });
+    expect(h.server.stunPort).toBeNull();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`STUN is off: UDP port ${taken} on 127.0.0.1 is in use`);
+    const { welcome } = await h.join({ role: 'daw' });
+    expect(welcome.iceServers).toEqual([]);
   });
 });
