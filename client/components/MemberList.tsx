@@ -68,6 +68,17 @@ export function MemberList(props: {
                     {stats()?.lost ?? 0}
                   </span>{' '}
                   lost
+                  <Show when={(stats()?.bad ?? 0) + (stats()?.limited ?? 0) > 0}>
+                    {' · '}
+                    <span
+                      class="warn"
+                      data-testid="member-refused"
+                      title="Malformed packets or signals, and hits over the rate limit: not played"
+                    >
+                      {(stats()?.bad ?? 0) + (stats()?.limited ?? 0)}
+                    </span>{' '}
+                    refused
+                  </Show>
                 </span>
               </Show>
               <Show when={props.onKick && controller} fallback={<span />}>

@@ -7,14 +7,17 @@ const LOOK: Record<Transport, { label: string; title: string }> = {
   offline: { label: 'Offline', title: 'No way to the DAW right now' },
 };
 
-/** How this phone's hits travel, and their round trip. */
-export function TransportBadge(props: { transport: Transport; rttMs: number | null }) {
+/** How this phone's hits travel, and their round trip; the tooltip says why a direct link last ended. */
+export function TransportBadge(props: { transport: Transport; rttMs: number | null; lastEnd?: string | null }) {
   return (
     <span
       class={`badge ${props.transport}`}
       data-testid="transport"
       data-transport={props.transport}
-      title={LOOK[props.transport].title}
+      data-last-end={props.lastEnd ?? ''}
+      title={
+        props.lastEnd ? `${LOOK[props.transport].title} (last link: ${props.lastEnd})` : LOOK[props.transport].title
+      }
     >
       {LOOK[props.transport].label}
       {props.rttMs !== null && props.transport !== 'offline' ? (

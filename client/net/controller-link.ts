@@ -6,10 +6,10 @@
 
 import { nanoid } from 'nanoid';
 import type { IceServer } from '../../signal/protocol.ts';
-import { HitSender, type SendOutcome } from './hit-sender.ts';
+import { type HitCounts, HitSender, type SendOutcome } from './hit-sender.ts';
 import { newEpoch, type RelayData } from './hits.ts';
 import { type LinkEffect, type LinkEvent, LinkMachine, type LinkTiming } from './link-machine.ts';
-import { PeerChannel, type PeerChannelOptions } from './peer-channel.ts';
+import { type ChannelFactory, createPeerChannel, type HitChannel, type PeerChannelOptions } from './peer-channel.ts';
 import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
 
 /** How hits travel right now, as the player sees it. */
@@ -25,8 +25,12 @@ export interface ControllerLinkOptions {
   onChange(): void;
   timing?: Partial<LinkTiming>;
   channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs'>;
+  /** Makes connections; default: real WebRTC (PeerChannel). */
+  createChannel?: ChannelFactory;
   /** Report the dropped count through the relay this often while there is no channel. */
   reportMs?: number;
+  /** The random per-page-load epoch of the hit sequence; default: a fresh one. */
+  epoch?: number;
 }
 
 export class ControllerLink {
@@ -35,7 +39,7 @@ export class ControllerLink {
   readonly #sender: HitSender;
   #daw: string | null = null;
   #socketUp = false;
-  #channel: PeerChannel | null = null;
+  #channel: HitChannel | null = null;
   #attemptId: string | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reporter: ReturnType<typeof setInterval>;
@@ -50,9 +54,10 @@ export class ControllerLink {
     this.#sender = new HitSender(
       {
         p2p: (packet) => this.#channel?.send(packet) ?? false,
+        p2pLively: () => this.#channel?.lively ?? false,
         relay: (hit) => this.#socketUp && options.sendRelay(hit),
       },
-      { epoch: newEpoch(), onDrop: () => options.onChange() },
+      { epoch: options.epoch ?? newEpoch(), onDrop: () => options.onChange() },
     );
     this.#reporter = setInterval(() => this.#report(), options.reportMs ?? 1_000);
   }
@@ -68,7 +73,7 @@ export class ControllerLink {
     return this.#channel?.open ? this.#channel.rttMs : null;
   }
 
-  get counts(): Readonly<{ p2p: number; relay: number; dropped: number }> {
+  get counts(): Readonly<HitCounts> {
     return this.#sender.counts;
   }
 
@@ -152,7 +157,7 @@ export class ControllerLink {
     const attemptId = nanoid(10);
     this.#attemptId = attemptId;
     try {
-      this.#channel = new PeerChannel({
+      this.#channel = (this.#options.createChannel ?? createPeerChannel)({
         ...this.#options.channel,
         initiator: true,
         iceServers: this.#options.iceServers(),

@@ -15,6 +15,12 @@ export const HOLD_LIMIT = 32;
 export interface HitTransports {
   /** Sends a packet on the open data channel; false if there is none (or it is backed up). */
   p2p(packet: Uint8Array): boolean;
+  /**
+   * Whether the channel has been heard from lately. A channel that went quiet may be dead
+   * without knowing it yet: a hit sent on it then goes through the relay too (the DAW
+   * plays whichever copy comes first, once).
+   */
+  p2pLively(): boolean;
   /** Sends a hit through the signal server now; false if the socket cannot take it now. */
   relay(hit: RelayHit): boolean;
 }
@@ -24,6 +30,8 @@ export interface HitCounts {
   relay: number;
   /** Held too long without any way out, or more held than HOLD_LIMIT. */
   dropped: number;
+  /** Sent on a quiet channel and, to be safe, through the relay as well. */
+  doubled: number;
 }
 
 export type SendOutcome = 'p2p' | 'relay' | 'held' | 'dropped';
@@ -41,7 +49,7 @@ export interface HitSenderOptions {
 export const wallClock = (): number => performance.timeOrigin + performance.now();
 
 export class HitSender {
-  readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0 };
+  readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0, doubled: 0 };
   readonly epoch: number;
   readonly #transports: HitTransports;
   readonly #writer: PacketWriter;
@@ -118,6 +126,9 @@ export class HitSender {
     if (this.#transports.p2p(this.#writer.hit(seq, pad, velocity, tappedAt))) {
       this.#seq = seq + 1;
       this.counts.p2p += 1;
+      if (!this.#transports.p2pLively() && this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
+        this.counts.doubled += 1;
+      }
       return 'p2p';
     }
     if (this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {

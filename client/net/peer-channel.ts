@@ -26,6 +26,21 @@ export const HIT_CHANNEL: RTCDataChannelInit = { ordered: false, maxRetransmits:
 
 export type ChannelEnd = 'closed' | 'error' | 'silent' | 'destroyed';
 
+/** A channel silent longer than this (1.5 pings) may be dead: hits then also go through the relay. */
+export const QUIET_MS = 1_500;
+
+/** What the link layers need of a connection; PeerChannel is the real one, unit tests pass fakes. */
+export interface HitChannel {
+  readonly open: boolean;
+  readonly rttMs: number | null;
+  /** Open, and heard from within QUIET_MS: a hit sent now will very likely arrive. */
+  readonly lively: boolean;
+  signal(data: unknown): void;
+  send(packet: Uint8Array): boolean;
+  destroy(): void;
+}
+export type ChannelFactory = (options: PeerChannelOptions) => HitChannel;
+
 export interface PeerChannelOptions {
   initiator: boolean;
   iceServers: IceServer[];
@@ -47,6 +62,8 @@ export interface PeerChannelOptions {
 
 const noop = () => {};
 
+export const createPeerChannel: ChannelFactory = (options) => new PeerChannel(options);
+
 /** The protocol's ICE server → the DOM's type (which has no room for an absent credential). */
 function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer {
   const server: RTCIceServer = { urls };
@@ -55,7 +72,7 @@ function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer
   return server;
 }
 
-export class PeerChannel implements PacketVisitor {
+export class PeerChannel implements PacketVisitor, HitChannel {
   rttMs: number | null = null;
   readonly #peer: Peer;
   readonly #options: PeerChannelOptions;
@@ -88,6 +105,10 @@ export class PeerChannel implements PacketVisitor {
 
   get open(): boolean {
     return this.#open;
+  }
+
+  get lively(): boolean {
+    return this.#open && performance.now() - this.#lastHeard <= QUIET_MS;
   }
 
   /** Signaling data from the other end. Garbage ends this connection, nothing more. */
@@ -138,6 +159,8 @@ export class PeerChannel implements PacketVisitor {
   }
 
   #receive(data: unknown): void {
+    // simple-peer clears its handlers a tick after destroy(): nothing may arrive from a channel we ended.
+    if (this.#ended) return;
     this.#lastHeard = performance.now();
     if (!(data instanceof ArrayBuffer)) {
       this.#options.onBadPacket?.('UNKNOWN_KIND');

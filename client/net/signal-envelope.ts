@@ -22,5 +22,8 @@ export function readEnvelope(data: unknown): SignalEnvelope | null {
   return { c, s };
 }
 
-/** An offer starts a new connection at the answering end; anything else belongs to one. */
-export const isOffer = (signal: object): boolean => (signal as { type?: unknown }).type === 'offer';
+/** An offer (with an SDP) starts a new connection at the answering end; anything else belongs to one. */
+export function isOffer(signal: object): boolean {
+  const { type, sdp } = signal as { type?: unknown; sdp?: unknown };
+  return type === 'offer' && typeof sdp === 'string';
+}

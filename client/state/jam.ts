@@ -104,5 +104,9 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
       peers.remove(peerId);
       setView('stats', peerId, undefined as unknown as PeerStats);
     },
+    /** After our socket reconnected: forget controllers that left meanwhile (see DawPeers.keepOnly). */
+    keepOnly: (peerIds: ReadonlySet<string>) => {
+      for (const peerId of peers.keepOnly(peerIds)) setView('stats', peerId, undefined as unknown as PeerStats);
+    },
   };
 }

@@ -140,16 +140,30 @@ interface LinkView {
   rttMs: number | null;
   dropped: number;
   webrtc: boolean;
+  /** Why the last direct link ended ('closed', 'silent', 'error: …'), for the badge's tooltip. */
+  lastEnd: string | null;
 }
 
 function createLink(getSignaling: () => Signaling) {
-  const [view, setView] = createStore<LinkView>({ transport: 'offline', rttMs: null, dropped: 0, webrtc: true });
+  const [view, setView] = createStore<LinkView>({
+    transport: 'offline',
+    rttMs: null,
+    dropped: 0,
+    webrtc: true,
+    lastEnd: null,
+  });
   const link = new ControllerLink({
     iceServers: () => getSignaling().welcome?.iceServers ?? [],
     sendSignal: (to, data) => getSignaling().send({ type: 'signal', to, data }),
     sendRelay: (data) => getSignaling().sendNow({ type: 'relay', data }),
     onChange: () =>
-      setView({ transport: link.transport, rttMs: link.rttMs, dropped: link.counts.dropped, webrtc: link.webrtc }),
+      setView({
+        transport: link.transport,
+        rttMs: link.rttMs,
+        dropped: link.counts.dropped,
+        webrtc: link.webrtc,
+        lastEnd: link.lastEnd,
+      }),
   });
   onCleanup(() => link.destroy());
   return [view, link] as const;
@@ -212,7 +226,11 @@ function InRoom(props: {
             <span class="muted room-tag" data-testid="room-code">
               {props.room}
             </span>
-            <TransportBadge transport={linkView.transport} rttMs={linkView.rttMs ?? session.rttMs} />
+            <TransportBadge
+              transport={linkView.transport}
+              rttMs={linkView.rttMs ?? session.rttMs}
+              lastEnd={linkView.webrtc ? linkView.lastEnd : 'this browser has no WebRTC'}
+            />
             <Show when={linkView.dropped > 0}>
               <span class="dropped" data-testid="dropped" title="Hits that could not reach the DAW in time">
                 {linkView.dropped} dropped

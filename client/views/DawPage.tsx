@@ -17,6 +17,8 @@ import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 
 const PADS: PadLook[] = KIT.map(({ name, color }) => ({ name, color }));
+/** The server's resume window (limits.ts): by then every controller that is coming back is back. */
+const PRUNE_AFTER_MS = 65_000;
 /** Until the DAW has a tempo control (and a beat), the room says 120 BPM. */
 const DEFAULT_TEMPO = 120;
 
@@ -52,12 +54,21 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onCleanup(engine.onStateChange(setSoundState));
 
   let signaling: Signaling | undefined;
+  let pruneTimer: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(pruneTimer));
   const jam = createDawJam(() => signaling as Signaling, engine);
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
       if (welcome.hostToken) saveDawRoom({ room: welcome.room, hostToken: welcome.hostToken });
       // Every welcome, also after a server restart (which forgets room state): the pads' names and colours.
       actions.setRoomState({ tempo: welcome.state?.tempo ?? DEFAULT_TEMPO, pads: PADS });
+      // Controllers that left while our socket was down never got a member-left to us. After a
+      // server restart the others are rejoining now, so look once the resume window is over.
+      clearTimeout(pruneTimer);
+      pruneTimer = setTimeout(
+        () => jam.keepOnly(new Set(session.members.map((member) => member.peerId))),
+        PRUNE_AFTER_MS,
+      );
     },
     onMessage: (message) => {
       if (message.type === 'signal') jam.peers.handleSignal(message.from, message.data);

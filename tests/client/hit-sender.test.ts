@@ -7,7 +7,7 @@ type Sent = { via: 'p2p' | 'relay'; seq: number; pad: number; velocity: number; 
 /** Two fake transports the test switches on and off (the real ones are WebRTC and the socket: e2e covers those). */
 function rig(options: { holdLimit?: number } = {}) {
   let clock = 1_000_000;
-  const up = { p2p: false, relay: false };
+  const up = { p2p: false, relay: false, lively: true };
   const sent: Sent[] = [];
   const visitor: PacketVisitor = {
     hit: (_epoch, seq, pad, velocity, sentAt) => sent.push({ via: 'p2p', seq, pad, velocity, sentAt }),
@@ -22,6 +22,7 @@ function rig(options: { holdLimit?: number } = {}) {
         expect(readPacket(packet.slice().buffer, visitor)).toBeNull();
         return true;
       },
+      p2pLively: () => up.lively,
       relay: ({ h: [, seq, pad, velocity, sentAt] }: RelayHit) => {
         if (!up.relay) return false;
         sent.push({ via: 'relay', seq, pad, velocity, sentAt });
@@ -55,7 +56,23 @@ describe('HitSender', () => {
       { via: 'p2p', seq: 0, pad: 3, velocity: 100, sentAt: now() },
       { via: 'p2p', seq: 1, pad: 4, velocity: 50, sentAt: now() },
     ]);
-    expect(sender.counts).toEqual({ p2p: 2, relay: 0, dropped: 0 });
+    expect(sender.counts).toEqual({ p2p: 2, relay: 0, dropped: 0, doubled: 0 });
+  });
+
+  it('also sends through the relay while the channel is quiet (it may be dead), same seq', () => {
+    const { sender, up, sent } = rig();
+    up.p2p = true;
+    up.relay = true;
+    up.lively = false;
+    expect(sender.send(7, 100)).toBe('p2p');
+    expect(sent.map((s) => [s.via, s.seq, s.pad])).toEqual([
+      ['p2p', 0, 7],
+      ['relay', 0, 7],
+    ]);
+    expect(sender.counts).toEqual({ p2p: 1, relay: 0, dropped: 0, doubled: 1 });
+    up.lively = true;
+    sender.send(8, 100);
+    expect(sent.map((s) => s.via)).toEqual(['p2p', 'relay', 'p2p']);
   });
 
   it('falls back to the relay at once when there is no channel, keeping one sequence', () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { velocityAt } from '../../client/input/velocity.ts';
-import { hitLog, Jam, memberHits, memberRow, padPoint, peerIdOf, touch } from '../helpers/jam.ts';
+import { hitLog, Jam, memberHits, memberRow, padPoint, peerConnections, peerIdOf, touch } from '../helpers/jam.ts';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 const WAIT = { timeout: 15_000 };
@@ -67,6 +67,13 @@ describe('a jam over WebRTC', () => {
     for (const phone of phones) await waitForP2p(phone);
     // As on a real LAN (http://<lan-ip>), the phones' pages are not a secure context.
     expect(await phones[0]?.evaluate(() => window.isSecureContext)).toBe(false);
+    // ICE used only the laptop's STUN server, at the address each page reached the server by.
+    const stun = jam.server?.stunPort;
+    expect(stun).toEqual(expect.any(Number));
+    for (const phone of phones) {
+      expect(await peerConnections(phone)).toEqual([[{ urls: `stun:phone.padmesh.test:${stun}` }]]);
+    }
+    expect(await peerConnections(daw)).toEqual([1, 2, 3].map(() => [{ urls: `stun:127.0.0.1:${stun}` }]));
     for (const name of ['Ana', 'Ben', 'Cleo']) await expect.poll(() => transportOf(daw, name), WAIT).toBe('p2p');
     // Pads are labelled from the DAW's room state.
     expect(await phones[0]?.locator('[data-testid=pad]').first().textContent()).toBe('Kick');
@@ -203,6 +210,7 @@ describe('a jam over WebRTC', () => {
 
   it('keeps playing over P2P while the signal server restarts, and presence comes back', async () => {
     const { daw, ana, ben } = await twoPhonesOnP2p();
+    const connectionsBefore = [(await peerConnections(ana)).length, (await peerConnections(daw)).length];
 
     await jam.stopServer();
     await ana.locator('[data-testid=status][data-state=reconnecting]').waitFor(WAIT);
@@ -220,12 +228,18 @@ describe('a jam over WebRTC', () => {
     await touch(ana, [await padPoint(ana, 3)]);
     await expect.poll(() => memberHits(daw, 'Ana'), WAIT).toBe(2);
     expect(await transportOf(daw, 'Ana')).toBe('p2p');
+    // The same connections carried the jam through the restart: none was made again.
+    expect([(await peerConnections(ana)).length, (await peerConnections(daw)).length]).toEqual(connectionsBefore);
   });
 
   it('brings phones back on P2P by themselves after the DAW page reloads', async () => {
     const { daw, code, ana, ben } = await twoPhonesOnP2p();
 
     await daw.reload();
+    // The phones learnt at once that the old DAW page's channel ended (not 3.5 s later, from silence).
+    await expect
+      .poll(() => ana.getByTestId('transport').getAttribute('data-last-end'), WAIT)
+      .toMatch(/^(closed|error)/);
     expect(await jam.dawReady(daw)).toBe(code);
     for (const name of ['Ana', 'Ben']) await expect.poll(() => transportOf(daw, name), WAIT).toBe('p2p');
     await waitForP2p(ana);

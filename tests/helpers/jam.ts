@@ -89,6 +89,7 @@ export class Jam {
     // The microphone permission is what lets Chromium gather loopback ICE candidates (machine-facts.md).
     const context = await this.browser.newContext({ ...options, permissions: canGather ? ['microphone'] : [] });
     this.#contexts.push(context);
+    await context.addInitScript(recordPeerConnections);
     if (init) await context.addInitScript(init);
     const page = await context.newPage();
     const label = 'hasTouch' in options ? 'phone' : 'daw';
@@ -141,6 +142,28 @@ export class Jam {
     await this.browser.close();
   }
 }
+
+/**
+ * Runs in every page before its own code: wraps RTCPeerConnection to record each one made
+ * and the ICE servers it was given, so tests can see that a connection survived (none new)
+ * and that no STUN server but the laptop's is ever used (ICE traffic is not an HTTP request).
+ */
+function recordPeerConnections(): void {
+  const Native = window.RTCPeerConnection;
+  if (!Native) return;
+  const made: unknown[] = [];
+  (window as unknown as { __peerConnections: unknown[] }).__peerConnections = made;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      made.push(JSON.parse(JSON.stringify(config?.iceServers ?? null)));
+      super(config);
+    }
+  };
+}
+
+/** The ICE servers of every RTCPeerConnection the page made, oldest first. */
+export const peerConnections = (page: Page): Promise<unknown[]> =>
+  page.evaluate(() => (window as unknown as { __peerConnections?: unknown[] }).__peerConnections ?? []);
 
 /** Where to touch a pad: its centre, or `across` (0–1) of the way along its width. */
 export async function padPoint(phone: Page, pad: number, across = 0.5): Promise<{ x: number; y: number }> {
