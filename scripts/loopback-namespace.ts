@@ -27,6 +27,25 @@ export function ensureIp(): string {
   return installed;
 }
 
+const NFT_CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft', '/bin/nft'];
+const NFT_HINT =
+  'The LAN test (tests/e2e/lan.test.ts) blocks multicast DNS between two network namespaces with `nft` (nftables).\n' +
+  'On Debian: sudo apt-get install -y nftables';
+
+/** The `nft` binary, installing Debian's nftables first when it is missing and we are root. */
+export function ensureNft(): string {
+  const found = NFT_CANDIDATES.find((path) => existsSync(path));
+  if (found) return found;
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) throw new Error(NFT_HINT);
+  console.log('  `nft` not found: installing Debian’s nftables package (once)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', 'nftables'], { stdio: 'inherit', env });
+  const installed = NFT_CANDIDATES.find((path) => existsSync(path));
+  if (!installed) throw new Error(`apt-get installed nftables but no nft binary was found.\n${NFT_HINT}`);
+  return installed;
+}
+
 /** Throws with instructions unless a loopback-only namespace can be made here. */
 export function checkLoopbackNamespace(): void {
   const ip = ensureIp();

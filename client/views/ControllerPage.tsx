@@ -189,7 +189,15 @@ function InRoom(props: {
       ...(resumeToken === undefined ? {} : { resumeToken }),
     },
     {
-      onWelcome: (welcome) => saveResumeToken(welcome.room, welcome.resumeToken),
+      onWelcome: (welcome) => {
+        saveResumeToken(welcome.room, welcome.resumeToken);
+        // No colour picked yet: keep the one the server gave, so it stays this player's colour.
+        const mine = welcome.members.find((member) => member.peerId === welcome.peerId);
+        if (props.color === null && mine) {
+          saveColor(mine.color);
+          props.onProfile({ name: props.name, color: mine.color });
+        }
+      },
       onStatus: (status) => {
         link.setSocket(status.kind === 'connected');
         // Kicked, ended or left: no more hits from this page, not even over an open channel.

@@ -145,9 +145,13 @@ describe('the token secret file', () => {
   });
 });
 
-/** Runs `tsx signal/main.ts`, collects its output, resolves once `until` appears in it. */
+/**
+ * Runs `signal/main.ts` (node with tsx's loader: one process, so killing it leaves no
+ * orphan, as the `tsx` wrapper's child would be), collects its output, resolves once
+ * `until` appears in it.
+ */
 function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(join('node_modules', '.bin', 'tsx'), ['signal/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'signal/main.ts', ...args], {
     env: { ...process.env, PADMESH_STATE_DIR: tempDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

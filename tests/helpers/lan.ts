@@ -1,0 +1,372 @@
+/**
+ * A two-host LAN inside the test's loopback-only namespace: a "laptop" and a "phone", each
+ * its own network namespace (children of this one), joined by a veth pair
+ * (laptop 10.77.0.1/24, phone 10.77.0.2/24), each with a default route over it. The real
+ * `npm start` (signal/main.ts, default ports 8080 and STUN 3478) and the DAW's Chromium run
+ * in the laptop namespace, the phone's Chromium in the phone namespace. Neither browser gets
+ * the microphone permission, as in real life, so both hide their addresses behind mDNS
+ * `.local` ICE candidates; nftables can drop multicast DNS in both namespaces (WiFi that
+ * filters multicast).
+ *
+ * This process's own namespace is never touched: it stays loopback-only, so the other
+ * browser tests (which may run at the same time in other workers, and refuse to run next to
+ * any interface but `lo`) see nothing of this LAN, and nothing here can reach a real network.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { findChromium, INSTALL_HINT } from '../../scripts/chromium.ts';
+import { ensureIp, ensureNft } from '../../scripts/loopback-namespace.ts';
+import { DEFAULT_STUN_PORT } from '../../signal/cli.ts';
+import { CHROMIUM_ARGS, LAPTOP, PHONE } from './browser.ts';
+import { DIST, requireLoopbackOnly } from './jam.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const LAPTOP_IP = '10.77.0.1';
+export const PHONE_IP = '10.77.0.2';
+/** `npm start`'s defaults: each namespace is new and private, so these ports are always free. */
+export const PORT = 8080;
+export const STUN_PORT = DEFAULT_STUN_PORT;
+const TABLE = 'padmesh_lan';
+/** Multicast DNS, IPv4 and IPv6, dropped both ways: what WiFi client isolation does to mDNS. */
+const BLOCK_MDNS = `table inet ${TABLE} {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    ip daddr 224.0.0.251 udp dport 5353 counter drop
+    ip6 daddr ff02::fb udp dport 5353 counter drop
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    ip daddr 224.0.0.251 udp dport 5353 counter drop
+    ip6 daddr ff02::fb udp dport 5353 counter drop
+  }
+}
+`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A network namespace held open by a child process (`unshare -n cat`, which ends when we close its stdin). */
+class Namespace {
+  private constructor(
+    readonly holder: ChildProcess,
+    readonly path: string,
+  ) {}
+
+  static async create(): Promise<Namespace> {
+    const holder = spawn('unshare', ['-n', 'cat'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const ours = readlinkSync('/proc/self/ns/net');
+    const path = `/proc/${holder.pid}/ns/net`;
+    const until = Date.now() + 5_000;
+    // `unshare` forks nothing: the same pid moves to its new namespace, then becomes `cat`.
+    for (;;) {
+      if (holder.exitCode !== null || holder.pid === undefined) throw new Error('`unshare -n` exited at once');
+      try {
+        if (readlinkSync(path) !== ours) return new Namespace(holder, path);
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > until) {
+        holder.kill('SIGKILL');
+        throw new Error('`unshare -n` made no network namespace within 5 s');
+      }
+      await sleep(10);
+    }
+  }
+
+  get pid(): number {
+    return this.holder.pid as number;
+  }
+
+  /** Runs a command inside this namespace; throws with its stderr if it fails. */
+  run(command: string, args: string[], input?: string): string {
+    return execFileSync('nsenter', [`--net=${this.path}`, command, ...args], {
+      encoding: 'utf8',
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.holder.exitCode !== null || this.holder.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.holder.once('exit', resolve));
+    this.holder.kill('SIGKILL');
+    await Promise.race([exited, sleep(2_000)]);
+  }
+}
+
+export interface Candidate {
+  /** `host`, `srflx`, `prflx`, `relay`. */
+  type: string;
+  /** An IP address or an mDNS name (`<uuid>.local`). */
+  address: string;
+}
+
+/** What one page sent and received on its signaling socket. */
+interface Frames {
+  sent: string[];
+  received: string[];
+}
+
+type Kind = 'daw' | 'phone';
+
+export class Lan {
+  readonly errors: Error[] = [];
+  /** Every URL any page asked for: none may leave this LAN's server. */
+  readonly requests: { page: Kind; url: string }[] = [];
+  /** The server's output (its banner says where phones join). */
+  serverOutput = '';
+  readonly #frames = new Map<Page, Frames>();
+  readonly #contexts: BrowserContext[] = [];
+  #server: ChildProcess | null = null;
+  #laptop: Namespace | null = null;
+  #phone: Namespace | null = null;
+  #dawBrowser: Browser | null = null;
+  #phoneBrowser: Browser | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly ip: string,
+    readonly nft: string,
+  ) {}
+
+  /** Builds the LAN and launches a browser on each host. Refuses to run outside a loopback-only namespace. */
+  static async create(): Promise<Lan> {
+    requireLoopbackOnly();
+    if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist/client is not built: run `npm run build`');
+    const binary = findChromium();
+    if (!binary) throw new Error(INSTALL_HINT);
+    const ip = ensureIp();
+    let nft: string;
+    try {
+      nft = ensureNft();
+    } catch (error) {
+      throw new Error(
+        `${(error as Error).message}\n(Inside the test's network namespace apt-get cannot download: install nftables before running the tests.)`,
+      );
+    }
+    const lan = new Lan(mkdtempSync(join(tmpdir(), 'padmesh-lan-')), ip, nft);
+    try {
+      await lan.#build(binary);
+    } catch (error) {
+      await lan.close();
+      throw error;
+    }
+    return lan;
+  }
+
+  async #build(binary: string): Promise<void> {
+    const laptop = await Namespace.create();
+    this.#laptop = laptop;
+    const phone = await Namespace.create();
+    this.#phone = phone;
+    // Both ends made straight in their namespaces: this one never holds a veth, not even for a moment.
+    execFileSync(this.ip, [
+      'link',
+      'add',
+      'lan0',
+      'netns',
+      String(laptop.pid),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'lan1',
+      'netns',
+      String(phone.pid),
+    ]);
+    for (const [ns, dev, address, gateway] of [
+      [laptop, 'lan0', LAPTOP_IP, PHONE_IP],
+      [phone, 'lan1', PHONE_IP, LAPTOP_IP],
+    ] as const) {
+      ns.run(this.ip, ['link', 'set', 'lo', 'up']);
+      ns.run(this.ip, ['addr', 'add', `${address}/24`, 'dev', dev]);
+      ns.run(this.ip, ['link', 'set', dev, 'up']);
+      // Without a media permission Chromium gathers candidates only on the default route's interface.
+      ns.run(this.ip, ['route', 'add', 'default', 'via', gateway, 'dev', dev]);
+    }
+    this.blockMulticast(true);
+    // Each browser's real binary, run in its host's namespace (nsenter execs it: Playwright's pid is Chromium's).
+    const wrapper = (name: string, ns: Namespace) => {
+      const path = join(this.dir, name);
+      writeFileSync(path, `#!/bin/sh\nexec nsenter --net=${ns.path} ${binary} "$@"\n`);
+      chmodSync(path, 0o755);
+      return path;
+    };
+    // No --allow-loopback-in-peer-connection: this is a real LAN.
+    this.#dawBrowser = await chromium.launch({
+      executablePath: wrapper('chromium-laptop', laptop),
+      args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
+    });
+    this.#phoneBrowser = await chromium.launch({
+      executablePath: wrapper('chromium-phone', phone),
+      args: CHROMIUM_ARGS,
+    });
+  }
+
+  /** Drops (true) or passes (false) multicast DNS on both hosts. */
+  blockMulticast(blocked: boolean): void {
+    for (const ns of this.#namespaces()) {
+      try {
+        ns.run(this.nft, ['delete', 'table', 'inet', TABLE]);
+      } catch {
+        // no table yet
+      }
+      if (blocked) ns.run(this.nft, ['-f', '-'], BLOCK_MDNS);
+    }
+  }
+
+  /** mDNS packets the firewall dropped so far, on both hosts together. */
+  mdnsDropped(): number {
+    let packets = 0;
+    for (const ns of this.#namespaces()) {
+      const table = ns.run(this.nft, ['list', 'table', 'inet', TABLE]);
+      for (const match of table.matchAll(/counter packets (\d+)/g)) packets += Number(match[1]);
+    }
+    return packets;
+  }
+
+  #namespaces(): Namespace[] {
+    return [this.#laptop, this.#phone].filter((ns): ns is Namespace => ns !== null);
+  }
+
+  /** `npm start` on the laptop (signal/main.ts), with its STUN server on udp/3478 or off (`--stun-port 0`). */
+  async startServer({ stun }: { stun: boolean }): Promise<void> {
+    if (!this.#laptop) throw new Error('no LAN');
+    const args = [
+      '--import',
+      'tsx',
+      'signal/main.ts',
+      '--port',
+      String(PORT),
+      '--stun-port',
+      stun ? String(STUN_PORT) : '0',
+    ];
+    const child = spawn('nsenter', [`--net=${this.#laptop.path}`, process.execPath, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, PADMESH_STATE_DIR: join(this.dir, 'state') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#server = child;
+    this.serverOutput = '';
+    const collect = (chunk: Buffer) => {
+      this.serverOutput += chunk.toString();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const until = Date.now() + 15_000;
+    while (!this.serverOutput.includes('Ctrl-C stops the server')) {
+      if (child.exitCode !== null || Date.now() > until) {
+        throw new Error(`the server did not start (exit ${child.exitCode}):\n${this.serverOutput}`);
+      }
+      await sleep(20);
+    }
+  }
+
+  async stopServer(): Promise<void> {
+    const child = this.#server;
+    this.#server = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    if ((await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)])) === false) {
+      child.kill('SIGKILL');
+      await Promise.race([exited, sleep(2_000)]);
+    }
+  }
+
+  /** A page on the laptop or the phone, with no permissions, its signaling frames recorded. */
+  async page(kind: Kind): Promise<Page> {
+    const browser = kind === 'daw' ? this.#dawBrowser : this.#phoneBrowser;
+    if (!browser) throw new Error('no browser');
+    const context = await browser.newContext({ ...(kind === 'daw' ? LAPTOP : PHONE), permissions: [] });
+    this.#contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const frames: Frames = { sent: [], received: [] };
+    this.#frames.set(page, frames);
+    page.on('pageerror', (error) => this.errors.push(error));
+    page.on('request', (request) => this.requests.push({ page: kind, url: request.url() }));
+    page.on('websocket', (socket) => {
+      socket.on('framesent', ({ payload }) => frames.sent.push(payload.toString()));
+      socket.on('framereceived', ({ payload }) => frames.received.push(payload.toString()));
+    });
+    return page;
+  }
+
+  /** The DAW on the laptop, as its owner opens it: http://localhost:8080/daw. Waits for the room and sound. */
+  async openDaw(): Promise<{ daw: Page; code: string; joinUrl: string }> {
+    const daw = await this.page('daw');
+    await daw.goto(`http://localhost:${PORT}/daw`);
+    await daw.waitForFunction(() =>
+      /^[A-Z0-9]{6}$/.test(document.querySelector('[data-testid=room-code]')?.textContent ?? ''),
+    );
+    const running = daw.locator('[data-testid=engine][data-state=running]');
+    await running.or(daw.getByTestId('enable-sound')).first().waitFor();
+    if (!(await running.isVisible())) await daw.getByTestId('enable-sound').click();
+    await running.waitFor();
+    const code = (await daw.getByTestId('room-code').textContent()) ?? '';
+    await daw.waitForFunction(() =>
+      /\/join\//.test(document.querySelector('[data-testid=join-url]')?.textContent ?? ''),
+    );
+    return { daw, code, joinUrl: (await daw.getByTestId('join-url').textContent()) ?? '' };
+  }
+
+  /** A phone opens `url` (what the DAW's QR code says), types a name and joins. */
+  async joinPhone(url: string, name: string): Promise<Page> {
+    const phone = await this.page('phone');
+    await phone.goto(url);
+    await phone.getByTestId('name-input').fill(name);
+    await phone.getByRole('button', { name: 'Join' }).click();
+    await phone.locator('[data-testid=status][data-state=connected]').waitFor();
+    return phone;
+  }
+
+  /** The ICE candidates a page signalled (read off its signaling socket). */
+  candidatesSent(page: Page): Candidate[] {
+    const candidates: Candidate[] = [];
+    for (const frame of this.#frames.get(page)?.sent ?? []) {
+      for (const [, address, type] of frame.matchAll(/candidate:\S+ \d+ (?:udp|tcp) \d+ (\S+) \d+ typ (\w+)/g)) {
+        candidates.push({ type: type as string, address: address as string });
+      }
+    }
+    return candidates;
+  }
+
+  /** The ICE servers the server's `welcome` offered this page. */
+  iceServersOffered(page: Page): unknown {
+    for (const frame of this.#frames.get(page)?.received ?? []) {
+      let message: { type?: string; iceServers?: unknown };
+      try {
+        message = JSON.parse(frame);
+      } catch {
+        continue;
+      }
+      if (message.type === 'welcome') return message.iceServers;
+    }
+    return undefined;
+  }
+
+  /** Between tests: every page closed, the server stopped. */
+  async reset(): Promise<void> {
+    for (const context of this.#contexts.splice(0)) await context.close().catch(() => {});
+    this.#frames.clear();
+    await this.stopServer();
+    this.errors.length = 0;
+    this.requests.length = 0;
+  }
+
+  /** Everything down: pages, server, browsers, both namespaces (the veth goes with them), the temp folder. */
+  async close(): Promise<void> {
+    await this.reset().catch(() => {});
+    for (const browser of [this.#dawBrowser, this.#phoneBrowser]) await browser?.close().catch(() => {});
+    this.#dawBrowser = null;
+    this.#phoneBrowser = null;
+    for (const ns of this.#namespaces()) await ns.close();
+    this.#laptop = null;
+    this.#phone = null;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
