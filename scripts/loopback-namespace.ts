@@ -11,40 +11,37 @@ export const NAMESPACE_HINT =
   'The browser tests run in a loopback-only network namespace and need `unshare` (util-linux) and `ip` (iproute2),\n' +
   'and a kernel that lets this user make namespaces (as root it always can). On Debian: sudo apt-get install -y iproute2';
 
-const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
+/** Where Debian (and most Linux) keeps a system tool. */
+const sbin = (name: string) => [`/usr/sbin/${name}`, `/sbin/${name}`, `/usr/bin/${name}`, `/bin/${name}`];
 
-/** The `ip` binary, installing Debian's iproute2 first when it is missing and we are root. */
-export function ensureIp(): string {
-  const found = IP_CANDIDATES.find((path) => existsSync(path));
+/**
+ * The path of a system tool, installing its Debian package first when it is missing and we
+ * are root (CI); otherwise an error that says how.
+ */
+function ensureTool(name: string, debianPackage: string, hint: string): string {
+  const found = sbin(name).find((path) => existsSync(path));
   if (found) return found;
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) throw new Error(NAMESPACE_HINT);
-  console.log('  `ip` not found: installing Debian’s iproute2 package (once)…');
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) throw new Error(hint);
+  console.log(`  \`${name}\` not found: installing Debian’s ${debianPackage} package (once)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'iproute2'], { stdio: 'inherit', env });
-  const installed = IP_CANDIDATES.find((path) => existsSync(path));
-  if (!installed) throw new Error(`apt-get installed iproute2 but no ip binary was found.\n${NAMESPACE_HINT}`);
+  execFileSync('apt-get', ['install', '-y', '-qq', debianPackage], { stdio: 'inherit', env });
+  const installed = sbin(name).find((path) => existsSync(path));
+  if (!installed) throw new Error(`apt-get installed ${debianPackage} but no ${name} binary was found.\n${hint}`);
   return installed;
 }
 
-const NFT_CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft', '/bin/nft'];
-const NFT_HINT =
-  'The LAN test (tests/e2e/lan.test.ts) blocks multicast DNS between two network namespaces with `nft` (nftables).\n' +
-  'On Debian: sudo apt-get install -y nftables';
+/** `ip` (iproute2): brings up loopback in the namespace, and builds the LAN test's hosts. */
+export const ensureIp = (): string => ensureTool('ip', 'iproute2', NAMESPACE_HINT);
 
-/** The `nft` binary, installing Debian's nftables first when it is missing and we are root. */
-export function ensureNft(): string {
-  const found = NFT_CANDIDATES.find((path) => existsSync(path));
-  if (found) return found;
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) throw new Error(NFT_HINT);
-  console.log('  `nft` not found: installing Debian’s nftables package (once)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'nftables'], { stdio: 'inherit', env });
-  const installed = NFT_CANDIDATES.find((path) => existsSync(path));
-  if (!installed) throw new Error(`apt-get installed nftables but no nft binary was found.\n${NFT_HINT}`);
-  return installed;
-}
+/** `nft` (nftables): the LAN test blocks multicast DNS between its two hosts with it. */
+export const ensureNft = (): string =>
+  ensureTool(
+    'nft',
+    'nftables',
+    'The LAN test (tests/e2e/lan.test.ts) blocks multicast DNS between two network namespaces with `nft` (nftables).\n' +
+      'On Debian: sudo apt-get install -y nftables',
+  );
 
 /** Throws with instructions unless a loopback-only namespace can be made here. */
 export function checkLoopbackNamespace(): void {

@@ -106,16 +106,8 @@ export class Jam {
   }
 
   /** Waits for the DAW page to have its room and sound; returns the room code. */
-  async dawReady(daw: Page): Promise<string> {
-    await daw.waitForFunction(() =>
-      /^[A-Z0-9]{6}$/.test(document.querySelector('[data-testid=room-code]')?.textContent ?? ''),
-    );
-    // With the autoplay flag the context may start by itself; otherwise it takes the button, as for a person.
-    const running = daw.locator('[data-testid=engine][data-state=running]');
-    await running.or(daw.getByTestId('enable-sound')).first().waitFor();
-    if (!(await running.isVisible())) await daw.getByTestId('enable-sound').click();
-    await running.waitFor();
-    return (await daw.getByTestId('room-code').textContent()) ?? '';
+  dawReady(daw: Page): Promise<string> {
+    return dawReady(daw);
   }
 
   /** A phone joins over plain http (not a secure context), as from a QR code. */
@@ -141,6 +133,19 @@ export class Jam {
     await this.reset();
     await this.browser.close();
   }
+}
+
+/** Waits for a DAW page to have its room and sound; returns the room code. */
+export async function dawReady(daw: Page): Promise<string> {
+  await daw.waitForFunction(() =>
+    /^[A-Z0-9]{6}$/.test(document.querySelector('[data-testid=room-code]')?.textContent ?? ''),
+  );
+  // With the autoplay flag the context may start by itself; otherwise it takes the button, as for a person.
+  const running = daw.locator('[data-testid=engine][data-state=running]');
+  await running.or(daw.getByTestId('enable-sound')).first().waitFor();
+  if (!(await running.isVisible())) await daw.getByTestId('enable-sound').click();
+  await running.waitFor();
+  return (await daw.getByTestId('room-code').textContent()) ?? '';
 }
 
 /**

@@ -22,7 +22,7 @@ import { findChromium, INSTALL_HINT } from '../../scripts/chromium.ts';
 import { ensureIp, ensureNft } from '../../scripts/loopback-namespace.ts';
 import { DEFAULT_STUN_PORT } from '../../signal/cli.ts';
 import { CHROMIUM_ARGS, LAPTOP, PHONE } from './browser.ts';
-import { DIST, requireLoopbackOnly } from './jam.ts';
+import { DIST, dawReady, requireLoopbackOnly } from './jam.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAPTOP_IP = '10.77.0.1';
@@ -300,14 +300,7 @@ export class Lan {
   async openDaw(): Promise<{ daw: Page; code: string; joinUrl: string }> {
     const daw = await this.page('daw');
     await daw.goto(`http://localhost:${PORT}/daw`);
-    await daw.waitForFunction(() =>
-      /^[A-Z0-9]{6}$/.test(document.querySelector('[data-testid=room-code]')?.textContent ?? ''),
-    );
-    const running = daw.locator('[data-testid=engine][data-state=running]');
-    await running.or(daw.getByTestId('enable-sound')).first().waitFor();
-    if (!(await running.isVisible())) await daw.getByTestId('enable-sound').click();
-    await running.waitFor();
-    const code = (await daw.getByTestId('room-code').textContent()) ?? '';
+    const code = await dawReady(daw);
     await daw.waitForFunction(() =>
       /\/join\//.test(document.querySelector('[data-testid=join-url]')?.textContent ?? ''),
     );

@@ -1,7 +1,5 @@
 /** The `npm start` command line: config, LAN addresses, the banner, the secret file, and the real process. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { banner, readConfig } from '../../signal/cli.ts';
 import { httpUrl, lanAddresses, reachableHosts } from '../../signal/lan.ts';
 import { defaultStateDir, loadOrCreateSecret } from '../../signal/secret-file.ts';
+import { closeUdpSockets, freeUdpPort, stunAnswers, udpSocket } from '../helpers/udp.ts';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
-const udpSockets: Socket[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  for (const socket of udpSockets.splice(0)) socket.close();
+  closeUdpSockets();
 });
-
-/** A UDP socket on 127.0.0.1 (an ephemeral port unless told), closed after the test. */
-async function udpSocket(port = 0): Promise<Socket> {
-  const socket = createSocket('udp4');
-  udpSockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
-  return socket;
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'padmesh-cli-'));
@@ -176,32 +166,6 @@ function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}) {
     });
   });
   return { child, seen, exited };
-}
-
-/** Whether a STUN Binding request to 127.0.0.1:`port` gets a success response with its transaction id within 1 s. */
-async function stunAnswers(port: number): Promise<boolean> {
-  const socket = await udpSocket();
-  const request = Buffer.alloc(20);
-  request.writeUInt16BE(0x0001, 0);
-  request.writeUInt32BE(0x2112a442, 4);
-  randomBytes(12).copy(request, 8);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 1_000);
-    socket.once('message', (reply) => {
-      clearTimeout(timer);
-      resolve(reply.readUInt16BE(0) === 0x0101 && reply.subarray(8, 20).equals(request.subarray(8, 20)));
-    });
-    socket.send(request, port, '127.0.0.1');
-  });
-}
-
-/** A UDP port on 127.0.0.1 that was free a moment ago. */
-async function freeUdpPort(): Promise<number> {
-  const socket = await udpSocket();
-  const { port } = socket.address();
-  udpSockets.splice(udpSockets.indexOf(socket), 1);
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
 }
 
 describe('the server process', () => {

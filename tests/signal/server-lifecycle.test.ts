@@ -3,12 +3,11 @@
  * period, resume, takeover, and a server restart. Room lifetimes run on a fake clock that
  * the test moves; the heartbeat (liveness) is real but short, so each step takes a few ticks.
  */
-import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../signal/protocol.ts';
 import type { SignalServerOptions } from '../../signal/server.ts';
 import { Harness, joinMessage, type TestClient, WAIT_MS } from '../helpers/clients.ts';
+import { closeUdpSockets, stunAnswers, udpSocket } from '../helpers/udp.ts';
 
 // Short enough to keep the tests quick, long enough that a busy CI machine does not miss 3 in a row.
 const HEARTBEAT_MS = 50;
@@ -32,41 +31,11 @@ async function advance(ms: number, observer: TestClient, heartbeatMs = HEARTBEAT
   await observer.sync();
 }
 
-const udpSockets: Socket[] = [];
-
 afterEach(async () => {
   await harness?.stop();
   harness = undefined;
-  for (const socket of udpSockets.splice(0)) socket.close();
+  closeUdpSockets();
 });
-
-/** A UDP socket on 127.0.0.1, closed after the test. */
-async function udpSocket(port = 0): Promise<Socket> {
-  const socket = createSocket('udp4');
-  udpSockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, '127.0.0.1', () => resolve());
-  });
-  return socket;
-}
-
-/** Whether a STUN Binding request to 127.0.0.1:`port` gets a success response with its transaction id within 1 s. */
-async function stunAnswers(port: number): Promise<boolean> {
-  const socket = await udpSocket();
-  const request = Buffer.alloc(20);
-  request.writeUInt16BE(0x0001, 0);
-  request.writeUInt32BE(0x2112a442, 4);
-  randomBytes(12).copy(request, 8);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 1_000);
-    socket.once('message', (reply) => {
-      clearTimeout(timer);
-      resolve(reply.readUInt16BE(0) === 0x0101 && reply.subarray(8, 20).equals(request.subarray(8, 20)));
-    });
-    socket.send(request, port, '127.0.0.1');
-  });
-}
 
 describe('heartbeat', () => {
   it('terminates a peer silent for 3 intervals; it turns away, then leaves with reason timeout', async () => {
