@@ -149,6 +149,28 @@ describe('a jam over WebRTC', () => {
     expect(await daw.locator('[data-testid=daw-pad][data-pad="4"]').getAttribute('data-hits')).toBe('1');
   });
 
+  it('lets a player change name and colour; the DAW shows it, and the phone remembers it on reload', async () => {
+    await jam.startServer();
+    const { daw, code } = await jam.openDaw();
+    const phone = await jam.joinPhone(code, 'Ana');
+    const row = () => memberRow(daw, 'Ana B');
+    await phone.getByTestId('profile').click();
+    await phone.getByLabel('Your name').fill('Ana B');
+    await phone.getByLabel('#4fc3ff').check();
+    await phone.getByRole('button', { name: 'Save' }).click();
+    await row().waitFor(WAIT);
+    expect(
+      await row()
+        .locator('.light')
+        .evaluate((light) => getComputedStyle(light).backgroundColor),
+    ).toBe('rgb(79, 195, 255)');
+    await phone.reload();
+    await phone.locator('[data-testid=status][data-state=connected]').waitFor(WAIT); // no join form: remembered
+    expect(await phone.getByTestId('profile').textContent()).toBe('Ana B');
+    await expect.poll(() => daw.locator('[data-testid=member][data-role=controller]').count(), WAIT).toBe(1);
+    await row().waitFor(WAIT);
+  });
+
   it('falls back to the relay for a phone without WebRTC, still plays, and counts hits it had to drop', async () => {
     await jam.startServer();
     const { daw, code } = await jam.openDaw();
