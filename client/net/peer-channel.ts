@@ -24,7 +24,7 @@ export const MAX_BUFFERED_BYTES = 16 * 1024;
 /** Pad hits: late is as bad as lost, so never retransmit and never wait for order. */
 export const HIT_CHANNEL: RTCDataChannelInit = { ordered: false, maxRetransmits: 0 };
 
-export type ChannelEnd = 'closed' | 'error' | 'silent' | 'destroyed';
+export type ChannelEnd = 'closed' | 'error' | 'silent';
 
 /** A channel silent longer than this (1.5 pings) may be dead: hits then also go through the relay. */
 export const QUIET_MS = 1_500;
