@@ -9,26 +9,23 @@
  *   npm run bench:hits -- --taps 30  # fewer
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, networkInterfaces, release } from 'node:os';
+import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { runInLoopbackNamespace } from '../scripts/loopback-namespace.ts';
-import { hitLog, Jam, padPoint, touch } from '../tests/helpers/jam.ts';
-import { median } from './stats.ts';
+import { hitLog, isLoopbackOnly, Jam, padPoint, touch, withoutWebRtc } from '../tests/helpers/jam.ts';
+import { median, quantile } from './stats.ts';
 
 const { values } = parseArgs({ options: { taps: { type: 'string' }, rounds: { type: 'string' } } });
 const taps = Number(values.taps ?? 100);
 const rounds = Number(values.rounds ?? 3);
 
-if (Object.keys(networkInterfaces()).some((name) => name !== 'lo')) {
+if (!isLoopbackOnly()) {
   // Not in a namespace yet: run this same script in one.
   process.exit(runInLoopbackNamespace(process.execPath, [...process.execArgv, ...process.argv.slice(1)], process.env));
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))] ?? Number.NaN;
 
 /** Taps pad 0 `taps` times, 25 ms apart, reading the DAW's delays as it goes (its list keeps 24). */
 async function measure(daw: Page, phone: Page, via: string): Promise<number[]> {
@@ -52,11 +49,7 @@ try {
   const { daw, code } = await jam.openDaw();
   const p2p = await jam.joinPhone(code, 'P2P');
   await p2p.locator('[data-testid=transport][data-transport=p2p]').waitFor({ timeout: 15_000 });
-  const relay = await jam.joinPhone(code, 'Relay', () => {
-    for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection']) {
-      Object.defineProperty(window, name, { value: undefined, configurable: true });
-    }
-  });
+  const relay = await jam.joinPhone(code, 'Relay', withoutWebRtc);
   const results: Record<string, number[][]> = { p2p: [], relay: [] };
   for (let round = 1; round <= rounds; round++) {
     results.p2p?.push(await measure(daw, p2p, 'p2p'));
@@ -66,7 +59,7 @@ try {
     const stat = (p: number) =>
       median(
         perRound.map((delays) =>
-          percentile(
+          quantile(
             [...delays].sort((a, b) => a - b),
             p,
           ),

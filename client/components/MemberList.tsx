@@ -1,8 +1,7 @@
 import { For, Show } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
 import type { PeerStats } from '../net/daw-peers.ts';
-
-const ms = (value: number) => (value < 10 ? value.toFixed(1) : value.toFixed(0));
+import { formatMs } from './format.ts';
 
 /**
  * Who is in the room: colour, name, state, how their hits travel (P2P or relay), their round
@@ -21,6 +20,7 @@ export function MemberList(props: {
           const stats = () => props.stats?.(member.peerId);
           const controller = member.role === 'controller';
           const rtt = () => stats()?.rttMs ?? member.rttMs;
+          const refused = () => (stats()?.bad ?? 0) + (stats()?.limited ?? 0);
           return (
             <li
               data-testid="member"
@@ -50,7 +50,7 @@ export function MemberList(props: {
                   ? ''
                   : (() => {
                       const value = rtt();
-                      return value === null || value === undefined ? '' : `${ms(value)} ms`;
+                      return value === null || value === undefined ? '' : `${formatMs(value)} ms`;
                     })()}
               </span>
               <Show when={controller} fallback={<span />}>
@@ -68,14 +68,14 @@ export function MemberList(props: {
                     {stats()?.lost ?? 0}
                   </span>{' '}
                   lost
-                  <Show when={(stats()?.bad ?? 0) + (stats()?.limited ?? 0) > 0}>
+                  <Show when={refused() > 0}>
                     {' · '}
                     <span
                       class="warn"
                       data-testid="member-refused"
                       title="Malformed packets or signals, and hits over the rate limit: not played"
                     >
-                      {(stats()?.bad ?? 0) + (stats()?.limited ?? 0)}
+                      {refused()}
                     </span>{' '}
                     refused
                   </Show>

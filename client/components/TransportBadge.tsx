@@ -1,4 +1,5 @@
 import type { Transport } from '../net/controller-link.ts';
+import { formatMs } from './format.ts';
 
 const LOOK: Record<Transport, { label: string; title: string }> = {
   p2p: { label: 'P2P', title: 'Hits go straight to the DAW' },
@@ -23,7 +24,7 @@ export function TransportBadge(props: { transport: Transport; rttMs: number | nu
       {props.rttMs !== null && props.transport !== 'offline' ? (
         <span class="muted" data-testid="rtt">
           {' '}
-          {props.rttMs < 10 ? props.rttMs.toFixed(1) : props.rttMs.toFixed(0)} ms
+          {formatMs(props.rttMs)} ms
         </span>
       ) : null}
     </span>

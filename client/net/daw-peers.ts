@@ -19,7 +19,7 @@ export const HIT_RATE = { perSecond: 250, burst: 250 };
 
 import type { IceServer } from '../../signal/protocol.ts';
 import { TokenBucket } from '../../signal/token-bucket.ts';
-import { readRelay } from './hits.ts';
+import { readRelay, wallClock } from './hits.ts';
 import { type ChannelFactory, createPeerChannel, type HitChannel, type PeerChannelOptions } from './peer-channel.ts';
 import { SeqWindow } from './seq-window.ts';
 import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
@@ -51,19 +51,18 @@ export interface DawPeersOptions {
   iceServers(): IceServer[];
   sendSignal(to: string, data: SignalEnvelope): void;
   /**
-   * A hit to play now (the first copy of each). Velocity 1–127; `sentAt` (tap time, the
-   * sender's wall clock) and `arrivedAt` (ours, read before anything else is done with it).
+   * A hit to play now (the first copy of each). Velocity 1–127; `delayMs`: our clock when it
+   * arrived (read before anything else is done with it) minus its tap time in the sender's
+   * clock — a one-way delay only where the two clocks agree.
    */
-  onHit(peerId: string, pad: number, velocity: number, sentAt: number, arrivedAt: number, via: Via): void;
+  onHit(peerId: string, pad: number, velocity: number, delayMs: number, via: Via): void;
   /** A controller's stats changed. Called after `onHit`, never before the sound. */
   onChange(peerId: string, stats: Readonly<PeerStats>): void;
   channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs'>;
   /** Makes connections; default: real WebRTC (PeerChannel). */
   createChannel?: ChannelFactory;
-  /** Wall clock, for lastDelayMs. */
+  /** Wall clock (ms since the Unix epoch, monotonic), for delays and rate limits; default wallClock. */
   now?: () => number;
-  /** Monotonic clock (ms) for the rate limits; default performance.now. */
-  monotonic?: () => number;
   openTimeoutMs?: number;
 }
 
@@ -101,13 +100,11 @@ export class DawPeers {
   readonly #options: DawPeersOptions;
   readonly #remotes = new Map<string, Remote>();
   readonly #now: () => number;
-  readonly #monotonic: () => number;
   readonly #createChannel: ChannelFactory;
 
   constructor(options: DawPeersOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
-    this.#monotonic = options.monotonic ?? (() => performance.now());
+    this.#now = options.now ?? wallClock;
     this.#createChannel = options.createChannel ?? createPeerChannel;
   }
 
@@ -122,7 +119,7 @@ export class DawPeers {
     if (envelope === null) return this.#bad(remote);
     if (envelope.c !== remote.attemptId) {
       if (!isOffer(envelope.s)) return; // belongs to an attempt already replaced: normal after a reconnect
-      if (!remote.attemptBucket.take(this.#monotonic())) return this.#bad(remote);
+      if (!remote.attemptBucket.take(this.#now())) return this.#bad(remote);
       this.#close(remote);
       this.#open(remote, envelope.c);
     } else if (++remote.signals > MAX_SIGNALS_PER_ATTEMPT) {
@@ -174,7 +171,7 @@ export class DawPeers {
   #remote(peerId: string): Remote {
     let remote = this.#remotes.get(peerId);
     if (!remote) {
-      remote = new Remote(peerId, this.#monotonic());
+      remote = new Remote(peerId, this.#now());
       this.#remotes.set(peerId, remote);
     }
     return remote;
@@ -232,12 +229,13 @@ export class DawPeers {
     const arrivedAt = this.#now();
     const verdict = remote.window.accept(epoch, seq);
     const { stats } = remote;
-    if (verdict === 'new' && !remote.hitBucket.take(this.#monotonic())) {
+    if (verdict === 'new' && !remote.hitBucket.take(arrivedAt)) {
       stats.limited += 1;
     } else if (verdict === 'new') {
-      this.#options.onHit(remote.peerId, pad, velocity, sentAt, arrivedAt, via);
+      const delayMs = arrivedAt - sentAt;
+      this.#options.onHit(remote.peerId, pad, velocity, delayMs, via);
       stats.hits += 1;
-      stats.lastDelayMs = arrivedAt - sentAt;
+      stats.lastDelayMs = delayMs;
     } else if (verdict === 'duplicate') {
       stats.duplicates += 1;
     } else {

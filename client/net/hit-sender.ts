@@ -7,10 +7,16 @@
  * The hot path (`send` with an open channel) writes into a buffer it owns and allocates
  * nothing; the relay path makes one small object, as JSON needs.
  */
-import { PacketWriter, type RelayHit, relayHit } from './hits.ts';
+import { PacketWriter, type RelayHit, relayHit, wallClock } from './hits.ts';
 
 export const HOLD_MS = 250;
 export const HOLD_LIMIT = 32;
+/**
+ * Each packet on the channel also carries up to this many earlier hits (tapped within
+ * HOLD_MS), oldest first, as RTP's redundancy does: one lost packet loses no hit, and the
+ * DAW plays each seq once.
+ */
+export const REPEATS = 2;
 
 export interface HitTransports {
   /** Sends a packet on the open data channel; false if there is none (or it is backed up). */
@@ -46,8 +52,6 @@ export interface HitSenderOptions {
   onDrop?: () => void;
 }
 
-export const wallClock = (): number => performance.timeOrigin + performance.now();
-
 export class HitSender {
   readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0, doubled: 0 };
   readonly epoch: number;
@@ -63,6 +67,13 @@ export class HitSender {
   readonly #heldAt: Float64Array;
   #heldStart = 0;
   #heldCount = 0;
+  // The last REPEATS hits sent on the channel, a ring, newest at #recentNext − 1.
+  readonly #recentSeq = new Float64Array(REPEATS);
+  readonly #recentPad = new Uint8Array(REPEATS);
+  readonly #recentVelocity = new Uint8Array(REPEATS);
+  readonly #recentAt = new Float64Array(REPEATS);
+  #recentNext = 0;
+  #recentCount = 0;
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(transports: HitTransports, options: HitSenderOptions) {
@@ -88,7 +99,7 @@ export class HitSender {
     // Hits held earlier go first, so the DAW hears them in the order they were played.
     if (this.#heldCount > 0) this.flush();
     if (this.#heldCount === 0) {
-      const outcome = this.#transmit(pad, velocity, tappedAt);
+      const outcome = this.#transmit(pad, velocity, tappedAt, tappedAt);
       if (outcome !== null) return outcome;
     }
     return this.#hold(pad, velocity, tappedAt);
@@ -104,7 +115,7 @@ export class HitSender {
       const tappedAt = this.#heldAt[i] as number;
       if (now - tappedAt > this.#holdMs) {
         dropped += 1;
-      } else if (this.#transmit(this.#heldPad[i] as number, this.#heldVelocity[i] as number, tappedAt) === null) {
+      } else if (this.#transmit(this.#heldPad[i] as number, this.#heldVelocity[i] as number, tappedAt, now) === null) {
         break;
       }
       this.#heldStart = (i + 1) % limit;
@@ -121,11 +132,12 @@ export class HitSender {
     this.#heldCount = 0;
   }
 
-  #transmit(pad: number, velocity: number, tappedAt: number): 'p2p' | 'relay' | null {
+  #transmit(pad: number, velocity: number, tappedAt: number, now: number): 'p2p' | 'relay' | null {
     const seq = this.#seq;
-    if (this.#transports.p2p(this.#writer.hit(seq, pad, velocity, tappedAt))) {
+    if (this.#transports.p2p(this.#packet(seq, pad, velocity, tappedAt, now))) {
       this.#seq = seq + 1;
       this.counts.p2p += 1;
+      this.#remember(seq, pad, velocity, tappedAt);
       if (!this.#transports.p2pLively() && this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
         this.counts.doubled += 1;
       }
@@ -137,6 +149,38 @@ export class HitSender {
       return 'relay';
     }
     return null;
+  }
+
+  /** A HIT packet: the earlier hits still fresh (oldest first), then this one. */
+  #packet(seq: number, pad: number, velocity: number, tappedAt: number, now: number): Uint8Array {
+    let repeats = 0;
+    while (repeats < this.#recentCount) {
+      const i = (this.#recentNext - 1 - repeats + REPEATS) % REPEATS;
+      if (now - (this.#recentAt[i] as number) > this.#holdMs) break;
+      repeats += 1;
+    }
+    for (let r = 0; r < repeats; r++) {
+      const i = (this.#recentNext - repeats + r + REPEATS) % REPEATS;
+      this.#writer.record(
+        r,
+        this.#recentSeq[i] as number,
+        this.#recentPad[i] as number,
+        this.#recentVelocity[i] as number,
+        this.#recentAt[i] as number,
+      );
+    }
+    this.#writer.record(repeats, seq, pad, velocity, tappedAt);
+    return this.#writer.hits(repeats + 1);
+  }
+
+  #remember(seq: number, pad: number, velocity: number, tappedAt: number): void {
+    const i = this.#recentNext;
+    this.#recentSeq[i] = seq;
+    this.#recentPad[i] = pad;
+    this.#recentVelocity[i] = velocity;
+    this.#recentAt[i] = tappedAt;
+    this.#recentNext = (i + 1) % REPEATS;
+    if (this.#recentCount < REPEATS) this.#recentCount += 1;
   }
 
   #hold(pad: number, velocity: number, tappedAt: number): SendOutcome {

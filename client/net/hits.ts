@@ -203,6 +203,9 @@ export function readRelay(
   return 'UNKNOWN_KIND';
 }
 
+/** This page's wall clock in ms since the Unix epoch, with fractions: monotonic (timeOrigin is fixed). */
+export const wallClock = (): number => performance.timeOrigin + performance.now();
+
 /** A random epoch for this page load. getRandomValues works on plain-http pages too. */
 export function newEpoch(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0] as number;

@@ -14,7 +14,7 @@
 
 import Peer from '@thaunknown/simple-peer/lite.js';
 import type { IceServer } from '../../signal/protocol.ts';
-import { type PacketError, type PacketVisitor, PacketWriter, readPacket } from './hits.ts';
+import { type PacketError, type PacketVisitor, PacketWriter, readPacket, wallClock } from './hits.ts';
 
 export const PING_MS = 1_000;
 export const SILENCE_MS = 3_500;
@@ -59,8 +59,6 @@ export interface PeerChannelOptions {
   pingMs?: number;
   silenceMs?: number;
 }
-
-const noop = () => {};
 
 export const createPeerChannel: ChannelFactory = (options) => new PeerChannel(options);
 
@@ -147,7 +145,7 @@ export class PeerChannel implements PacketVisitor, HitChannel {
   }
 
   ping(t: number, dropped: number): void {
-    this.send(this.#writer.pong(t, performance.timeOrigin + performance.now()));
+    this.send(this.#writer.pong(t, wallClock()));
     this.#options.onReport?.(dropped);
   }
 
@@ -198,7 +196,6 @@ export class PeerChannel implements PacketVisitor, HitChannel {
   #close(): void {
     this.#open = false;
     clearInterval(this.#pinger);
-    this.#peer.on('error', noop); // a late error from the teardown must not go unhandled
     this.#peer.destroy();
   }
 }

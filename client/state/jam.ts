@@ -26,7 +26,7 @@ export interface RecentHit {
 }
 
 export interface JamView {
-  stats: Record<string, PeerStats>;
+  stats: Record<string, PeerStats | undefined>;
   padHits: number[];
   recent: RecentHit[];
   /** Voices the engine has started: every hit played, from anywhere. */
@@ -82,7 +82,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
   const peers = new DawPeers({
     iceServers: () => signaling().welcome?.iceServers ?? [],
     sendSignal: (to, data) => signaling().send({ type: 'signal', to, data }),
-    onHit: (peerId, pad, velocity, sentAt, arrivedAt, via) => play(peerId, pad, velocity, via, arrivedAt - sentAt),
+    onHit: (peerId, pad, velocity, delayMs, via) => play(peerId, pad, velocity, via, delayMs),
     onChange: (peerId) => {
       dirtyStats.add(peerId);
       later();
@@ -102,11 +102,11 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
     playLocal: (pad: number, velocity: number) => play(null, pad, velocity, 'local', null),
     forget: (peerId: string) => {
       peers.remove(peerId);
-      setView('stats', peerId, undefined as unknown as PeerStats);
+      setView('stats', peerId, undefined);
     },
     /** After our socket reconnected: forget controllers that left meanwhile (see DawPeers.keepOnly). */
     keepOnly: (peerIds: ReadonlySet<string>) => {
-      for (const peerId of peers.keepOnly(peerIds)) setView('stats', peerId, undefined as unknown as PeerStats);
+      for (const peerId of peers.keepOnly(peerIds)) setView('stats', peerId, undefined);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { onCleanup } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { Member, RoomState, ServerMessage, WelcomeMessage } from '../../signal/protocol.ts';
-import { createSignaling, type JoinParams, type Signaling, type SignalingStatus } from '../net/signaling.ts';
+import { createSignaling, type JoinParams, type SignalingStatus } from '../net/signaling.ts';
 
 export interface SessionState {
   status: SignalingStatus;
@@ -97,5 +97,5 @@ export function createSession(join: JoinParams, hooks: SessionHooks = {}) {
       signaling.send({ type: 'state', state: roomState });
     },
   };
-  return [state, actions, signaling as Signaling] as const;
+  return [state, actions, signaling] as const;
 }

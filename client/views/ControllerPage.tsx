@@ -21,8 +21,6 @@ import {
   saveResumeToken,
 } from '../state/storage.ts';
 
-const PADS = 16;
-
 /** The phone's page. Without a valid code (or a name yet) it asks; with both it joins. */
 export function ControllerPage(props: { room: string | null; typed: string | null; navigate: (path: string) => void }) {
   const [name, setName] = createSignal(savedName());
@@ -219,7 +217,7 @@ function InRoom(props: {
 
   const pads = (): PadLook[] => {
     const fromDaw = session.roomState?.pads ?? [];
-    return Array.from({ length: PADS }, (_, i) => fromDaw[i] ?? KIT[i] ?? { name: `Pad ${i + 1}`, color: '#555b6e' });
+    return KIT.map((kitPad, i) => fromDaw[i] ?? kitPad);
   };
   const ended = () => (session.status.kind === 'ended' ? session.status.reason : null);
   const [editing, setEditing] = createSignal(false);

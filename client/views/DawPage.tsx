@@ -1,4 +1,5 @@
 import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { createDrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
 import { DawPads } from '../components/DawPads.tsx';
@@ -17,8 +18,8 @@ import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 
 const PADS: PadLook[] = KIT.map(({ name, color }) => ({ name, color }));
-/** The server's resume window (limits.ts): by then every controller that is coming back is back. */
-const PRUNE_AFTER_MS = 65_000;
+/** Past the server's resume window every controller that is coming back is back. */
+const PRUNE_AFTER_MS = DEFAULT_LIMITS.resumeWindowMs + 5_000;
 /** Until the DAW has a tempo control (and a beat), the room says 120 BPM. */
 const DEFAULT_TEMPO = 120;
 

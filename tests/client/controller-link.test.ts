@@ -39,15 +39,21 @@ function rig(options: { socketUp?: boolean; relayWorks?: boolean } = {}) {
   };
 }
 
-/** The hits in the packets a channel sent: [seq, pad, velocity]. */
+/** The new hit of each packet a channel sent (its last record; earlier ones are repeats): [seq, pad, velocity]. */
 function hitsIn(packets: Uint8Array[]): [number, number, number][] {
   const hits: [number, number, number][] = [];
-  const visitor: PacketVisitor = {
-    hit: (_epoch, seq, pad, velocity) => hits.push([seq, pad, velocity]),
-    ping: () => {},
-    pong: () => {},
-  };
-  for (const packet of packets) readPacket(packet.slice().buffer, visitor);
+  for (const packet of packets) {
+    let last: [number, number, number] | undefined;
+    const visitor: PacketVisitor = {
+      hit: (_epoch, seq, pad, velocity) => {
+        last = [seq, pad, velocity];
+      },
+      ping: () => {},
+      pong: () => {},
+    };
+    readPacket(packet.slice().buffer, visitor);
+    if (last) hits.push(last);
+  }
   return hits;
 }
 

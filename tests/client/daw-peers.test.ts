@@ -21,10 +21,10 @@ function rig() {
   const peers = new DawPeers({
     iceServers: () => [{ urls: 'stun:127.0.0.1:3478' }],
     sendSignal: (to, data) => signalsOut.push([to, data]),
-    onHit: (peerId, pad, velocity, _sentAt, _arrivedAt, via) => played.push([peerId, pad, velocity, via]),
+    onHit: (peerId, pad, velocity, _delayMs, via) => played.push([peerId, pad, velocity, via]),
     onChange: () => {},
     createChannel: channels.create,
-    monotonic: () => clock,
+    now: () => clock,
   });
   const advance = (ms: number) => {
     clock += ms;

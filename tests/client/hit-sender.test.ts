@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HitSender, HOLD_LIMIT, HOLD_MS } from '../../client/net/hit-sender.ts';
+import { HitSender, HOLD_LIMIT, HOLD_MS, REPEATS } from '../../client/net/hit-sender.ts';
 import { type PacketVisitor, type RelayHit, readPacket } from '../../client/net/hits.ts';
 
 type Sent = { via: 'p2p' | 'relay'; seq: number; pad: number; velocity: number; sentAt: number };
@@ -9,8 +9,11 @@ function rig(options: { holdLimit?: number } = {}) {
   let clock = 1_000_000;
   const up = { p2p: false, relay: false, lively: true };
   const sent: Sent[] = [];
+  /** Every channel packet's records, as [seq, pad] lists (repeats first, the new hit last). */
+  const packets: [number, number][][] = [];
+  let records: [number, number, number, number][] = [];
   const visitor: PacketVisitor = {
-    hit: (_epoch, seq, pad, velocity, sentAt) => sent.push({ via: 'p2p', seq, pad, velocity, sentAt }),
+    hit: (_epoch, seq, pad, velocity, sentAt) => records.push([seq, pad, velocity, sentAt]),
     ping: () => {},
     pong: () => {},
   };
@@ -19,7 +22,11 @@ function rig(options: { holdLimit?: number } = {}) {
     {
       p2p: (packet) => {
         if (!up.p2p) return false;
+        records = [];
         expect(readPacket(packet.slice().buffer, visitor)).toBeNull();
+        packets.push(records.map(([seq, pad]) => [seq, pad]));
+        const [seq, pad, velocity, sentAt] = records.at(-1) ?? [];
+        sent.push({ via: 'p2p', seq: seq ?? -1, pad: pad ?? -1, velocity: velocity ?? -1, sentAt: sentAt ?? -1 });
         return true;
       },
       p2pLively: () => up.lively,
@@ -35,7 +42,7 @@ function rig(options: { holdLimit?: number } = {}) {
     clock += ms;
     vi.advanceTimersByTime(ms);
   };
-  return { sender, up, sent, advance, drops: () => drops, now: () => clock };
+  return { sender, up, sent, packets, advance, drops: () => drops, now: () => clock };
 }
 
 beforeEach(() => {
@@ -57,6 +64,44 @@ describe('HitSender', () => {
       { via: 'p2p', seq: 1, pad: 4, velocity: 50, sentAt: now() },
     ]);
     expect(sender.counts).toEqual({ p2p: 2, relay: 0, dropped: 0, doubled: 0 });
+  });
+
+  it('repeats the last hits (tapped within 250 ms) in each channel packet, oldest first, so one lost packet loses none', () => {
+    const { sender, up, packets, advance } = rig();
+    up.p2p = true;
+    for (let pad = 0; pad < REPEATS + 2; pad++) {
+      sender.send(pad, 100);
+      advance(10);
+    }
+    expect(packets).toEqual([
+      [[0, 0]],
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+      ],
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+    ]);
+    advance(HOLD_MS); // the earlier hits are stale now: a late copy would be a wrong note
+    sender.send(9, 100);
+    expect(packets.at(-1)).toEqual([[4, 9]]);
+  });
+
+  it('does not repeat hits that went through the relay (it does not lose them)', () => {
+    const { sender, up, packets } = rig();
+    up.relay = true;
+    sender.send(1, 100);
+    up.p2p = true;
+    sender.send(2, 100);
+    expect(packets).toEqual([[[1, 2]]]);
   });
 
   it('also sends through the relay while the channel is quiet (it may be dead), same seq', () => {

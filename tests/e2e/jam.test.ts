@@ -9,7 +9,17 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { velocityAt } from '../../client/input/velocity.ts';
-import { hitLog, Jam, memberHits, memberRow, padPoint, peerConnections, peerIdOf, touch } from '../helpers/jam.ts';
+import {
+  hitLog,
+  Jam,
+  memberHits,
+  memberRow,
+  padPoint,
+  peerConnections,
+  peerIdOf,
+  touch,
+  withoutWebRtc,
+} from '../helpers/jam.ts';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 const WAIT = { timeout: 15_000 };
@@ -174,12 +184,7 @@ describe('a jam over WebRTC', () => {
   it('falls back to the relay for a phone without WebRTC, still plays, and counts hits it had to drop', async () => {
     await jam.startServer();
     const { daw, code } = await jam.openDaw();
-    const dee = await jam.joinPhone(code, 'Dee', () => {
-      // This browser has no WebRTC (or it is switched off): only the socket is left.
-      for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel']) {
-        Object.defineProperty(window, name, { value: undefined, configurable: true });
-      }
-    });
+    const dee = await jam.joinPhone(code, 'Dee', withoutWebRtc);
     await dee.locator('[data-testid=transport][data-transport=relay]').waitFor(WAIT);
     await expect.poll(() => transportOf(daw, 'Dee'), WAIT).toBe('relay');
     const peer = await peerIdOf(daw, 'Dee');

@@ -26,6 +26,16 @@ export const WEBRTC_ARGS = [
 /** The name phones use: not localhost, so the page is not a secure context, as on a real LAN. */
 export const PHONE_HOST = 'phone.padmesh.test';
 
+/** Whether this process's network namespace has loopback only. */
+export const isLoopbackOnly = (): boolean => Object.keys(networkInterfaces()).every((name) => name === 'lo');
+
+/** A page init script: this browser has no WebRTC (or it is switched off), as some privacy settings do. */
+export function withoutWebRtc(): void {
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel']) {
+    Object.defineProperty(window, name, { value: undefined, configurable: true });
+  }
+}
+
 export function requireLoopbackOnly(): void {
   const others = Object.keys(networkInterfaces()).filter((name) => name !== 'lo');
   if (others.length > 0) {
