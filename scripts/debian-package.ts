@@ -1,5 +1,5 @@
 /**
- * A program the tests need from Debian (Chromium, iproute2, nftables): found, or installed
+ * A program the tests need from Debian (Chromium, iproute2, nftables, python3): found, or installed
  * with apt-get when it is missing and we are root (CI), or an error that says how.
  */
 import { execFileSync } from 'node:child_process';

@@ -30,6 +30,17 @@ export const ensureNft = (): string =>
       'On Debian: sudo apt-get install -y nftables',
   });
 
+/** `python3`: the faulty-LAN test's userspace wire (tests/helpers/tap-wire.py) needs an ioctl Node lacks. */
+export const ensurePython = (): string =>
+  ensureDebianTool({
+    name: '`python3`',
+    debianPackage: 'python3',
+    find: () => firstExisting(['/usr/bin/python3', '/bin/python3', '/usr/local/bin/python3']),
+    hint:
+      'The faulty-LAN test (tests/e2e/faulty-lan.test.ts) joins two network namespaces with a userspace wire written\n' +
+      'in Python 3 (standard library only: tests/helpers/tap-wire.py). On Debian: sudo apt-get install -y python3',
+  });
+
 /** Throws with instructions unless a loopback-only namespace can be made here. */
 export function checkLoopbackNamespace(): void {
   const ip = ensureIp();

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './chromium.ts';
-import { checkLoopbackNamespace, ensureNft, runInLoopbackNamespace } from './loopback-namespace.ts';
+import { checkLoopbackNamespace, ensureNft, ensurePython, runInLoopbackNamespace } from './loopback-namespace.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -35,6 +35,7 @@ try {
   checkLoopbackNamespace();
   // The two-host LAN test blocks multicast with nftables; it cannot install it from inside its namespace.
   ensureNft();
+  ensurePython();
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

@@ -31,6 +31,7 @@ import {
   Oscillator,
   setContext,
 } from 'tone';
+import { AudioClock } from './audio-clock.ts';
 import { KIT } from './kit.ts';
 
 export interface DrumEngine {
@@ -39,14 +40,23 @@ export interface DrumEngine {
   /** 'suspended' | 'running' | 'closed' — the AudioContext's state. */
   readonly state: AudioContextState;
   /**
-   * Plays pad `pad` (0..15) at velocity 0..1 NOW. Never throws, never awaits, never logs.
+   * Plays pad `pad` (0..15) at velocity 0..1 NOW, or at context time `at` (s) if that is
+   * later (steady mode; see contextTimeAt). Never throws, never awaits, never logs.
    * Ignored (returns false) for an out-of-range pad, a non-finite or non-positive velocity, or
    * while the context is not running (a hit queued on a suspended context would play late).
    * Velocities above 1 count as 1. Returns true if a voice was started.
    */
-  trigger(pad: number, velocity: number): boolean;
+  trigger(pad: number, velocity: number, at?: number): boolean;
   /** Number of voices started since creation (the e2e test reads it). */
   readonly triggered: number;
+  /** The context time (s) the last voice was started at. */
+  readonly lastStartTime: number;
+  /** The context time (s) of a wall-clock time (ms since the epoch, this page's clock); NaN if not running. */
+  contextTimeAt(wallMs: number): number;
+  /** The wall-clock time (ms) of a context time (s); NaN if not running. */
+  wallTimeAt(contextTime: number): number;
+  /** A metronome click at context time `at` (s): accented on the bar's first beat. */
+  click(at: number, accent: boolean): void;
   /** What the browser reports: (baseLatency + outputLatency) in ms, or null if not reported. */
   outputLatencyMs(): number | null;
   /** Current output peak level in dBFS (−Infinity when silent), from an analyser on the master output. */
@@ -503,7 +513,32 @@ export function createDrumEngine(): DrumEngine {
   startSources();
 
   let triggered = 0;
+  let lastStartTime = Number.NaN;
   let disposed = false;
+
+  // The wall ↔ audio clock mapping is read often, so it stays fresh (see audio-clock.ts).
+  const audioClock = new AudioClock();
+  const readClock = () => {
+    if (raw.state === 'running') audioClock.observe(raw.currentTime, performance.timeOrigin + performance.now());
+  };
+  const clockReader = setInterval(readClock, 23); // not a multiple of a render buffer's period
+
+  // Metronome: a short sine blip per click, straight to the bus (two a second, off the hit path).
+  const click = (at: number, accent: boolean) => {
+    if (disposed || raw.state !== 'running') return;
+    const time = Math.max(at, raw.currentTime);
+    const osc = raw.createOscillator();
+    const env = raw.createGain();
+    osc.frequency.value = accent ? 1760 : 1320;
+    env.gain.setValueAtTime(0, time);
+    env.gain.linearRampToValueAtTime(accent ? 2.4 : 1.6, time + 0.001);
+    env.gain.exponentialRampToValueAtTime(0.001, time + 0.04);
+    osc.connect(env);
+    env.connect(bus.input);
+    osc.start(time);
+    osc.stop(time + 0.05);
+    osc.onended = () => env.disconnect();
+  };
 
   return {
     async start() {
@@ -514,7 +549,7 @@ export function createDrumEngine(): DrumEngine {
     get state() {
       return raw.state;
     },
-    trigger(pad, velocity) {
+    trigger(pad, velocity, at) {
       if (!(velocity > 0) || velocity === Number.POSITIVE_INFINITY) return false; // also NaN
       const slot = pads[pad];
       if (slot === undefined || disposed || raw.state !== 'running') return false;
@@ -523,7 +558,8 @@ export function createDrumEngine(): DrumEngine {
       const i = slot.next;
       const voice = slot.voices[i];
       if (voice === undefined) return false;
-      let time = raw.currentTime;
+      const now = raw.currentTime;
+      let time = at !== undefined && at > now ? at : now;
       const last = slot.lastStart[i] ?? -1;
       if (time <= last) time = last + minGap;
       try {
@@ -538,11 +574,23 @@ export function createDrumEngine(): DrumEngine {
       slot.lastStart[i] = time;
       slot.next = i + 1 === slot.voices.length ? 0 : i + 1;
       triggered++;
+      lastStartTime = time;
       return true;
     },
     get triggered() {
       return triggered;
     },
+    get lastStartTime() {
+      return lastStartTime;
+    },
+    contextTimeAt(wallMs) {
+      readClock();
+      return raw.state === 'running' ? audioClock.toContext(wallMs) : Number.NaN;
+    },
+    wallTimeAt(contextTime) {
+      return raw.state === 'running' ? audioClock.toWall(contextTime) : Number.NaN;
+    },
+    click,
     outputLatencyMs() {
       const base = finiteOrNull(raw.baseLatency);
       const output = finiteOrNull(raw.outputLatency);
@@ -568,6 +616,7 @@ export function createDrumEngine(): DrumEngine {
     dispose() {
       if (disposed) return;
       disposed = true;
+      clearInterval(clockReader);
       raw.removeEventListener('statechange', onNativeStateChange);
       listeners.clear();
       for (const node of owned) node.dispose();

@@ -3,9 +3,16 @@ import type { Member } from '../../signal/protocol.ts';
 import type { PeerStats } from '../net/daw-peers.ts';
 import { formatMs } from './format.ts';
 
+/** Their clock minus ours, as people read it: ms when small, seconds when not. */
+const formatOffset = (ms: number): string =>
+  Math.abs(ms) < 1000
+    ? `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))} ms`
+    : `${ms >= 0 ? '+' : '−'}${(Math.abs(ms) / 1000).toFixed(1)} s`;
+
 /**
  * Who is in the room: colour, name, state, how their hits travel (P2P or relay), their round
- * trip (the data channel's when there is one, else the signaling socket's) and hit counts.
+ * trip (the data channel's when there is one, else the signaling socket's), their timing (one-way
+ * latency, jitter, clock offset; steady mode's delay and late hits) and hit counts.
  */
 export function MemberList(props: {
   members: Member[];
@@ -53,6 +60,41 @@ export function MemberList(props: {
                       return value === null || value === undefined ? '' : `${formatMs(value)} ms`;
                     })()}
               </span>
+              <Show when={controller && stats()} fallback={<span />}>
+                {(s) => (
+                  <span class="timing-figures muted">
+                    <Show when={s().oneWayMs !== null}>
+                      <span title="Median one-way delay of recent hits ± jitter (RFC 3550): how unevenly they arrive">
+                        <span data-testid="member-one-way">{formatMs(s().oneWayMs ?? 0)}</span>
+                        <span data-testid="member-jitter">±{formatMs(s().jitterMs ?? 0)}</span> ms
+                      </span>
+                    </Show>
+                    <Show when={s().offsetMs !== null}>
+                      <span
+                        data-testid="member-offset"
+                        data-offset-ms={s().offsetMs?.toFixed(2)}
+                        title={`Their clock minus this computer's (drift ${(s().driftPpm ?? 0).toFixed(0)} ppm)`}
+                      >
+                        clock {formatOffset(s().offsetMs ?? 0)}
+                      </span>
+                    </Show>
+                    <Show when={s().steadyDelayMs !== null}>
+                      <span data-testid="member-steady-delay" title="Steady mode: fixed delay from tap to sound">
+                        steady {s().steadyDelayMs} ms
+                      </span>
+                    </Show>
+                    <Show when={s().late > 0}>
+                      <span
+                        class="warn"
+                        data-testid="member-late"
+                        title="Too late for the steady window: played at once"
+                      >
+                        {s().late} late
+                      </span>
+                    </Show>
+                  </span>
+                )}
+              </Show>
               <Show when={controller} fallback={<span />}>
                 <span class="counts">
                   <span data-testid="member-hits" title="Hits played">

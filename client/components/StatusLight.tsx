@@ -13,7 +13,7 @@ export function StatusLight(props: { status: SignalingStatus; rttMs?: number | n
   return (
     <output class="status" data-testid="status" data-state={props.status.kind} aria-live="polite">
       <span class={`light ${look().color}`} aria-hidden="true" />
-      <span>{look().label}</span>
+      <span class="status-label">{look().label}</span>
       {props.status.kind === 'connected' && props.rttMs != null ? (
         <span class="muted" data-testid="rtt">
           {props.rttMs.toFixed(0)} ms

@@ -6,8 +6,9 @@
 
 import { nanoid } from 'nanoid';
 import type { IceServer } from '../../signal/protocol.ts';
+import { ClockSync } from './clock-sync.ts';
 import { type HitCounts, HitSender, type SendOutcome } from './hit-sender.ts';
-import { newEpoch, type RelayData } from './hits.ts';
+import { newEpoch, type RelayData, readRelayTempo, type Tempo, type TimingReport } from './hits.ts';
 import { type LinkEffect, type LinkEvent, LinkMachine, type LinkTiming } from './link-machine.ts';
 import { type ChannelFactory, createPeerChannel, type HitChannel, type PeerChannelOptions } from './peer-channel.ts';
 import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
@@ -24,7 +25,7 @@ export interface ControllerLinkOptions {
   /** Transport, round trip or counts changed. */
   onChange(): void;
   timing?: Partial<LinkTiming>;
-  channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs'>;
+  channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs' | 'syncBurstMs'>;
   /** Makes connections; default: real WebRTC (PeerChannel). */
   createChannel?: ChannelFactory;
   /** Report the dropped count through the relay this often while there is no channel. */
@@ -47,6 +48,9 @@ export class ControllerLink {
   #webrtc = true;
   #destroyed = false;
   #lastEnd: string | null = null;
+  readonly #sync = new ClockSync();
+  #timing: TimingReport | null = null;
+  #tempo: Tempo | null = null;
 
   constructor(options: ControllerLinkOptions) {
     this.#options = options;
@@ -82,6 +86,30 @@ export class ControllerLink {
     return this.#webrtc;
   }
 
+  /** What the DAW last measured of us (over the channel), or null. */
+  get timing(): Readonly<TimingReport> | null {
+    return this.#timing;
+  }
+
+  /** The DAW's tempo, or null before it has told us. */
+  get tempo(): Readonly<Tempo> | null {
+    return this.#tempo;
+  }
+
+  /**
+   * The DAW's clock minus ours, ms: from our own pings' clock sync, else from the DAW's
+   * report, else 0 (no channel yet: phones on one LAN are usually NTP-synced to a few ms).
+   */
+  dawOffsetAt(t: number): number {
+    if (this.#sync.synced) return this.#sync.offsetAt(t);
+    if (this.#timing?.synced) return -this.#timing.offsetMs;
+    return 0;
+  }
+
+  get clockSynced(): boolean {
+    return this.#sync.synced;
+  }
+
   /** Why the last P2P connection ended (for the troubleshooting line), or null. */
   get lastEnd(): string | null {
     return this.#lastEnd;
@@ -106,6 +134,9 @@ export class ControllerLink {
     if (peerId !== this.#daw) {
       this.#dispatch({ type: 'stop' });
       this.#daw = peerId;
+      // Another DAW: what the last one measured and its tempo are not this one's.
+      this.#timing = null;
+      this.#tempo = null;
     }
     this.#dispatch({ type: 'daw', present: peerId !== null && present });
   }
@@ -115,6 +146,13 @@ export class ControllerLink {
     const envelope = readEnvelope(data);
     if (from !== this.#daw || envelope === null || envelope.c !== this.#attemptId || isOffer(envelope.s)) return;
     this.#channel?.signal(envelope.s);
+  }
+
+  /** A `relay` from the server: only the DAW's tempo is for us. */
+  handleRelay(from: string, data: unknown): void {
+    if (from !== this.#daw) return;
+    const tempo = readRelayTempo(data);
+    if (typeof tempo !== 'string') this.#setTempo(tempo);
   }
 
   /** For good: the session ended (left, kicked, closed) or the page is going. */
@@ -163,6 +201,7 @@ export class ControllerLink {
         iceServers: this.#options.iceServers(),
         onSignal: (s) => this.#options.sendSignal(daw, { c: attemptId, s }),
         onOpen: () => {
+          this.#sync.reset(); // the DAW at the other end may be a new page (see DawPeers)
           this.#sender.flush();
           this.#dispatch({ type: 'open' });
         },
@@ -171,6 +210,12 @@ export class ControllerLink {
           this.#dispatch({ type: 'failed' });
         },
         onRtt: () => this.#options.onChange(),
+        onClockSample: (t0, at, t3) => this.#sync.sample(t0, at, t3),
+        onTiming: (report) => {
+          this.#timing = report;
+          this.#options.onChange();
+        },
+        onTempo: (tempo) => this.#setTempo(tempo),
         dropped: () => this.#sender.counts.dropped,
       });
     } catch (error) {
@@ -180,6 +225,24 @@ export class ControllerLink {
       this.#attemptId = null;
       queueMicrotask(() => this.#dispatch({ type: 'failed' }));
     }
+  }
+
+  #setTempo(tempo: Tempo): void {
+    const current = this.#tempo;
+    // Older than what we have: a late packet on the unordered channel (versions only grow).
+    if (current !== null && tempo.version < current.version) return;
+    if (
+      current !== null &&
+      current.version === tempo.version &&
+      current.anchor === tempo.anchor &&
+      current.bpm === tempo.bpm &&
+      current.running === tempo.running &&
+      current.beatsPerBar === tempo.beatsPerBar
+    ) {
+      return;
+    }
+    this.#tempo = { ...tempo };
+    this.#options.onChange();
   }
 
   /** Without a channel, the DAW learns of dropped hits through the relay. */

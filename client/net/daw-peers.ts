@@ -17,14 +17,47 @@ export const ATTEMPT_RATE = { perSecond: 1, burst: 3 };
 /** Hits a controller may play: far above any drummer (and issue 4's 200/s benchmark), far below a flood. */
 export const HIT_RATE = { perSecond: 250, burst: 250 };
 
+/** How often the DAW tells each controller what it measured (TIMING) and its tempo again (TEMPO). */
+export const REPORT_MS = 1_000;
+
 import type { IceServer } from '../../signal/protocol.ts';
 import { TokenBucket } from '../../signal/token-bucket.ts';
-import { readRelay, wallClock } from './hits.ts';
+import { ClockSync } from './clock-sync.ts';
+import { HitTiming } from './hit-timing.ts';
+import { PacketWriter, type RelayData, type RelayTempo, readRelay, relayTempo, type Tempo, wallClock } from './hits.ts';
 import { type ChannelFactory, createPeerChannel, type HitChannel, type PeerChannelOptions } from './peer-channel.ts';
 import { SeqWindow } from './seq-window.ts';
 import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
 
 export type Via = 'p2p' | 'relay';
+
+/** How the DAW plays hits: the moment they arrive, or at tap time + a fixed delay (hit-timing.ts). */
+export type PlayMode = 'instant' | 'steady';
+
+/**
+ * One hit to play, handed to `onHit`. The same object is reused for every hit (the hit path
+ * allocates nothing): read it there, do not keep it.
+ */
+export interface HitEvent {
+  peerId: string;
+  seq: number;
+  pad: number;
+  /** 1–127. */
+  velocity: number;
+  via: Via;
+  /** The tap time in the controller's clock. */
+  sentAt: number;
+  /** Our clock when it arrived, read before anything else is done with it. */
+  arrivedAt: number;
+  /** The tap time in our clock (sentAt − clock offset), NaN while the clock is not synced. */
+  tapAt: number;
+  /** Arrival − tap: a true one-way delay once synced; before that, where the two clocks agree. */
+  delayMs: number;
+  /** Steady mode: when to play it (our clock); NaN: now. */
+  playAt: number;
+  /** Steady mode: it came too late for the steady window (so it plays now). */
+  late: boolean;
+}
 
 export interface PeerStats {
   transport: Via;
@@ -43,24 +76,42 @@ export interface PeerStats {
   limited: number;
   /** Round trip of the data channel, ms. */
   rttMs: number | null;
-  /** Arrival minus the tap time of the last hit, ms: a true one-way delay only where both clocks agree (one machine). */
+  /** Arrival minus the tap time of the last hit, ms (see HitEvent.delayMs). */
   lastDelayMs: number | null;
+  /** Clock sync (clock-sync.ts): their clock minus ours, null until synced. */
+  offsetMs: number | null;
+  driftPpm: number | null;
+  /** Median one-way delay and RFC 3550 jitter of recent P2P hits (hit-timing.ts), null before any. */
+  oneWayMs: number | null;
+  jitterMs: number | null;
+  /** Steady mode's tap → play delay for this controller, null before it is known. */
+  steadyDelayMs: number | null;
+  /** Steady mode: hits too late for the window, played at once. */
+  late: number;
 }
 
 export interface DawPeersOptions {
   iceServers(): IceServer[];
   sendSignal(to: string, data: SignalEnvelope): void;
   /**
-   * A hit to play now (the first copy of each). Velocity 1–127; `delayMs`: our clock when it
-   * arrived (read before anything else is done with it) minus its tap time in the sender's
-   * clock — a one-way delay only where the two clocks agree.
+   * A hit to play (the first copy of each), now or at `hit.playAt`. The object is reused:
+   * read it in the call.
    */
-  onHit(peerId: string, pad: number, velocity: number, delayMs: number, via: Via): void;
+  onHit(hit: Readonly<HitEvent>): void;
   /** A controller's stats changed. Called after `onHit`, never before the sound. */
   onChange(peerId: string, stats: Readonly<PeerStats>): void;
-  channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs'>;
+  /** Through the signal server now, or false (for tempo to controllers without a channel). */
+  sendRelay?(to: string, data: RelayData | RelayTempo): boolean;
+  /** The play mode now; default instant. */
+  mode?(): PlayMode;
+  /** The tempo now, sent to every controller (null: none yet). */
+  tempo?(): Tempo | null;
+  /** The audio output latency to report to controllers, ms. */
+  outputLatencyMs?(): number | null;
+  channel?: Pick<PeerChannelOptions, 'pingMs' | 'silenceMs' | 'syncBurstMs'>;
   /** Makes connections; default: real WebRTC (PeerChannel). */
   createChannel?: ChannelFactory;
+  reportMs?: number;
   /** Wall clock (ms since the Unix epoch, monotonic), for delays and rate limits; default wallClock. */
   now?: () => number;
   openTimeoutMs?: number;
@@ -78,8 +129,16 @@ class Remote {
     limited: 0,
     rttMs: null,
     lastDelayMs: null,
+    offsetMs: null,
+    driftPpm: null,
+    oneWayMs: null,
+    jitterMs: null,
+    steadyDelayMs: null,
+    late: 0,
   };
   readonly window = new SeqWindow();
+  readonly sync = new ClockSync();
+  readonly timing = new HitTiming();
   readonly hitBucket: TokenBucket;
   readonly attemptBucket: TokenBucket;
   channel: HitChannel | null = null;
@@ -101,11 +160,45 @@ export class DawPeers {
   readonly #remotes = new Map<string, Remote>();
   readonly #now: () => number;
   readonly #createChannel: ChannelFactory;
+  readonly #writer = new PacketWriter(0);
+  readonly #event: HitEvent = {
+    peerId: '',
+    seq: 0,
+    pad: 0,
+    velocity: 0,
+    via: 'p2p',
+    sentAt: 0,
+    arrivedAt: 0,
+    tapAt: 0,
+    delayMs: 0,
+    playAt: Number.NaN,
+    late: false,
+  };
+  readonly #reporter: ReturnType<typeof setInterval>;
 
   constructor(options: DawPeersOptions) {
     this.#options = options;
     this.#now = options.now ?? wallClock;
     this.#createChannel = options.createChannel ?? createPeerChannel;
+    this.#reporter = setInterval(() => this.#reportAll(), options.reportMs ?? REPORT_MS);
+  }
+
+  /** The tempo changed: every controller hears it now (over its channel, or else the relay). */
+  sendTempo(): void {
+    for (const remote of this.#remotes.values()) this.#sendTempo(remote);
+  }
+
+  /** A steady hit that was on time here but that the audio clock had already passed. */
+  countLate(peerId: string): void {
+    const remote = this.#remotes.get(peerId);
+    if (!remote) return;
+    remote.timing.late += 1;
+    remote.stats.late = remote.timing.late;
+  }
+
+  /** A controller joined the room: it gets the tempo now, before any channel exists. */
+  greet(peerId: string): void {
+    this.#sendTempo(this.#remote(peerId));
   }
 
   stats(peerId: string): Readonly<PeerStats> | undefined {
@@ -164,6 +257,7 @@ export class DawPeers {
   }
 
   destroy(): void {
+    clearInterval(this.#reporter);
     for (const remote of this.#remotes.values()) this.#close(remote);
     this.#remotes.clear();
   }
@@ -188,7 +282,11 @@ export class DawPeers {
         onSignal: (s) => this.#options.sendSignal(remote.peerId, { c: attemptId, s }),
         onOpen: () => {
           clearTimeout(remote.openTimer);
+          // A new channel may be a new page or even another device under this peerId: sync
+          // afresh (its opening burst of pings makes that take half a second).
+          remote.sync.reset();
           this.#transport(remote, 'p2p');
+          this.#sendTempo(remote);
         },
         onEnd: () => {
           if (remote.channel !== channel) return;
@@ -203,6 +301,11 @@ export class DawPeers {
         onRtt: (rttMs) => {
           remote.stats.rttMs = rttMs;
           this.#options.onChange(remote.peerId, remote.stats);
+        },
+        onClockSample: (t0, at, t3) => {
+          if (!remote.sync.sample(t0, at, t3) || !remote.sync.synced) return;
+          remote.stats.offsetMs = remote.sync.offsetAt(t3);
+          remote.stats.driftPpm = remote.sync.estimate.driftPpm;
         },
       });
       remote.channel = channel;
@@ -232,10 +335,31 @@ export class DawPeers {
     if (verdict === 'new' && !remote.hitBucket.take(arrivedAt)) {
       stats.limited += 1;
     } else if (verdict === 'new') {
-      const delayMs = arrivedAt - sentAt;
-      this.#options.onHit(remote.peerId, pad, velocity, delayMs, via);
+      const offset = remote.sync.offsetAt(arrivedAt);
+      const tapAt = sentAt - offset; // NaN until synced
+      const event = this.#event;
+      event.peerId = remote.peerId;
+      event.seq = seq;
+      event.pad = pad;
+      event.velocity = velocity;
+      event.via = via;
+      event.sentAt = sentAt;
+      event.arrivedAt = arrivedAt;
+      event.tapAt = tapAt;
+      event.delayMs = Number.isNaN(tapAt) ? arrivedAt - sentAt : arrivedAt - tapAt;
+      event.playAt = Number.NaN;
+      event.late = false;
+      if (!Number.isNaN(tapAt) && this.#options.mode?.() === 'steady') {
+        event.playAt = remote.timing.steadyPlayAt(tapAt, arrivedAt);
+        event.late = Number.isNaN(event.playAt) && !Number.isNaN(remote.timing.steadyDelayMs);
+      }
+      this.#options.onHit(event);
       stats.hits += 1;
-      stats.lastDelayMs = delayMs;
+      stats.lastDelayMs = event.delayMs;
+      // Jitter is the direct path's: relayed copies ride another road.
+      if (via === 'p2p' && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
+      else remote.timing.arrived(arrivedAt);
+      stats.late = remote.timing.late;
     } else if (verdict === 'duplicate') {
       stats.duplicates += 1;
     } else {
@@ -243,6 +367,42 @@ export class DawPeers {
     }
     stats.lost = remote.window.lost;
     this.#options.onChange(remote.peerId, stats);
+  }
+
+  /** Once a second: each controller's timing figures, to the page and to the controller itself. */
+  #reportAll(): void {
+    const outputLatencyMs = this.#options.outputLatencyMs?.() ?? 0;
+    const steady = this.#options.mode?.() === 'steady';
+    for (const remote of this.#remotes.values()) {
+      const { stats, timing, sync } = remote;
+      const oneWay = timing.oneWayMs;
+      stats.oneWayMs = Number.isNaN(oneWay) ? null : oneWay;
+      stats.jitterMs = Number.isNaN(oneWay) ? null : timing.jitterMs;
+      stats.steadyDelayMs = !steady || Number.isNaN(timing.steadyDelayMs) ? null : timing.steadyDelayMs;
+      this.#options.onChange(remote.peerId, stats);
+      const channel = remote.channel;
+      if (!channel?.open) continue; // the relay is reliable: tempo went that way when it changed
+      channel.send(
+        this.#writer.timing({
+          synced: sync.synced,
+          steady,
+          late: timing.late,
+          offsetMs: sync.synced ? sync.offsetAt(this.#now()) : 0,
+          oneWayMs: Number.isNaN(oneWay) ? (sync.synced ? sync.estimate.bestRttMs / 2 : 0) : oneWay,
+          jitterMs: timing.jitterMs,
+          steadyDelayMs: steady && !Number.isNaN(timing.steadyDelayMs) ? timing.steadyDelayMs : 0,
+          outputLatencyMs,
+        }),
+      );
+      this.#sendTempo(remote);
+    }
+  }
+
+  #sendTempo(remote: Remote): void {
+    const tempo = this.#options.tempo?.();
+    if (!tempo) return;
+    if (remote.channel?.open) remote.channel.send(this.#writer.tempo(tempo));
+    else this.#options.sendRelay?.(remote.peerId, relayTempo(tempo));
   }
 
   #report(remote: Remote, dropped: number): void {

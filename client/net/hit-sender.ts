@@ -12,11 +12,14 @@ import { PacketWriter, type RelayHit, relayHit, wallClock } from './hits.ts';
 export const HOLD_MS = 250;
 export const HOLD_LIMIT = 32;
 /**
- * Each packet on the channel also carries up to this many earlier hits (tapped within
- * HOLD_MS), oldest first, as RTP's redundancy does: one lost packet loses no hit, and the
- * DAW plays each seq once.
+ * Each hit goes out on the channel 1 + REPEATS times, as RTP's redundancy does: inside the
+ * next packets (each packet carries the earlier hits that still have copies due, oldest
+ * first), or, when no hit follows within TAIL_MS, in a packet of its own. So no single lost
+ * packet loses a hit, not even the last of a phrase, and the DAW plays each seq once.
+ * Copies are never sent for a hit older than HOLD_MS.
  */
 export const REPEATS = 2;
+export const TAIL_MS = 10;
 
 export interface HitTransports {
   /** Sends a packet on the open data channel; false if there is none (or it is backed up). */
@@ -38,6 +41,8 @@ export interface HitCounts {
   dropped: number;
   /** Sent on a quiet channel and, to be safe, through the relay as well. */
   doubled: number;
+  /** Packets sent only to repeat earlier hits (no hit followed them within TAIL_MS). */
+  tails: number;
 }
 
 export type SendOutcome = 'p2p' | 'relay' | 'held' | 'dropped';
@@ -53,7 +58,7 @@ export interface HitSenderOptions {
 }
 
 export class HitSender {
-  readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0, doubled: 0 };
+  readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0, doubled: 0, tails: 0 };
   readonly epoch: number;
   readonly #transports: HitTransports;
   readonly #writer: PacketWriter;
@@ -67,14 +72,19 @@ export class HitSender {
   readonly #heldAt: Float64Array;
   #heldStart = 0;
   #heldCount = 0;
-  // The last REPEATS hits sent on the channel, a ring, newest at #recentNext − 1.
+  // The last REPEATS hits sent on the channel, a ring, newest at #recentNext − 1, with the
+  // copies each still has due.
   readonly #recentSeq = new Float64Array(REPEATS);
   readonly #recentPad = new Uint8Array(REPEATS);
   readonly #recentVelocity = new Uint8Array(REPEATS);
   readonly #recentAt = new Float64Array(REPEATS);
+  readonly #recentDue = new Uint8Array(REPEATS);
   #recentNext = 0;
   #recentCount = 0;
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  #tailTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastP2pAt = Number.NEGATIVE_INFINITY;
+  readonly #sendTail = () => this.#tail();
 
   constructor(transports: HitTransports, options: HitSenderOptions) {
     this.#transports = transports;
@@ -128,6 +138,8 @@ export class HitSender {
   /** Drops everything held (the page is going away). */
   dispose(): void {
     clearTimeout(this.#expiryTimer);
+    clearTimeout(this.#tailTimer);
+    this.#recentCount = 0;
     if (this.#heldCount > 0) this.#drop(this.#heldCount);
     this.#heldCount = 0;
   }
@@ -137,7 +149,10 @@ export class HitSender {
     if (this.#transports.p2p(this.#packet(seq, pad, velocity, tappedAt, now))) {
       this.#seq = seq + 1;
       this.counts.p2p += 1;
+      this.#spendRepeats(now);
       this.#remember(seq, pad, velocity, tappedAt);
+      this.#lastP2pAt = now;
+      if (this.#tailTimer === undefined) this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS);
       if (!this.#transports.p2pLively() && this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
         this.counts.doubled += 1;
       }
@@ -151,26 +166,57 @@ export class HitSender {
     return null;
   }
 
-  /** A HIT packet: the earlier hits still fresh (oldest first), then this one. */
+  /** A HIT packet: the earlier hits with copies due (oldest first), then this one (if `seq` ≥ 0). */
   #packet(seq: number, pad: number, velocity: number, tappedAt: number, now: number): Uint8Array {
-    let repeats = 0;
-    while (repeats < this.#recentCount) {
-      const i = (this.#recentNext - 1 - repeats + REPEATS) % REPEATS;
-      if (now - (this.#recentAt[i] as number) > this.#holdMs) break;
-      repeats += 1;
-    }
-    for (let r = 0; r < repeats; r++) {
-      const i = (this.#recentNext - repeats + r + REPEATS) % REPEATS;
+    let count = 0;
+    for (let k = this.#recentCount; k >= 1; k--) {
+      const i = (this.#recentNext - k + REPEATS) % REPEATS;
+      if (!this.#isDue(i, now)) continue;
       this.#writer.record(
-        r,
+        count++,
         this.#recentSeq[i] as number,
         this.#recentPad[i] as number,
         this.#recentVelocity[i] as number,
         this.#recentAt[i] as number,
       );
     }
-    this.#writer.record(repeats, seq, pad, velocity, tappedAt);
-    return this.#writer.hits(repeats + 1);
+    if (seq >= 0) this.#writer.record(count++, seq, pad, velocity, tappedAt);
+    return this.#writer.hits(count);
+  }
+
+  #isDue(i: number, now: number): boolean {
+    return (this.#recentDue[i] as number) > 0 && now - (this.#recentAt[i] as number) <= this.#holdMs;
+  }
+
+  /** The packet built with #packet went out: each repeated hit has one copy fewer due. */
+  #spendRepeats(now: number): void {
+    for (let k = 1; k <= this.#recentCount; k++) {
+      const i = (this.#recentNext - k + REPEATS) % REPEATS;
+      if (this.#isDue(i, now)) this.#recentDue[i] = (this.#recentDue[i] as number) - 1;
+    }
+  }
+
+  /** No hit followed within TAIL_MS: the copies still due go out on their own. */
+  #tail(): void {
+    this.#tailTimer = undefined;
+    const now = this.#now();
+    const quietFor = now - this.#lastP2pAt;
+    if (quietFor < TAIL_MS) {
+      // Hits are still flowing and carry the copies: look again when they pause.
+      this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS - quietFor);
+      return;
+    }
+    let due = 0;
+    for (let k = 1; k <= this.#recentCount; k++) {
+      if (this.#isDue((this.#recentNext - k + REPEATS) % REPEATS, now)) due += 1;
+    }
+    if (due === 0) return;
+    if (this.#transports.p2p(this.#packet(-1, 0, 0, 0, now))) {
+      this.counts.tails += 1;
+      this.#spendRepeats(now);
+      this.#lastP2pAt = now;
+    }
+    this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS);
   }
 
   #remember(seq: number, pad: number, velocity: number, tappedAt: number): void {
@@ -179,6 +225,7 @@ export class HitSender {
     this.#recentPad[i] = pad;
     this.#recentVelocity[i] = velocity;
     this.#recentAt[i] = tappedAt;
+    this.#recentDue[i] = REPEATS;
     this.#recentNext = (i + 1) % REPEATS;
     if (this.#recentCount < REPEATS) this.#recentCount += 1;
   }

@@ -8,12 +8,17 @@
  *         [seq u32][pad u8][velocity u8][sentAt f64]            → 8 + 14·count bytes
  *   PING  [2][0 u8][0 u16][dropped u32][t f64]                  → 16 bytes
  *   PONG  [3][0 u8][0 u16][0 u32][t f64 (echoed)][at f64]       → 24 bytes
+ *   TIMING [4][flags u8][0 u16][late u32][offset f64]
+ *         [oneWay f32][jitter f32][steadyDelay f32][outputLatency f32] → 32 bytes (DAW → controller)
+ *   TEMPO [5][beatsPerBar u8][running u8][0 u8][version u32][bpm f64][anchor f64] → 24 bytes (DAW → controller)
  * `epoch` is random per controller page load, so a reloaded controller (whose seq starts
  * again at 0) is not taken for a replay. `sentAt` is the tap time, ms since the Unix epoch
- * in the sender's clock (`performance.timeOrigin + performance.now()`).
+ * in the sender's clock (`performance.timeOrigin + performance.now()`); so are PING's `t`
+ * and PONG's `at`, which give both ends NTP-style clock samples (clock-sync.ts). TIMING is
+ * what the DAW measured of this controller; TEMPO's `anchor` is beat 0 in the DAW's clock.
  */
 
-export const PacketKind = { HIT: 1, PING: 2, PONG: 3 } as const;
+export const PacketKind = { HIT: 1, PING: 2, PONG: 3, TIMING: 4, TEMPO: 5 } as const;
 
 export const HIT_HEADER_BYTES = 8;
 export const HIT_RECORD_BYTES = 14;
@@ -21,6 +26,15 @@ export const HIT_RECORD_BYTES = 14;
 export const MAX_HITS_PER_PACKET = 8;
 export const PING_BYTES = 16;
 export const PONG_BYTES = 24;
+export const TIMING_BYTES = 32;
+export const TEMPO_BYTES = 24;
+/** TIMING flags. */
+export const TIMING_SYNCED = 1;
+export const TIMING_STEADY = 2;
+/** Tempo bounds (beats per minute, beats per bar) the DAW offers and a controller accepts. */
+export const MIN_BPM = 30;
+export const MAX_BPM = 300;
+export const MAX_BEATS_PER_BAR = 16;
 /** Pads a packet may name: room state allows 64 pads. */
 export const MAX_PADS = 64;
 export const MAX_VELOCITY = 127;
@@ -33,6 +47,51 @@ export interface PacketVisitor {
   hit(epoch: number, seq: number, pad: number, velocity: number, sentAt: number): void;
   ping(t: number, dropped: number): void;
   pong(t: number, at: number): void;
+  timing(report: TimingReport): void;
+  tempo(tempo: Tempo): void;
+}
+
+/** What the DAW measured of one controller, sent back to it (TIMING). Times in ms. */
+export interface TimingReport {
+  /** The DAW knows the controller's clock offset (enough clean samples). */
+  synced: boolean;
+  /** The DAW plays this controller's hits in steady mode. */
+  steady: boolean;
+  /** Hits that came too late for the steady window and were played at once. */
+  late: number;
+  /** Controller clock minus DAW clock. */
+  offsetMs: number;
+  oneWayMs: number;
+  jitterMs: number;
+  /** Steady mode's fixed delay from tap to sound for this controller (0 in instant mode). */
+  steadyDelayMs: number;
+  /** The DAW's audio output latency as the browser reports it. */
+  outputLatencyMs: number;
+}
+
+/** The DAW's tempo. `anchor`: the wall-clock time (DAW clock) of beat 0. */
+export interface Tempo {
+  /** Increases with every change, so a late, older packet on the unordered channel is ignored. */
+  version: number;
+  bpm: number;
+  beatsPerBar: number;
+  running: boolean;
+  anchor: number;
+}
+
+export function isValidTempo(t: Tempo): boolean {
+  return (
+    Number.isInteger(t.version) &&
+    t.version >= 0 &&
+    t.version <= 0xffffffff &&
+    Number.isFinite(t.bpm) &&
+    t.bpm >= MIN_BPM &&
+    t.bpm <= MAX_BPM &&
+    Number.isInteger(t.beatsPerBar) &&
+    t.beatsPerBar >= 1 &&
+    t.beatsPerBar <= MAX_BEATS_PER_BAR &&
+    Number.isFinite(t.anchor)
+  );
 }
 
 /** Velocity 1–127 (as MIDI): the engine gets velocity / 127. 0 is not a hit. */
@@ -57,6 +116,8 @@ export class PacketWriter {
   readonly #hitViews: Uint8Array[] = [];
   readonly #ping = new DataView(new ArrayBuffer(PING_BYTES));
   readonly #pong = new DataView(new ArrayBuffer(PONG_BYTES));
+  readonly #timing = new DataView(new ArrayBuffer(TIMING_BYTES));
+  readonly #tempo = new DataView(new ArrayBuffer(TEMPO_BYTES));
 
   constructor(epoch: number) {
     this.#hit.setUint8(0, PacketKind.HIT);
@@ -66,6 +127,8 @@ export class PacketWriter {
     }
     this.#ping.setUint8(0, PacketKind.PING);
     this.#pong.setUint8(0, PacketKind.PONG);
+    this.#timing.setUint8(0, PacketKind.TIMING);
+    this.#tempo.setUint8(0, PacketKind.TEMPO);
   }
 
   /** A HIT packet holding one record. */
@@ -97,6 +160,26 @@ export class PacketWriter {
     this.#pong.setFloat64(8, t, true);
     this.#pong.setFloat64(16, at, true);
     return new Uint8Array(this.#pong.buffer);
+  }
+
+  timing(r: TimingReport): Uint8Array {
+    this.#timing.setUint8(1, (r.synced ? TIMING_SYNCED : 0) | (r.steady ? TIMING_STEADY : 0));
+    this.#timing.setUint32(4, Math.min(r.late, 0xffffffff) >>> 0, true);
+    this.#timing.setFloat64(8, r.offsetMs, true);
+    this.#timing.setFloat32(16, r.oneWayMs, true);
+    this.#timing.setFloat32(20, r.jitterMs, true);
+    this.#timing.setFloat32(24, r.steadyDelayMs, true);
+    this.#timing.setFloat32(28, r.outputLatencyMs, true);
+    return new Uint8Array(this.#timing.buffer);
+  }
+
+  tempo(t: Tempo): Uint8Array {
+    this.#tempo.setUint8(1, t.beatsPerBar);
+    this.#tempo.setUint8(2, t.running ? 1 : 0);
+    this.#tempo.setUint32(4, t.version >>> 0, true);
+    this.#tempo.setFloat64(8, t.bpm, true);
+    this.#tempo.setFloat64(16, t.anchor, true);
+    return new Uint8Array(this.#tempo.buffer);
   }
 
   #record(index: number, seq: number, pad: number, velocity: number, sentAt: number): void {
@@ -158,6 +241,46 @@ export function readPacket(data: ArrayBuffer | ArrayBufferView, visitor: PacketV
       visitor.pong(t, at);
       return null;
     }
+    case PacketKind.TIMING: {
+      if (view.byteLength !== TIMING_BYTES) return 'BAD_LENGTH';
+      const flags = view.getUint8(1);
+      const report: TimingReport = {
+        synced: (flags & TIMING_SYNCED) !== 0,
+        steady: (flags & TIMING_STEADY) !== 0,
+        late: view.getUint32(4, true),
+        offsetMs: view.getFloat64(8, true),
+        oneWayMs: view.getFloat32(16, true),
+        jitterMs: view.getFloat32(20, true),
+        steadyDelayMs: view.getFloat32(24, true),
+        outputLatencyMs: view.getFloat32(28, true),
+      };
+      if (flags > (TIMING_SYNCED | TIMING_STEADY)) return 'BAD_FIELD';
+      for (const ms of [
+        report.offsetMs,
+        report.oneWayMs,
+        report.jitterMs,
+        report.steadyDelayMs,
+        report.outputLatencyMs,
+      ]) {
+        if (!Number.isFinite(ms)) return 'BAD_FIELD';
+      }
+      visitor.timing(report);
+      return null;
+    }
+    case PacketKind.TEMPO: {
+      if (view.byteLength !== TEMPO_BYTES) return 'BAD_LENGTH';
+      const running = view.getUint8(2);
+      const tempo: Tempo = {
+        version: view.getUint32(4, true),
+        bpm: view.getFloat64(8, true),
+        beatsPerBar: view.getUint8(1),
+        running: running === 1,
+        anchor: view.getFloat64(16, true),
+      };
+      if (running > 1 || !isValidTempo(tempo)) return 'BAD_FIELD';
+      visitor.tempo(tempo);
+      return null;
+    }
     default:
       return 'UNKNOWN_KIND';
   }
@@ -168,7 +291,25 @@ export function readPacket(data: ArrayBuffer | ArrayBufferView, visitor: PacketV
 export type RelayHit = { h: [number, number, number, number, number] };
 /** `{d: dropped}`: the controller's count of hits it had to drop (it has no channel to ping on). */
 export type RelayReport = { d: number };
+/** `{t: [version, bpm, beatsPerBar, anchor, running 0|1]}`: the DAW's tempo, to a controller without a channel. */
+export type RelayTempo = { t: [number, number, number, number, number] };
 export type RelayData = RelayHit | RelayReport;
+
+export const relayTempo = (t: Tempo): RelayTempo => ({
+  t: [t.version, t.bpm, t.beatsPerBar, t.anchor, t.running ? 1 : 0],
+});
+
+/** A relayed payload on the controller's side (from the DAW): a tempo, or why not. */
+export function readRelayTempo(data: unknown): Tempo | PacketError {
+  if (typeof data !== 'object' || data === null || !('t' in data)) return 'UNKNOWN_KIND';
+  const t = data.t;
+  if (!Array.isArray(t) || t.length !== 5) return 'BAD_LENGTH';
+  const [version, bpm, beatsPerBar, anchor, running] = t as unknown[];
+  if (typeof bpm !== 'number' || typeof beatsPerBar !== 'number' || typeof anchor !== 'number') return 'BAD_FIELD';
+  if (!isU32(version) || (running !== 0 && running !== 1)) return 'BAD_FIELD';
+  const tempo: Tempo = { version, bpm, beatsPerBar, anchor, running: running === 1 };
+  return isValidTempo(tempo) ? tempo : 'BAD_FIELD';
+}
 
 export const relayHit = (epoch: number, seq: number, pad: number, velocity: number, sentAt: number): RelayHit => ({
   h: [epoch, seq, pad, velocity, sentAt],

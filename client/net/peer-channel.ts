@@ -1,8 +1,8 @@
 /**
  * One WebRTC connection between a controller and the DAW, carrying the peer wire (hits.ts)
  * on one unordered, no-retransmit data channel, made with simple-peer. Both ends ping each
- * other over it once a second: the round trip is shown to the player, and a channel silent
- * for SILENCE_MS is declared dead at once (ICE itself can take 30 s to notice a phone that
+ * other over it once a second (a quick burst first): the round trip is shown to the player,
+ * each pong is a clock sample (clock-sync.ts), and a channel silent for SILENCE_MS is declared dead at once (ICE itself can take 30 s to notice a phone that
  * walked away, and every hit in between would vanish).
  *
  * The hit path bypasses simple-peer's stream: incoming messages are taken from
@@ -14,9 +14,20 @@
 
 import Peer from '@thaunknown/simple-peer/lite.js';
 import type { IceServer } from '../../signal/protocol.ts';
-import { type PacketError, type PacketVisitor, PacketWriter, readPacket, wallClock } from './hits.ts';
+import {
+  type PacketError,
+  type PacketVisitor,
+  PacketWriter,
+  readPacket,
+  type Tempo,
+  type TimingReport,
+  wallClock,
+} from './hits.ts';
 
 export const PING_MS = 1_000;
+/** Right after opening, this many pings SYNC_BURST_MS apart, so clock sync is ready in under a second. */
+export const SYNC_BURST = 6;
+export const SYNC_BURST_MS = 100;
 export const SILENCE_MS = 3_500;
 /** Past this much unsent data the channel is congested: a hit would be late, so the caller uses the relay. */
 export const MAX_BUFFERED_BYTES = 16 * 1024;
@@ -54,10 +65,17 @@ export interface PeerChannelOptions {
   onReport?(dropped: number): void;
   onBadPacket?(error: PacketError): void;
   onRtt?(rttMs: number): void;
+  /** A clock sample from one of our pings (clock-sync.ts): sent `t0`, their clock `at`, back `t3`. */
+  onClockSample?(t0: number, at: number, t3: number): void;
+  /** Controller side: what the DAW measured of us. */
+  onTiming?(report: TimingReport): void;
+  /** Controller side: the DAW's tempo. */
+  onTempo?(tempo: Tempo): void;
   /** Controller side: the count to report in its pings. */
   dropped?(): number;
   pingMs?: number;
   silenceMs?: number;
+  syncBurstMs?: number;
 }
 
 export const createPeerChannel: ChannelFactory = (options) => new PeerChannel(options);
@@ -79,6 +97,7 @@ export class PeerChannel implements PacketVisitor, HitChannel {
   #ended = false;
   #lastHeard = 0;
   #pinger: ReturnType<typeof setInterval> | undefined;
+  #burst: ReturnType<typeof setTimeout> | undefined;
 
   /** Throws if this browser has no WebRTC (the caller then stays on the relay). */
   constructor(options: PeerChannelOptions) {
@@ -149,11 +168,21 @@ export class PeerChannel implements PacketVisitor, HitChannel {
     this.#options.onReport?.(dropped);
   }
 
-  pong(t: number): void {
-    const rtt = performance.now() - t;
+  pong(t: number, at: number): void {
+    const t3 = wallClock();
+    const rtt = t3 - t;
     if (rtt < 0 || rtt > 60_000) return; // not an echo of ours
     this.rttMs = Math.round(rtt * 10) / 10;
+    this.#options.onClockSample?.(t, at, t3);
     this.#options.onRtt?.(this.rttMs);
+  }
+
+  timing(report: TimingReport): void {
+    this.#options.onTiming?.(report);
+  }
+
+  tempo(tempo: Tempo): void {
+    this.#options.onTempo?.(tempo);
   }
 
   #receive(data: unknown): void {
@@ -180,10 +209,17 @@ export class PeerChannel implements PacketVisitor, HitChannel {
     }, pingMs);
     this.#options.onOpen();
     this.#ping();
+    let burst = 1;
+    const next = () => {
+      if (!this.#open || burst++ >= SYNC_BURST) return;
+      this.#ping();
+      this.#burst = setTimeout(next, this.#options.syncBurstMs ?? SYNC_BURST_MS);
+    };
+    this.#burst = setTimeout(next, this.#options.syncBurstMs ?? SYNC_BURST_MS);
   }
 
   #ping(): void {
-    this.send(this.#writer.ping(performance.now(), this.#options.dropped?.() ?? 0));
+    this.send(this.#writer.ping(wallClock(), this.#options.dropped?.() ?? 0));
   }
 
   #end(why: ChannelEnd, detail?: string): void {
@@ -196,6 +232,7 @@ export class PeerChannel implements PacketVisitor, HitChannel {
   #close(): void {
     this.#open = false;
     clearInterval(this.#pinger);
+    clearTimeout(this.#burst);
     this.#peer.destroy();
   }
 }

@@ -8,10 +8,16 @@ import { onCleanup } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import type { DrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
-import { DawPeers, type PeerStats, type Via } from '../net/daw-peers.ts';
+import { startMetronome } from '../audio/metronome.ts';
+import { DawPeers, type HitEvent, type PeerStats, type PlayMode, type Via } from '../net/daw-peers.ts';
+import { type Tempo, wallClock } from '../net/hits.ts';
 import type { Signaling } from '../net/signaling.ts';
+import type { HitRecorder } from './hit-recorder.ts';
+import { initialTempo, withBeatsPerBar, withBpm, withRunning } from './tempo.ts';
 
 export const RECENT_HITS = 24;
+/** A steady hit the engine had to start this much after its planned time counts as late. */
+const LATE_AUDIO_S = 0.0005;
 
 export interface RecentHit {
   /** Increasing id, for keyed rendering. */
@@ -21,8 +27,12 @@ export interface RecentHit {
   pad: number;
   velocity: number;
   via: Via | 'local';
-  /** Arrival minus tap time (ms): a one-way delay only where both clocks agree. */
+  /** Arrival minus tap time (ms), in the DAW's clock once synced (see HitEvent.delayMs). */
   delayMs: number | null;
+  /** Steady mode: scheduled this many ms after arrival (0: played at once). */
+  heldMs: number;
+  /** Steady mode: too late for the window, played at once. */
+  late: boolean;
 }
 
 export interface JamView {
@@ -31,6 +41,9 @@ export interface JamView {
   recent: RecentHit[];
   /** Voices the engine has started: every hit played, from anywhere. */
   triggered: number;
+  mode: PlayMode;
+  tempo: Tempo;
+  metronome: boolean;
 }
 
 const FLASH: Keyframe[] = [
@@ -39,12 +52,28 @@ const FLASH: Keyframe[] = [
 ];
 const FLASH_TIMING: KeyframeAnimationOptions = { duration: 160, easing: 'ease-out' };
 
-export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
+export interface DawJamOptions {
+  /** Records every controller hit played (hit-recorder.ts), for benchmarks and curious players. */
+  recorder?: HitRecorder | null;
+  /** The room's tempo to start from (the server keeps it across DAW reloads). */
+  bpm?: number;
+  /** Told when the tempo changes, to keep the room state's tempo in step. */
+  onTempo?(tempo: Tempo): void;
+}
+
+export function createDawJam(signaling: () => Signaling, engine: DrumEngine, options: DawJamOptions = {}) {
+  const recorder = options.recorder ?? null;
+  let mode: PlayMode = 'instant';
+  let tempo = initialTempo(wallClock(), options.bpm);
+  let metronome = false;
   const [view, setView] = createStore<JamView>({
     stats: {},
     padHits: KIT.map(() => 0),
     recent: [],
     triggered: 0,
+    mode,
+    tempo,
+    metronome,
   });
   const padElements: (HTMLElement | undefined)[] = [];
   const padHits = KIT.map(() => 0);
@@ -57,12 +86,38 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
     if (frame === 0) frame = requestAnimationFrame(render);
   };
 
+  /** A controller's hit: at once, or (steady mode) at its planned time on the audio clock. */
+  function playHit(hit: Readonly<HitEvent>) {
+    const scheduled = !Number.isNaN(hit.playAt);
+    const when = scheduled ? engine.contextTimeAt(hit.playAt) : Number.NaN;
+    const played = engine.trigger(hit.pad, hit.velocity / 127, scheduled ? when : undefined);
+    // The sound is handed over; everything else can wait (and may allocate).
+    // Planned in time, but the audio clock had already passed it: late all the same.
+    const lateForAudio = scheduled && played && engine.lastStartTime > when + LATE_AUDIO_S;
+    if (lateForAudio) peers.countLate(hit.peerId);
+    recorder?.record(hit, played ? engine.lastStartTime * 1000 : Number.NaN, hit.late || lateForAudio);
+    const heldMs = scheduled && !lateForAudio ? Math.max(0, hit.playAt - hit.arrivedAt) : 0;
+    after(hit.peerId, hit.pad, hit.velocity, hit.via, hit.delayMs, heldMs, hit.late || lateForAudio);
+  }
+
   function play(peerId: string | null, pad: number, velocity: number, via: RecentHit['via'], delayMs: number | null) {
     engine.trigger(pad, velocity / 127); // the sound first; everything else can wait a frame
-    padElements[pad]?.animate(FLASH, FLASH_TIMING);
+    after(peerId, pad, velocity, via, delayMs, 0, false);
+  }
+
+  function after(
+    peerId: string | null,
+    pad: number,
+    velocity: number,
+    via: RecentHit['via'],
+    delayMs: number | null,
+    heldMs: number,
+    late: boolean,
+  ) {
+    padElements[pad]?.animate(FLASH, heldMs > 0 ? { ...FLASH_TIMING, delay: heldMs } : FLASH_TIMING);
     if (pad < padHits.length) padHits[pad] = (padHits[pad] as number) + 1;
     hitNumber += 1;
-    recent.push({ n: hitNumber, peerId, pad, velocity, via, delayMs });
+    recent.push({ n: hitNumber, peerId, pad, velocity, via, delayMs, heldMs, late });
     if (recent.length > RECENT_HITS * 2) recent = recent.slice(-RECENT_HITS);
     later();
   }
@@ -82,17 +137,34 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
   const peers = new DawPeers({
     iceServers: () => signaling().welcome?.iceServers ?? [],
     sendSignal: (to, data) => signaling().send({ type: 'signal', to, data }),
-    onHit: (peerId, pad, velocity, delayMs, via) => play(peerId, pad, velocity, via, delayMs),
+    sendRelay: (to, data) => signaling().sendNow({ type: 'relay', to, data }),
+    onHit: playHit,
     onChange: (peerId) => {
       dirtyStats.add(peerId);
       later();
     },
+    mode: () => mode,
+    tempo: () => tempo,
+    outputLatencyMs: () => engine.outputLatencyMs(),
   });
+  const stopMetronome = startMetronome(
+    engine,
+    () => tempo,
+    () => metronome,
+  );
 
   onCleanup(() => {
     cancelAnimationFrame(frame);
+    stopMetronome();
     peers.destroy();
   });
+
+  const changeTempo = (next: Tempo) => {
+    tempo = next;
+    setView('tempo', next);
+    peers.sendTempo();
+    options.onTempo?.(next);
+  };
 
   return {
     view,
@@ -100,6 +172,19 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine) {
     padElements,
     /** A pad played on this computer (keys or mouse). */
     playLocal: (pad: number, velocity: number) => play(null, pad, velocity, 'local', null),
+    setMode: (next: PlayMode) => {
+      mode = next;
+      setView('mode', next);
+    },
+    setBpm: (bpm: number) => changeTempo(withBpm(tempo, bpm, wallClock())),
+    setBeatsPerBar: (beats: number) => changeTempo(withBeatsPerBar(tempo, beats, wallClock())),
+    setRunning: (running: boolean) => changeTempo(withRunning(tempo, running, wallClock())),
+    setMetronome: (on: boolean) => {
+      metronome = on;
+      setView('metronome', on);
+    },
+    /** A controller joined: it learns the tempo before any channel exists. */
+    greet: (peerId: string) => peers.greet(peerId),
     forget: (peerId: string) => {
       peers.remove(peerId);
       setView('stats', peerId, undefined);

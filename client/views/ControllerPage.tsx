@@ -2,12 +2,14 @@ import { createEffect, createSignal, For, onCleanup, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { normalizeRoomCode, PLAYER_COLORS, ROOM_CODE_LENGTH } from '../../signal/protocol.ts';
 import { KIT } from '../audio/kit.ts';
+import { BeatLight } from '../components/BeatLight.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
 import { PadGrid, type PadLook } from '../components/PadGrid.tsx';
 import { RoomCodeInput } from '../components/RoomCodeInput.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { TransportBadge } from '../components/TransportBadge.tsx';
 import { ControllerLink, type Transport } from '../net/controller-link.ts';
+import { type Tempo, type TimingReport, wallClock } from '../net/hits.ts';
 import type { Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
 import { createSession } from '../state/session.ts';
@@ -140,6 +142,9 @@ interface LinkView {
   webrtc: boolean;
   /** Why the last direct link ended ('closed', 'silent', 'error: …'), for the badge's tooltip. */
   lastEnd: string | null;
+  /** What the DAW measured of us (one-way latency, jitter, steady mode), or null. */
+  timing: TimingReport | null;
+  tempo: Tempo | null;
 }
 
 function createLink(getSignaling: () => Signaling) {
@@ -149,6 +154,8 @@ function createLink(getSignaling: () => Signaling) {
     dropped: 0,
     webrtc: true,
     lastEnd: null,
+    timing: null,
+    tempo: null,
   });
   const link = new ControllerLink({
     iceServers: () => getSignaling().welcome?.iceServers ?? [],
@@ -161,6 +168,8 @@ function createLink(getSignaling: () => Signaling) {
         dropped: link.counts.dropped,
         webrtc: link.webrtc,
         lastEnd: link.lastEnd,
+        timing: link.timing,
+        tempo: link.tempo,
       }),
   });
   onCleanup(() => link.destroy());
@@ -203,6 +212,7 @@ function InRoom(props: {
       },
       onMessage: (message) => {
         if (message.type === 'signal') link.handleSignal(message.from, message.data);
+        else if (message.type === 'relay') link.handleRelay(message.from, message.data);
       },
     },
   );
@@ -235,7 +245,15 @@ function InRoom(props: {
             <TransportBadge
               transport={linkView.transport}
               rttMs={linkView.rttMs ?? session.rttMs}
+              timing={linkView.timing}
               lastEnd={linkView.webrtc ? linkView.lastEnd : 'this browser has no WebRTC'}
+            />
+            <BeatLight
+              tempo={linkView.tempo}
+              dawNow={() => {
+                const now = wallClock();
+                return now + link.dawOffsetAt(now) + (linkView.timing?.outputLatencyMs ?? 0);
+              }}
             />
             <Show when={linkView.dropped > 0}>
               <span class="dropped" data-testid="dropped" title="Hits that could not reach the DAW in time">

@@ -10,9 +10,12 @@ import { MemberList } from '../components/MemberList.tsx';
 import type { PadLook } from '../components/PadGrid.tsx';
 import { QrCode } from '../components/QrCode.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
+import { TimingControls } from '../components/TimingControls.tsx';
 import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
+import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
+import { recorderFromUrl } from '../state/hit-recorder.ts';
 import { createDawJam } from '../state/jam.ts';
 import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
@@ -20,8 +23,6 @@ import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 const PADS: PadLook[] = KIT.map(({ name, color }) => ({ name, color }));
 /** Past the server's resume window every controller that is coming back is back. */
 const PRUNE_AFTER_MS = DEFAULT_LIMITS.resumeWindowMs + 5_000;
-/** Until the DAW has a tempo control (and a beat), the room says 120 BPM. */
-const DEFAULT_TEMPO = 120;
 
 /**
  * The origin phones can reach this page at. The DAW page is usually on localhost, so the
@@ -57,12 +58,24 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   let signaling: Signaling | undefined;
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(pruneTimer));
-  const jam = createDawJam(() => signaling as Signaling, engine);
+  const recorder = recorderFromUrl(location.search);
+  if (recorder) Object.assign(window, { padmeshRecorder: recorder });
+  let firstWelcome = true;
+  const jam = createDawJam(() => signaling as Signaling, engine, {
+    recorder,
+    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: PADS }),
+  });
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
       if (welcome.hostToken) saveDawRoom({ room: welcome.room, hostToken: welcome.hostToken });
-      // Every welcome, also after a server restart (which forgets room state): the pads' names and colours.
-      actions.setRoomState({ tempo: welcome.state?.tempo ?? DEFAULT_TEMPO, pads: PADS });
+      // A reloaded DAW page gets its room's tempo back from the server.
+      const kept = welcome.state?.tempo;
+      if (firstWelcome && kept !== undefined && kept !== jam.view.tempo.bpm) jam.setBpm(kept);
+      firstWelcome = false;
+      // Every welcome, also after a server restart (which forgets room state): tempo, pads' names and colours.
+      actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: PADS });
+      // Controllers without a channel heard no tempo while our socket was down.
+      jam.peers.sendTempo();
       // Controllers that left while our socket was down never got a member-left to us. After a
       // server restart the others are rejoining now, so look once the resume window is over.
       clearTimeout(pruneTimer);
@@ -75,6 +88,8 @@ export function DawPage(props: { navigate: (path: string) => void }) {
       if (message.type === 'signal') jam.peers.handleSignal(message.from, message.data);
       else if (message.type === 'relay') jam.peers.handleRelay(message.from, message.data);
       else if (message.type === 'member-left') jam.forget(message.peerId);
+      else if (message.type === 'member-joined' && message.member.role === 'controller')
+        jam.greet(message.member.peerId);
     },
   });
   signaling = created;
@@ -157,6 +172,19 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 </p>
               </div>
               <Show when={joinUrl()}>{(url) => <QrCode text={url()} label={`QR code for ${url()}`} />}</Show>
+            </section>
+            <section>
+              <TimingControls
+                mode={jam.view.mode}
+                tempo={jam.view.tempo}
+                metronome={jam.view.metronome}
+                outputLatencyMs={latency()}
+                dawNow={() => wallClock() + (engine.outputLatencyMs() ?? 0)}
+                onMode={jam.setMode}
+                onBpm={jam.setBpm}
+                onRunning={jam.setRunning}
+                onMetronome={jam.setMetronome}
+              />
             </section>
             <section>
               <h2>

@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SYNC_MIN_SAMPLES } from '../../client/net/clock-sync.ts';
 import { ControllerLink } from '../../client/net/controller-link.ts';
-import { type PacketVisitor, type RelayData, readPacket } from '../../client/net/hits.ts';
+import {
+  type PacketVisitor,
+  type RelayData,
+  readPacket,
+  relayHit,
+  relayTempo,
+  type Tempo,
+  type TimingReport,
+} from '../../client/net/hits.ts';
 import type { SignalEnvelope } from '../../client/net/signal-envelope.ts';
 import { fakeChannels } from '../helpers/fake-channel.ts';
 
@@ -50,6 +59,8 @@ function hitsIn(packets: Uint8Array[]): [number, number, number][] {
       },
       ping: () => {},
       pong: () => {},
+      timing: () => {},
+      tempo: () => {},
     };
     readPacket(packet.slice().buffer, visitor);
     if (last) hits.push(last);
@@ -122,7 +133,12 @@ describe('ControllerLink', () => {
     vi.advanceTimersByTime(30_000);
     expect(channels).toHaveLength(1);
     expect(channels[0]?.destroyed).toBe(false);
-    expect(hitsIn(channels[0]?.sent ?? [])).toEqual([[0, 1, 100]]);
+    // The hit, then its two tail copies (hit-sender.ts's redundancy).
+    expect(hitsIn(channels[0]?.sent ?? [])).toEqual([
+      [0, 1, 100],
+      [0, 1, 100],
+      [0, 1, 100],
+    ]);
   });
 
   it('plays through the relay while P2P is not there, and says "relay" after the open timeout', () => {
@@ -210,5 +226,134 @@ describe('ControllerLink', () => {
     link.setDaw('daw-1', true);
     vi.advanceTimersByTime(60_000);
     expect(channels).toHaveLength(1);
+  });
+});
+
+describe('ControllerLink: what the DAW tells it', () => {
+  const report: TimingReport = {
+    synced: true,
+    steady: true,
+    late: 3,
+    offsetMs: 512.5, // our clock minus the DAW's
+    oneWayMs: 4,
+    jitterMs: 0.5,
+    steadyDelayMs: 9,
+    outputLatencyMs: 20,
+  };
+  const beat: Tempo = { version: 100, bpm: 120, beatsPerBar: 4, running: true, anchor: 50_000 };
+
+  function open() {
+    const r = rig();
+    r.link.setDaw('daw-1', true);
+    const channel = r.channels[0];
+    channel?.connect();
+    return { ...r, channel };
+  }
+
+  it('keeps the DAW’s last timing report, and says so', () => {
+    const { link, channel, changes } = open();
+    expect(link.timing).toBeNull();
+    const before = changes();
+    channel?.options.onTiming?.(report);
+    expect(link.timing).toEqual(report);
+    expect(changes()).toBe(before + 1);
+    channel?.options.onTiming?.({ ...report, late: 4 });
+    expect(link.timing?.late).toBe(4);
+  });
+
+  it('takes a newer tempo, ignores an older one (a late packet), and a repeat without a change', () => {
+    const { link, channel, changes } = open();
+    expect(link.tempo).toBeNull();
+    const sent = { ...beat };
+    channel?.options.onTempo?.(sent);
+    expect(link.tempo).toEqual(beat);
+    sent.bpm = 60; // the object handed over is not kept
+    expect(link.tempo?.bpm).toBe(120);
+    let count = changes();
+    channel?.options.onTempo?.({ ...beat }); // repeated every second by the DAW
+    expect(changes()).toBe(count);
+    channel?.options.onTempo?.({ ...beat, version: 99, bpm: 200 });
+    expect(link.tempo).toEqual(beat);
+    expect(changes()).toBe(count);
+    channel?.options.onTempo?.({ ...beat, version: 101, running: false });
+    expect(link.tempo).toEqual({ ...beat, version: 101, running: false });
+    expect(changes()).toBe(count + 1);
+    count = changes();
+    // The same version with other numbers (a DAW page reloaded within the same quarter second): taken.
+    channel?.options.onTempo?.({ ...beat, version: 101, bpm: 90 });
+    expect(link.tempo?.bpm).toBe(90);
+    expect(changes()).toBe(count + 1);
+  });
+
+  it('takes a relayed tempo only from the room’s DAW, in the same version order as the channel’s', () => {
+    const { link, channel } = open();
+    link.handleRelay('mallory', relayTempo({ ...beat, version: 500 }));
+    expect(link.tempo).toBeNull();
+    link.handleRelay('daw-1', relayTempo(beat));
+    expect(link.tempo).toEqual(beat);
+    channel?.options.onTempo?.({ ...beat, version: 102, bpm: 130 });
+    link.handleRelay('daw-1', relayTempo({ ...beat, version: 101, bpm: 70 })); // older than the channel's
+    expect(link.tempo?.bpm).toBe(130);
+    for (const junk of [null, 'x', { t: [1, 2] }, { t: [103, 999, 4, 0, 1] }, relayHit(1, 2, 3, 4, 5)]) {
+      expect(() => link.handleRelay('daw-1', junk)).not.toThrow();
+    }
+    expect(link.tempo?.version).toBe(102);
+  });
+
+  it('takes a relayed tempo before any channel exists (a controller on the relay)', () => {
+    const { link, channels } = rig();
+    link.setDaw('daw-1', false);
+    link.handleRelay('daw-1', relayTempo(beat));
+    expect(channels).toHaveLength(0);
+    expect(link.tempo).toEqual(beat);
+  });
+
+  describe('dawOffsetAt', () => {
+    it('is 0 while it knows nothing (phones on one LAN are usually NTP-close)', () => {
+      const { link } = open();
+      expect(link.clockSynced).toBe(false);
+      expect(link.dawOffsetAt(1_000)).toBe(0);
+    });
+
+    it('is the DAW’s own measurement, negated, when the DAW is synced and we are not', () => {
+      const { link, channel } = open();
+      channel?.options.onTiming?.({ ...report, synced: false });
+      expect(link.dawOffsetAt(1_000)).toBe(0);
+      channel?.options.onTiming?.(report);
+      expect(link.dawOffsetAt(1_000)).toBe(-512.5);
+    });
+
+    it('is our own clock sync’s once synced, whatever the DAW says', () => {
+      const { link, channel } = open();
+      channel?.options.onTiming?.(report);
+      const dawAhead = -510; // the DAW's clock minus ours, by our own pings
+      for (let i = 0; i < SYNC_MIN_SAMPLES; i++) {
+        const t0 = 10_000 + i * 100;
+        channel?.options.onClockSample?.(t0, t0 + 1.5 + dawAhead, t0 + 3);
+        expect(link.clockSynced).toBe(i === SYNC_MIN_SAMPLES - 1);
+      }
+      expect(link.dawOffsetAt(20_000)).toBeCloseTo(dawAhead, 9);
+    });
+
+    it('syncs afresh on a new channel (the DAW page at the other end may be a new one)', () => {
+      const { link, channel, channels } = open();
+      for (let i = 0; i < SYNC_MIN_SAMPLES; i++) channel?.options.onClockSample?.(i * 100, i * 100 + 800, i * 100 + 2);
+      expect(link.clockSynced).toBe(true);
+      channel?.end('closed');
+      vi.advanceTimersByTime(5_000); // the link machine retries
+      const next = channels.at(-1);
+      expect(next).not.toBe(channel);
+      next?.connect();
+      expect(link.clockSynced).toBe(false);
+    });
+  });
+
+  it('forgets the last DAW’s timing and tempo when the room has another DAW', () => {
+    const { link, channel } = open();
+    channel?.options.onTiming?.(report);
+    channel?.options.onTempo?.(beat);
+    link.setDaw('daw-2', true);
+    expect(link.timing).toBeNull();
+    expect(link.tempo).toBeNull();
   });
 });

@@ -1,37 +1,58 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SYNC_MIN_SAMPLES } from '../../client/net/clock-sync.ts';
 import {
   ATTEMPT_RATE,
   DAW_OPEN_TIMEOUT_MS,
   DawPeers,
+  type DawPeersOptions,
   HIT_RATE,
+  type HitEvent,
   MAX_SIGNALS_PER_ATTEMPT,
   type PeerStats,
+  type PlayMode,
+  REPORT_MS,
 } from '../../client/net/daw-peers.ts';
-import { relayHit } from '../../client/net/hits.ts';
-import { fakeChannels } from '../helpers/fake-channel.ts';
+import { STEADY_MARGIN_MS } from '../../client/net/hit-timing.ts';
+import {
+  type PacketVisitor,
+  type RelayData,
+  type RelayTempo,
+  readPacket,
+  relayHit,
+  relayTempo,
+  type Tempo,
+  type TimingReport,
+} from '../../client/net/hits.ts';
+import { type FakeChannel, fakeChannels } from '../helpers/fake-channel.ts';
 
 const offer = (c: string) => ({ c, s: { type: 'offer', sdp: 'v=0\r\n' } });
 const candidate = (c: string, n = 0) => ({ c, s: { candidate: `candidate:${n} 1 udp 1 127.0.0.1 9 typ host` } });
 
-function rig() {
+function rig(options: Partial<DawPeersOptions> = {}) {
   let clock = 0;
   const channels = fakeChannels();
   const played: [string, number, number, string][] = [];
+  /** A copy of each HitEvent as onHit saw it (the object itself is reused). */
+  const events: HitEvent[] = [];
   const signalsOut: [string, unknown][] = [];
   const peers = new DawPeers({
     iceServers: () => [{ urls: 'stun:127.0.0.1:3478' }],
     sendSignal: (to, data) => signalsOut.push([to, data]),
-    onHit: (peerId, pad, velocity, _delayMs, via) => played.push([peerId, pad, velocity, via]),
+    onHit: (hit) => {
+      played.push([hit.peerId, hit.pad, hit.velocity, hit.via]);
+      events.push({ ...hit });
+    },
     onChange: () => {},
     createChannel: channels.create,
     now: () => clock,
+    ...options,
   });
   const advance = (ms: number) => {
     clock += ms;
     vi.advanceTimersByTime(ms);
   };
   const stats = (peerId: string) => peers.stats(peerId) as PeerStats;
-  return { peers, channels: channels.made, played, signalsOut, advance, stats };
+  return { peers, channels: channels.made, played, events, signalsOut, advance, stats, now: () => clock };
 }
 
 beforeEach(() => {
@@ -197,5 +218,285 @@ describe('DawPeers: hits', () => {
     advance(1000);
     peers.handleRelay('ana', relayHit(1, flood, 0, 100, 0));
     expect(played).toHaveLength(HIT_RATE.burst + 1);
+  });
+});
+
+/** What a controller got on its channel: the TIMING and TEMPO packets, decoded. */
+function received(channel: FakeChannel | undefined): { timing: TimingReport[]; tempo: Tempo[]; other: number } {
+  const out = { timing: [] as TimingReport[], tempo: [] as Tempo[], other: 0 };
+  const visitor: PacketVisitor = {
+    hit: () => out.other++,
+    ping: () => out.other++,
+    pong: () => out.other++,
+    timing: (report) => out.timing.push(report),
+    tempo: (tempo) => out.tempo.push(tempo),
+  };
+  for (const packet of channel?.sent ?? []) expect(readPacket(packet, visitor)).toBeNull();
+  return out;
+}
+
+/** The controller's clock runs this far ahead of the DAW's. */
+const SKEW_MS = 7_300.25;
+
+/** A DAW with one controller, ana, on an open channel; `sync()` gives it clean clock samples (rtt 2 ms). */
+function timingRig(options: Partial<DawPeersOptions> = {}) {
+  const r = rig(options);
+  r.peers.handleSignal('ana', offer('a1'));
+  const channel = r.channels[0];
+  channel?.connect();
+  const sync = (count = SYNC_MIN_SAMPLES) => {
+    for (let i = 0; i < count; i++) {
+      r.advance(100);
+      const t3 = r.now();
+      channel?.options.onClockSample?.(t3 - 2, t3 - 1 + SKEW_MS, t3);
+    }
+  };
+  /** A P2P hit tapped `transit` ms ago (DAW clock), stamped with the controller's clock. */
+  let seq = 0;
+  const tap = (transit: number, pad = 1) => channel?.options.onHit?.(9, seq++, pad, 100, r.now() - transit + SKEW_MS);
+  return { ...r, channel, sync, tap };
+}
+
+describe('DawPeers: clock and timing', () => {
+  it('takes the controller’s clock offset from its channel’s clock samples', () => {
+    const { sync, stats } = timingRig();
+    sync(SYNC_MIN_SAMPLES - 1);
+    expect(stats('ana').offsetMs).toBeNull();
+    sync(1);
+    expect(stats('ana').offsetMs).toBeCloseTo(SKEW_MS, 9);
+    expect(stats('ana').driftPpm).toBe(0);
+  });
+
+  it('ignores clock samples that cannot be true', () => {
+    const { channel, stats, now } = timingRig();
+    for (let i = 0; i < 10; i++) channel?.options.onClockSample?.(now() + 5, now() + SKEW_MS, now()); // negative rtt
+    expect(stats('ana').offsetMs).toBeNull();
+  });
+
+  it('puts a skewed controller’s tap time into the DAW’s clock: tapAt and delayMs are true', () => {
+    const { sync, tap, events, stats, advance, now } = timingRig();
+    tap(12);
+    // Not synced yet: the delay is where the two clocks agree, so 7.3 s off here.
+    expect(events[0]?.tapAt).toBeNaN();
+    expect(events[0]?.delayMs).toBeCloseTo(12 - SKEW_MS, 9);
+    sync();
+    advance(50);
+    tap(12);
+    expect(events[1]?.arrivedAt).toBe(now());
+    expect(events[1]?.tapAt).toBeCloseTo(now() - 12, 9);
+    expect(events[1]?.sentAt).toBeCloseTo(now() - 12 + SKEW_MS, 9);
+    expect(events[1]?.delayMs).toBeCloseTo(12, 9);
+    expect(stats('ana').lastDelayMs).toBeCloseTo(12, 9);
+  });
+
+  it('syncs afresh when the controller opens a new channel (a reloaded page, or another device)', () => {
+    const { peers, channels, sync, tap, events } = timingRig();
+    sync();
+    tap(5);
+    expect(events.at(-1)?.tapAt).not.toBeNaN();
+    peers.handleSignal('ana', offer('a2'));
+    channels.at(-1)?.connect();
+    tap(5);
+    expect(events.at(-1)?.tapAt).toBeNaN();
+  });
+
+  it('hands onHit one reused object (the hit path allocates nothing)', () => {
+    const seen: Readonly<HitEvent>[] = [];
+    const { tap } = timingRig({ onHit: (hit) => seen.push(hit) });
+    tap(5, 1);
+    tap(5, 2);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]);
+    expect(seen[1]?.pad).toBe(2);
+  });
+
+  it('instant mode: plays every hit now (playAt NaN), never late, even when synced', () => {
+    const { sync, tap, events, stats, advance } = timingRig({ mode: () => 'instant' });
+    sync();
+    for (let i = 0; i < 20; i++) {
+      advance(100);
+      tap(i % 2 === 0 ? 5 : 60);
+    }
+    expect(events.every((e) => Number.isNaN(e.playAt) && !e.late)).toBe(true);
+    expect(stats('ana').late).toBe(0);
+  });
+
+  it('steady mode: plays at tap time + the steady delay, and a later hit now, counted late', () => {
+    let mode: PlayMode = 'steady';
+    const { sync, tap, events, stats, advance } = timingRig({ mode: () => mode });
+    tap(10); // unsynced: no tap time in our clock, so now
+    expect(events[0]).toMatchObject({ playAt: Number.NaN, late: false });
+    sync();
+    advance(100);
+    tap(10); // the first timed hit: nothing to go by yet, so now, and not late
+    expect(events[1]).toMatchObject({ playAt: Number.NaN, late: false });
+    for (let i = 0; i < 10; i++) {
+      advance(100);
+      tap(10);
+    }
+    const onTime = events.slice(3);
+    expect(onTime.length).toBe(9);
+    for (const e of onTime) expect(e.playAt).toBeCloseTo(e.tapAt + 10 + STEADY_MARGIN_MS, 9); // 98th percentile 10 + the margin
+    expect(onTime.every((e) => !e.late)).toBe(true);
+    advance(100);
+    tap(25); // held up on the way: past tapAt + 10 + the margin already
+    expect(events.at(-1)).toMatchObject({ playAt: Number.NaN, late: true });
+    expect(stats('ana').late).toBe(1);
+    advance(REPORT_MS);
+    expect(stats('ana').steadyDelayMs).toBe(10 + STEADY_MARGIN_MS);
+    // Back to instant: no plan, whatever the timing says.
+    mode = 'instant';
+    tap(10);
+    expect(events.at(-1)).toMatchObject({ playAt: Number.NaN, late: false });
+  });
+
+  it('steady mode plays relayed hits on the same plan, but times only the direct path', () => {
+    const { sync, tap, events, stats, advance, peers, now } = timingRig({ mode: () => 'steady' });
+    sync();
+    for (let i = 0; i < 10; i++) {
+      advance(100);
+      tap(8);
+    }
+    advance(100);
+    peers.handleRelay('ana', relayHit(9, 1000, 2, 100, now() - 40 + SKEW_MS)); // a relayed hit, 40 ms late
+    expect(events.at(-1)).toMatchObject({ via: 'relay', playAt: Number.NaN, late: true });
+    advance(100);
+    peers.handleRelay('ana', relayHit(9, 1001, 2, 100, now() - 3 + SKEW_MS));
+    expect(events.at(-1)?.playAt).toBeCloseTo((events.at(-1)?.tapAt ?? 0) + 8 + STEADY_MARGIN_MS, 9);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(8, 9); // the relayed 40 and 3 are not in it
+    expect(stats('ana').jitterMs).toBeCloseTo(0, 9);
+  });
+
+  it(`reports what it measured to the controller every ${REPORT_MS} ms over its open channel`, () => {
+    const { sync, tap, channel, advance, stats, peers } = timingRig({
+      mode: () => 'steady',
+      outputLatencyMs: () => 23.5,
+    });
+    advance(REPORT_MS - 1);
+    expect(received(channel).timing).toEqual([]); // not yet
+    advance(1);
+    expect(received(channel).timing).toEqual([
+      {
+        synced: false,
+        steady: true,
+        late: 0,
+        offsetMs: 0,
+        oneWayMs: 0,
+        jitterMs: 0,
+        steadyDelayMs: 0,
+        outputLatencyMs: 23.5,
+      },
+    ]);
+    sync();
+    for (let i = 0; i < 12; i++) {
+      advance(50);
+      tap(i % 2 === 0 ? 4 : 6);
+    }
+    peers.countLate('ana'); // the engine found the audio clock past one of them
+    channel?.sent.splice(0);
+    advance(REPORT_MS);
+    const [report, ...more] = received(channel).timing;
+    expect(more).toEqual([]);
+    expect(report?.synced).toBe(true);
+    expect(report?.steady).toBe(true);
+    expect(report?.offsetMs).toBeCloseTo(SKEW_MS, 6);
+    expect(report?.oneWayMs).toBeCloseTo(4, 5); // median of 4s and 6s: the lower middle
+    expect(report?.jitterMs).toBeGreaterThan(0);
+    expect(report?.jitterMs).toBeLessThan(2);
+    expect(report?.steadyDelayMs).toBe(6 + STEADY_MARGIN_MS);
+    expect(report?.late).toBe(stats('ana').late);
+    expect(report?.late).toBeGreaterThanOrEqual(1);
+    expect(report?.outputLatencyMs).toBe(23.5);
+    advance(REPORT_MS * 3);
+    expect(received(channel).timing).toHaveLength(4);
+  });
+
+  it('reports half the best round trip as the one-way delay before any hit, and no steady delay in instant mode', () => {
+    const { sync, channel, advance } = timingRig();
+    sync();
+    channel?.sent.splice(0);
+    advance(REPORT_MS);
+    expect(received(channel).timing[0]).toMatchObject({ synced: true, steady: false, oneWayMs: 1, steadyDelayMs: 0 });
+  });
+
+  it('sends no report on a channel that is not open', () => {
+    const { peers, channels, advance } = rig();
+    peers.handleSignal('ana', offer('a1'));
+    advance(REPORT_MS * 2);
+    expect(channels[0]?.sent).toEqual([]);
+  });
+
+  it('counts late hits the engine reports, for known controllers only', () => {
+    const { peers, stats } = timingRig();
+    peers.countLate('ana');
+    peers.countLate('ana');
+    expect(stats('ana').late).toBe(2);
+    peers.countLate('nobody');
+    expect(peers.stats('nobody')).toBeUndefined();
+  });
+});
+
+describe('DawPeers: tempo', () => {
+  const beat: Tempo = { version: 12, bpm: 96, beatsPerBar: 3, running: true, anchor: 5_000.5 };
+
+  function tempoRig() {
+    let tempo: Tempo | null = beat;
+    const relayed: [string, RelayData | RelayTempo][] = [];
+    const r = rig({
+      tempo: () => tempo,
+      sendRelay: (to, data) => relayed.push([to, data]) > 0,
+    });
+    return {
+      ...r,
+      relayed,
+      setTempo: (next: Tempo | null) => {
+        tempo = next;
+      },
+    };
+  }
+
+  it('sends the tempo when a channel opens, when it changes, and again with every report', () => {
+    const { peers, channels, advance, setTempo, relayed } = tempoRig();
+    peers.handleSignal('ana', offer('a1'));
+    expect(received(channels[0]).tempo).toEqual([]);
+    channels[0]?.connect();
+    expect(received(channels[0]).tempo).toEqual([beat]);
+    const faster = { ...beat, version: 13, bpm: 140 };
+    setTempo(faster);
+    peers.sendTempo();
+    expect(received(channels[0]).tempo).toEqual([beat, faster]);
+    advance(REPORT_MS);
+    expect(received(channels[0]).tempo).toEqual([beat, faster, faster]);
+    expect(relayed).toEqual([]); // the channel carried it all
+  });
+
+  it('sends it through the relay to a controller without a channel, and to one that just joined', () => {
+    const { peers, channels, relayed, advance } = tempoRig();
+    peers.greet('ben');
+    expect(relayed).toEqual([['ben', relayTempo(beat)]]);
+    peers.handleSignal('cleo', offer('c1')); // a channel on its way, not open yet
+    peers.sendTempo();
+    expect(relayed).toEqual([
+      ['ben', relayTempo(beat)],
+      ['ben', relayTempo(beat)],
+      ['cleo', relayTempo(beat)],
+    ]);
+    advance(REPORT_MS * 3);
+    expect(relayed).toHaveLength(3); // the relay is reliable: not repeated every second
+    expect(channels[0]?.sent).toEqual([]);
+  });
+
+  it('sends nothing while there is no tempo yet, and nothing anywhere without a sendRelay', () => {
+    const { peers, channels, relayed, setTempo } = tempoRig();
+    setTempo(null);
+    peers.greet('ben');
+    peers.handleSignal('ana', offer('a1'));
+    channels[0]?.connect();
+    peers.sendTempo();
+    expect(relayed).toEqual([]);
+    expect(received(channels[0]).tempo).toEqual([]);
+    const bare = rig({ tempo: () => beat });
+    expect(() => bare.peers.greet('ben')).not.toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HitSender, HOLD_LIMIT, HOLD_MS, REPEATS } from '../../client/net/hit-sender.ts';
+import { HitSender, HOLD_LIMIT, HOLD_MS, REPEATS, TAIL_MS } from '../../client/net/hit-sender.ts';
 import { type PacketVisitor, type RelayHit, readPacket } from '../../client/net/hits.ts';
 
 type Sent = { via: 'p2p' | 'relay'; seq: number; pad: number; velocity: number; sentAt: number };
@@ -16,6 +16,8 @@ function rig(options: { holdLimit?: number } = {}) {
     hit: (_epoch, seq, pad, velocity, sentAt) => records.push([seq, pad, velocity, sentAt]),
     ping: () => {},
     pong: () => {},
+    timing: () => {},
+    tempo: () => {},
   };
   let drops = 0;
   const sender = new HitSender(
@@ -38,9 +40,12 @@ function rig(options: { holdLimit?: number } = {}) {
     },
     { epoch: 7, now: () => clock, onDrop: () => drops++, ...options },
   );
+  /** Moves both clocks on, a millisecond at a time, so timers see the time they fire at. */
   const advance = (ms: number) => {
-    clock += ms;
-    vi.advanceTimersByTime(ms);
+    for (let step = 0; step < ms; step++) {
+      clock += 1;
+      vi.advanceTimersByTime(1);
+    }
   };
   return { sender, up, sent, packets, advance, drops: () => drops, now: () => clock };
 }
@@ -63,7 +68,7 @@ describe('HitSender', () => {
       { via: 'p2p', seq: 0, pad: 3, velocity: 100, sentAt: now() },
       { via: 'p2p', seq: 1, pad: 4, velocity: 50, sentAt: now() },
     ]);
-    expect(sender.counts).toEqual({ p2p: 2, relay: 0, dropped: 0, doubled: 0 });
+    expect(sender.counts).toEqual({ p2p: 2, relay: 0, dropped: 0, doubled: 0, tails: 0 });
   });
 
   it('repeats the last hits (tapped within 250 ms) in each channel packet, oldest first, so one lost packet loses none', () => {
@@ -71,9 +76,9 @@ describe('HitSender', () => {
     up.p2p = true;
     for (let pad = 0; pad < REPEATS + 2; pad++) {
       sender.send(pad, 100);
-      advance(10);
+      advance(TAIL_MS / 2); // hits keep coming: they carry the copies, no tail packet is needed
     }
-    expect(packets).toEqual([
+    expect(packets.splice(0)).toEqual([
       [[0, 0]],
       [
         [0, 0],
@@ -90,9 +95,69 @@ describe('HitSender', () => {
         [3, 3],
       ],
     ]);
+    advance(TAIL_MS / 2);
+    // The hits stopped: the copies still due go out on their own, TAIL_MS apart, each hit 1 + REPEATS times in all.
+    expect(packets.splice(0)).toEqual([
+      [
+        [2, 2],
+        [3, 3],
+      ],
+    ]);
+    advance(TAIL_MS);
+    expect(packets.splice(0)).toEqual([[[3, 3]]]);
+    advance(TAIL_MS * 10);
+    expect(packets).toEqual([]);
+    expect(sender.counts.tails).toBe(2);
     advance(HOLD_MS); // the earlier hits are stale now: a late copy would be a wrong note
     sender.send(9, 100);
     expect(packets.at(-1)).toEqual([[4, 9]]);
+  });
+
+  it('sends a lone hit 1 + REPEATS times, TAIL_MS apart, so the last hit of a phrase survives a lost packet too', () => {
+    const { sender, up, packets, advance } = rig();
+    up.p2p = true;
+    sender.send(6, 100);
+    advance(TAIL_MS * 10);
+    expect(packets).toEqual([[[0, 6]], [[0, 6]], [[0, 6]]]);
+    expect(sender.counts).toMatchObject({ p2p: 1, tails: 2 });
+  });
+
+  it('stops waking up once the copies are out (no timer ticking through the silence)', () => {
+    const { sender, up, advance } = rig();
+    up.p2p = true;
+    sender.send(6, 100);
+    sender.send(7, 100);
+    advance(TAIL_MS * (REPEATS + 2));
+    expect(sender.counts.tails).toBe(REPEATS);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sends tail copies late if the channel refused them, but never once the hit is older than HOLD_MS', () => {
+    const { sender, up, packets, advance } = rig();
+    up.p2p = true;
+    sender.send(6, 100);
+    up.p2p = false; // backed up: the tail packets do not go
+    advance(HOLD_MS / 2);
+    up.p2p = true;
+    advance(TAIL_MS * 3);
+    expect(packets).toEqual([[[0, 6]], [[0, 6]], [[0, 6]]]);
+    sender.send(7, 100);
+    up.p2p = false;
+    packets.splice(0);
+    advance(HOLD_MS + TAIL_MS);
+    up.p2p = true;
+    advance(TAIL_MS * 5);
+    expect(packets).toEqual([]); // its copies are stale now: a late copy would be a wrong note
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sends no tail copies once disposed', () => {
+    const { sender, up, packets, advance } = rig();
+    up.p2p = true;
+    sender.send(6, 100);
+    sender.dispose();
+    advance(TAIL_MS * 10);
+    expect(packets).toHaveLength(1);
   });
 
   it('does not repeat hits that went through the relay (it does not lose them)', () => {
@@ -114,7 +179,7 @@ describe('HitSender', () => {
       ['p2p', 0, 7],
       ['relay', 0, 7],
     ]);
-    expect(sender.counts).toEqual({ p2p: 1, relay: 0, dropped: 0, doubled: 1 });
+    expect(sender.counts).toEqual({ p2p: 1, relay: 0, dropped: 0, doubled: 1, tails: 0 });
     up.lively = true;
     sender.send(8, 100);
     expect(sent.map((s) => s.via)).toEqual(['p2p', 'relay', 'p2p']);

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   HIT_HEADER_BYTES,
   HIT_RECORD_BYTES,
+  MAX_BEATS_PER_BAR,
+  MAX_BPM,
   MAX_HITS_PER_PACKET,
+  MIN_BPM,
   newEpoch,
   type PacketVisitor,
   PacketWriter,
@@ -10,10 +13,22 @@ import {
   PONG_BYTES,
   readPacket,
   readRelay,
+  readRelayTempo,
   relayHit,
+  relayTempo,
+  TEMPO_BYTES,
+  type Tempo,
+  TIMING_BYTES,
+  type TimingReport,
 } from '../../client/net/hits.ts';
 
-type Seen = (['hit', number, number, number, number, number] | ['ping', number, number] | ['pong', number, number])[];
+type Seen = (
+  | ['hit', number, number, number, number, number]
+  | ['ping', number, number]
+  | ['pong', number, number]
+  | ['timing', TimingReport]
+  | ['tempo', Tempo]
+)[];
 
 function recorder(): { seen: Seen; visitor: PacketVisitor } {
   const seen: Seen = [];
@@ -23,6 +38,8 @@ function recorder(): { seen: Seen; visitor: PacketVisitor } {
       hit: (...args) => seen.push(['hit', ...args]),
       ping: (...args) => seen.push(['ping', ...args]),
       pong: (...args) => seen.push(['pong', ...args]),
+      timing: (report) => seen.push(['timing', report]),
+      tempo: (tempo) => seen.push(['tempo', tempo]),
     },
   };
 }
@@ -151,6 +168,140 @@ describe('binary peer packets', () => {
       expect(readPacket(arrive(writer.hits(2)), visitor)).toBe('BAD_FIELD');
       expect(seen).toEqual([]);
     });
+  });
+});
+
+describe('TIMING and TEMPO packets (DAW → controller)', () => {
+  const report: TimingReport = {
+    synced: true,
+    steady: false,
+    late: 0xfffffffe,
+    offsetMs: -7_300.123456789,
+    oneWayMs: 4.25,
+    jitterMs: 0.75,
+    steadyDelayMs: 13,
+    outputLatencyMs: 21.5,
+  };
+  const beat: Tempo = { version: 0xffffffff, bpm: 97.3, beatsPerBar: 16, running: true, anchor: 1_763_790_000_123.456 };
+
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('round-trips a timing report of 32 bytes (synced %s, steady %s)', (synced, steady) => {
+    const packet = new PacketWriter(0).timing({ ...report, synced, steady });
+    expect(packet.byteLength).toBe(TIMING_BYTES);
+    const { seen, visitor } = recorder();
+    expect(readPacket(arrive(packet), visitor)).toBeNull();
+    expect(seen).toEqual([['timing', { ...report, synced, steady }]]);
+  });
+
+  it('sends a late count beyond 32 bits as the largest it can', () => {
+    const { seen, visitor } = recorder();
+    readPacket(arrive(new PacketWriter(0).timing({ ...report, late: 2 ** 40 })), visitor);
+    expect(seen).toEqual([['timing', { ...report, late: 0xffffffff }]]);
+  });
+
+  it.each([
+    [{ ...beat }],
+    [{ ...beat, running: false, beatsPerBar: 1, version: 0, bpm: MIN_BPM }],
+    [{ ...beat, bpm: MAX_BPM, beatsPerBar: MAX_BEATS_PER_BAR, anchor: -5 }],
+  ])('round-trips a tempo of 24 bytes: %j', (tempo) => {
+    const packet = new PacketWriter(0).tempo(tempo);
+    expect(packet.byteLength).toBe(TEMPO_BYTES);
+    const { seen, visitor } = recorder();
+    expect(readPacket(arrive(packet), visitor)).toBeNull();
+    expect(seen).toEqual([['tempo', tempo]]);
+  });
+
+  /** A valid packet with one change made to its bytes. */
+  const edited = (packet: Uint8Array, edit: (view: DataView) => void) => () => {
+    const bytes = packet.slice();
+    edit(new DataView(bytes.buffer));
+    return bytes;
+  };
+  const timing = () => new PacketWriter(0).timing(report).slice();
+  const tempo = () => new PacketWriter(0).tempo(beat).slice();
+  const cases: [string, () => Uint8Array, string][] = [
+    ['timing cut short', () => timing().subarray(0, TIMING_BYTES - 1), 'BAD_LENGTH'],
+    ['timing with a trailing byte', () => Uint8Array.of(...timing(), 0), 'BAD_LENGTH'],
+    ['timing of just its kind', () => Uint8Array.of(4), 'BAD_LENGTH'],
+    ['timing flag 4', edited(timing(), (v) => v.setUint8(1, 4)), 'BAD_FIELD'],
+    ['timing flags 255', edited(timing(), (v) => v.setUint8(1, 255)), 'BAD_FIELD'],
+    ['timing offset NaN', edited(timing(), (v) => v.setFloat64(8, Number.NaN, true)), 'BAD_FIELD'],
+    ['timing offset -Infinity', edited(timing(), (v) => v.setFloat64(8, Number.NEGATIVE_INFINITY, true)), 'BAD_FIELD'],
+    ['timing one-way Infinity', edited(timing(), (v) => v.setFloat32(16, Number.POSITIVE_INFINITY, true)), 'BAD_FIELD'],
+    ['timing jitter NaN', edited(timing(), (v) => v.setFloat32(20, Number.NaN, true)), 'BAD_FIELD'],
+    ['timing steady delay NaN', edited(timing(), (v) => v.setFloat32(24, Number.NaN, true)), 'BAD_FIELD'],
+    [
+      'timing output latency Infinity',
+      edited(timing(), (v) => v.setFloat32(28, Number.POSITIVE_INFINITY, true)),
+      'BAD_FIELD',
+    ],
+    [
+      'timing one-way beyond a float32',
+      () => new PacketWriter(0).timing({ ...report, oneWayMs: 1e39 }).slice(),
+      'BAD_FIELD',
+    ],
+    ['tempo cut short', () => tempo().subarray(0, TEMPO_BYTES - 1), 'BAD_LENGTH'],
+    ['tempo with a trailing byte', () => Uint8Array.of(...tempo(), 0), 'BAD_LENGTH'],
+    ['tempo running byte 2', edited(tempo(), (v) => v.setUint8(2, 2)), 'BAD_FIELD'],
+    ['tempo running byte 255', edited(tempo(), (v) => v.setUint8(2, 255)), 'BAD_FIELD'],
+    ['tempo 0 beats per bar', edited(tempo(), (v) => v.setUint8(1, 0)), 'BAD_FIELD'],
+    ['tempo 17 beats per bar', edited(tempo(), (v) => v.setUint8(1, MAX_BEATS_PER_BAR + 1)), 'BAD_FIELD'],
+    ['tempo bpm just under the minimum', edited(tempo(), (v) => v.setFloat64(8, MIN_BPM - 0.01, true)), 'BAD_FIELD'],
+    ['tempo bpm just over the maximum', edited(tempo(), (v) => v.setFloat64(8, MAX_BPM + 0.01, true)), 'BAD_FIELD'],
+    ['tempo bpm 0', edited(tempo(), (v) => v.setFloat64(8, 0, true)), 'BAD_FIELD'],
+    ['tempo bpm NaN', edited(tempo(), (v) => v.setFloat64(8, Number.NaN, true)), 'BAD_FIELD'],
+    ['tempo anchor Infinity', edited(tempo(), (v) => v.setFloat64(16, Number.POSITIVE_INFINITY, true)), 'BAD_FIELD'],
+    ['tempo anchor NaN', edited(tempo(), (v) => v.setFloat64(16, Number.NaN, true)), 'BAD_FIELD'],
+  ];
+  it.each(cases)('refuses %s', (_name, make, reason) => {
+    const { seen, visitor } = recorder();
+    expect(readPacket(arrive(make()), visitor)).toBe(reason);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('relayed tempo (JSON)', () => {
+  const beat: Tempo = { version: 123_456, bpm: 132.5, beatsPerBar: 7, running: false, anchor: 1_763_790_000_123.25 };
+
+  it('round-trips through JSON as {t: [version, bpm, beatsPerBar, anchor, running]}', () => {
+    const data = JSON.parse(JSON.stringify(relayTempo(beat)));
+    expect(data).toEqual({ t: [123_456, 132.5, 7, 1_763_790_000_123.25, 0] });
+    expect(readRelayTempo(data)).toEqual(beat);
+    expect(readRelayTempo(relayTempo({ ...beat, running: true }))).toEqual({ ...beat, running: true });
+  });
+
+  const good = [123_456, 132.5, 7, 1_763_790_000_123.25, 1];
+  const withField = (index: number, value: unknown) => ({ t: good.map((v, i) => (i === index ? value : v)) });
+  const bad: [string, unknown, string][] = [
+    ['null', null, 'UNKNOWN_KIND'],
+    ['a number', 42, 'UNKNOWN_KIND'],
+    ['a string', 't', 'UNKNOWN_KIND'],
+    ['an object without t', { h: [1, 0, 0, 1, 0] }, 'UNKNOWN_KIND'],
+    ['t not an array', { t: '120' }, 'BAD_LENGTH'],
+    ['t an object', { t: { length: 5 } }, 'BAD_LENGTH'],
+    ['t of 4', { t: good.slice(0, 4) }, 'BAD_LENGTH'],
+    ['t of 6', { t: [...good, 0] }, 'BAD_LENGTH'],
+    ['negative version', withField(0, -1), 'BAD_FIELD'],
+    ['fractional version', withField(0, 1.5), 'BAD_FIELD'],
+    ['version beyond 32 bits', withField(0, 2 ** 32), 'BAD_FIELD'],
+    ['version as a string', withField(0, '5'), 'BAD_FIELD'],
+    ['bpm as a string', withField(1, '120'), 'BAD_FIELD'],
+    ['bpm under the minimum', withField(1, MIN_BPM - 1), 'BAD_FIELD'],
+    ['bpm over the maximum', withField(1, MAX_BPM + 1), 'BAD_FIELD'],
+    ['0 beats per bar', withField(2, 0), 'BAD_FIELD'],
+    ['17 beats per bar', withField(2, MAX_BEATS_PER_BAR + 1), 'BAD_FIELD'],
+    ['fractional beats per bar', withField(2, 2.5), 'BAD_FIELD'],
+    ['anchor null (how JSON writes NaN)', withField(3, null), 'BAD_FIELD'],
+    ['anchor as a string', withField(3, '0'), 'BAD_FIELD'],
+    ['running 2', withField(4, 2), 'BAD_FIELD'],
+    ['running true', withField(4, true), 'BAD_FIELD'],
+  ];
+  it.each(bad)('refuses %s', (_name, data, reason) => {
+    expect(readRelayTempo(data)).toBe(reason);
   });
 });
 

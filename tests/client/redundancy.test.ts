@@ -23,7 +23,9 @@ function jam(lose: (packetIndex: number) => boolean) {
   const daw = new DawPeers({
     iceServers: () => [],
     sendSignal: () => {},
-    onHit: (_peer, pad) => played.push(pad),
+    onHit: ({ pad }) => {
+      played.push(pad);
+    },
     onChange: () => {},
     createChannel: channels.create,
     now: () => clock,
@@ -32,7 +34,7 @@ function jam(lose: (packetIndex: number) => boolean) {
   channels.made[0]?.connect();
   const onHit = channels.made[0]?.options.onHit;
   if (!onHit) throw new Error('no channel');
-  const visitor: PacketVisitor = { hit: onHit, ping: () => {}, pong: () => {} };
+  const visitor: PacketVisitor = { hit: onHit, ping: () => {}, pong: () => {}, timing: () => {}, tempo: () => {} };
   let packets = 0;
   const sender = new HitSender(
     {

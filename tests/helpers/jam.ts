@@ -10,6 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { RecordedHits } from '../../client/state/hit-recorder.ts';
 import type { Limits } from '../../signal/limits.ts';
 import { createSignalServer, type SignalServer } from '../../signal/server.ts';
 import { LAPTOP, launchChromium, PHONE } from './browser.ts';
@@ -95,12 +96,14 @@ export class Jam {
   }
 
   /** `canGather: false` leaves out the permission, so the page gathers no ICE candidates: P2P cannot form. */
-  async page(options: typeof PHONE | typeof LAPTOP, init?: () => void, canGather = true): Promise<Page> {
+  /** `init`: a function or script source run in every page before its own code. */
+  async page(options: typeof PHONE | typeof LAPTOP, init?: (() => void) | string, canGather = true): Promise<Page> {
     // The microphone permission is what lets Chromium gather loopback ICE candidates (machine-facts.md).
     const context = await this.browser.newContext({ ...options, permissions: canGather ? ['microphone'] : [] });
     this.#contexts.push(context);
     await context.addInitScript(recordPeerConnections);
-    if (init) await context.addInitScript(init);
+    if (typeof init === 'string') await context.addInitScript({ content: init });
+    else if (init) await context.addInitScript(init);
     const page = await context.newPage();
     const label = 'hasTouch' in options ? 'phone' : 'daw';
     page.setDefaultTimeout(10_000);
@@ -109,9 +112,10 @@ export class Jam {
     return page;
   }
 
-  async openDaw(): Promise<{ daw: Page; code: string }> {
+  /** `query`: e.g. `?record=5000` (the DAW's hit recorder, state/hit-recorder.ts). */
+  async openDaw(query = ''): Promise<{ daw: Page; code: string }> {
     const daw = await this.page(LAPTOP);
-    await daw.goto(`${this.base}/daw`);
+    await daw.goto(`${this.base}/daw${query}`);
     return { daw, code: await this.dawReady(daw) };
   }
 
@@ -121,7 +125,7 @@ export class Jam {
   }
 
   /** A phone joins over plain http (not a secure context), as from a QR code. */
-  async joinPhone(code: string, name: string, init?: () => void, canGather = true): Promise<Page> {
+  async joinPhone(code: string, name: string, init?: (() => void) | string, canGather = true): Promise<Page> {
     const phone = await this.page(PHONE, init, canGather);
     await phone.goto(`${this.phoneBase}/join/${code}`);
     await phone.getByTestId('name-input').fill(name);
@@ -229,4 +233,66 @@ export const memberRow = (daw: Page, name: string) =>
 
 export async function memberHits(daw: Page, name: string): Promise<number> {
   return Number(await memberRow(daw, name).getByTestId('member-hits').textContent());
+}
+
+/**
+ * Taps pad `pad` `count` times, `intervalMs` apart, inside the phone page: real pointerdown
+ * events on the real pad, through the page's own handler (PadGrid → ControllerLink → the
+ * channel), on a self-correcting schedule (a late timer catches up, so the rate holds).
+ * Resolves when all are dispatched. For rhythms too fast or long to drive over CDP.
+ */
+export async function tapRhythm(
+  phone: Page,
+  options: { pad: number; count: number; intervalMs: number },
+): Promise<void> {
+  await phone.evaluate(
+    ({ pad, count, intervalMs }) =>
+      new Promise<void>((resolve, reject) => {
+        const target = document.querySelector(`[data-testid=pad][data-pad="${pad}"]`);
+        if (!(target instanceof HTMLElement)) return reject(new Error(`no pad ${pad}`));
+        const box = target.getBoundingClientRect();
+        const at = { clientX: box.x + box.width / 2, clientY: box.y + box.height / 2 };
+        const start = performance.now();
+        let sent = 0;
+        const tick = () => {
+          const due = Math.min(count, Math.floor((performance.now() - start) / intervalMs) + 1);
+          for (; sent < due; sent++) {
+            const init = {
+              ...at,
+              bubbles: true,
+              cancelable: true,
+              pointerType: 'touch',
+              pointerId: 2,
+              isPrimary: true,
+            };
+            target.dispatchEvent(new PointerEvent('pointerdown', { ...init, pressure: 0.5 }));
+            target.dispatchEvent(new PointerEvent('pointerup', init));
+          }
+          if (sent >= count) resolve();
+          else setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
+        };
+        tick();
+      }),
+    options,
+  );
+}
+
+/** The DAW's hit recorder (`/daw?record=N`, client/state/hit-recorder.ts), exported. */
+export async function recordedHits(daw: Page): Promise<RecordedHits> {
+  return daw.evaluate(() => {
+    const recorder = (window as unknown as { padmeshRecorder?: { export(): RecordedHits } }).padmeshRecorder;
+    if (!recorder) throw new Error('the DAW page was not opened with ?record=N');
+    return recorder.export();
+  });
+}
+
+/**
+ * An init script for a phone whose clock is off: `performance.timeOrigin` (so the page's wall
+ * clock) reads `skewMs` ahead of the machine's. Phones' clocks are never quite the DAW's.
+ */
+export function skewedClock(skewMs: number): string {
+  return `{
+    const real = performance.timeOrigin;
+    Object.defineProperty(performance, 'timeOrigin', { get: () => real + ${Number(skewMs)} });
+  }`;
 }

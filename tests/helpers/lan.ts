@@ -1,7 +1,9 @@
 /**
  * A two-host LAN inside the test's loopback-only namespace: a "laptop" and a "phone", each
- * its own network namespace (children of this one), joined by a veth pair
- * (laptop 10.77.0.1/24, phone 10.77.0.2/24), each with a default route over it. The real
+ * its own network namespace (children of this one), joined by a veth pair or another
+ * `LanLink` (laptop 10.77.0.1/24, phone 10.77.0.2/24, MTU 1500), each with a default route
+ * over it; tests/helpers/faulty-lan.ts joins them through a userspace wire with delay,
+ * jitter and loss instead. The real
  * `npm start` (signal/main.ts, default ports 8080 and STUN 3478) and the DAW's Chromium run
  * in the laptop namespace, the phone's Chromium in the phone namespace. Neither browser gets
  * the microphone permission, as in real life, so both hide their addresses behind mDNS
@@ -12,7 +14,7 @@
  * browser tests (which may run at the same time in other workers, and refuse to run next to
  * any interface but `lo`) see nothing of this LAN, and nothing here can reach a real network.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,7 +51,7 @@ const BLOCK_MDNS = `table inet ${TABLE} {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A network namespace held open by a child process (`unshare -n cat`, which ends when we close its stdin). */
-class Namespace {
+export class Namespace {
   private constructor(
     readonly holder: ChildProcess,
     readonly path: string,
@@ -89,6 +91,11 @@ class Namespace {
     });
   }
 
+  /** Starts a long-running command inside this namespace (nsenter execs it: the child's pid is the command's). */
+  spawn(command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+    return spawn('nsenter', [`--net=${this.path}`, command, ...args], options);
+  }
+
   async close(): Promise<void> {
     if (this.holder.exitCode !== null || this.holder.signalCode !== null) return;
     const exited = new Promise((resolve) => this.holder.once('exit', resolve));
@@ -111,6 +118,51 @@ interface Frames {
 }
 
 type Kind = 'daw' | 'phone';
+/** The two hosts. */
+export type Host = 'laptop' | 'phone';
+
+/** How the two hosts are wired together. */
+export interface LanLink {
+  /** Makes one network interface in each host's namespace (unaddressed; Lan sets address, MTU, up, route). */
+  join(laptop: Namespace, phone: Namespace, ip: string): Promise<Record<Host, string>>;
+  /** Takes the link down; called when the LAN closes, before the namespaces go. */
+  close(): Promise<void>;
+}
+
+/** The default link: a veth pair, each end made straight in its namespace. */
+export const vethLink = (): LanLink => ({
+  async join(laptop, phone, ip) {
+    // This namespace never holds a veth end, not even for a moment.
+    execFileSync(ip, [
+      'link',
+      'add',
+      'lan0',
+      'netns',
+      String(laptop.pid),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'lan1',
+      'netns',
+      String(phone.pid),
+    ]);
+    return { laptop: 'lan0', phone: 'lan1' };
+  },
+  async close() {
+    // goes with the namespaces
+  },
+});
+
+export interface LanOptions {
+  /** How the hosts are joined: a veth pair unless told. */
+  link?: LanLink;
+  /** Launch a Chromium on each host (default true); false for tests of the network alone. */
+  browsers?: boolean;
+}
+
+/** The interface MTU on both hosts: Ethernet's, as on WiFi. */
+export const MTU = 1500;
 
 export class Lan {
   readonly errors: Error[] = [];
@@ -125,19 +177,28 @@ export class Lan {
   #phone: Namespace | null = null;
   #dawBrowser: Browser | null = null;
   #phoneBrowser: Browser | null = null;
+  #interfaces: Record<Host, string> | null = null;
 
   private constructor(
     readonly dir: string,
     readonly ip: string,
     readonly nft: string,
+    readonly link: LanLink,
   ) {}
 
-  /** Builds the LAN and launches a browser on each host. Refuses to run outside a loopback-only namespace. */
-  static async create(): Promise<Lan> {
+  /**
+   * Builds the LAN and (unless `browsers: false`) launches a browser on each host. Refuses to
+   * run outside a loopback-only namespace. On failure everything made so far is taken down.
+   */
+  static async create(options: LanOptions = {}): Promise<Lan> {
     requireLoopbackOnly();
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist/client is not built: run `npm run build`');
-    const binary = findChromium();
-    if (!binary) throw new Error(INSTALL_HINT);
+    const browsers = options.browsers ?? true;
+    let binary: string | null = null;
+    if (browsers) {
+      if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist/client is not built: run `npm run build`');
+      binary = findChromium();
+      if (!binary) throw new Error(INSTALL_HINT);
+    }
     const ip = ensureIp();
     let nft: string;
     try {
@@ -147,7 +208,7 @@ export class Lan {
         `${(error as Error).message}\n(Inside the test's network namespace apt-get cannot download: install nftables before running the tests.)`,
       );
     }
-    const lan = new Lan(mkdtempSync(join(tmpdir(), 'padmesh-lan-')), ip, nft);
+    const lan = new Lan(mkdtempSync(join(tmpdir(), 'padmesh-lan-')), ip, nft, options.link ?? vethLink());
     try {
       await lan.#build(binary);
     } catch (error) {
@@ -157,37 +218,26 @@ export class Lan {
     return lan;
   }
 
-  async #build(binary: string): Promise<void> {
+  async #build(binary: string | null): Promise<void> {
     const laptop = await Namespace.create();
     this.#laptop = laptop;
     const phone = await Namespace.create();
     this.#phone = phone;
-    // Both ends made straight in their namespaces: this one never holds a veth, not even for a moment.
-    execFileSync(this.ip, [
-      'link',
-      'add',
-      'lan0',
-      'netns',
-      String(laptop.pid),
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'lan1',
-      'netns',
-      String(phone.pid),
-    ]);
+    const interfaces = await this.link.join(laptop, phone, this.ip);
+    this.#interfaces = interfaces;
     for (const [ns, dev, address, gateway] of [
-      [laptop, 'lan0', LAPTOP_IP, PHONE_IP],
-      [phone, 'lan1', PHONE_IP, LAPTOP_IP],
+      [laptop, interfaces.laptop, LAPTOP_IP, PHONE_IP],
+      [phone, interfaces.phone, PHONE_IP, LAPTOP_IP],
     ] as const) {
       ns.run(this.ip, ['link', 'set', 'lo', 'up']);
+      ns.run(this.ip, ['link', 'set', dev, 'mtu', String(MTU)]);
       ns.run(this.ip, ['addr', 'add', `${address}/24`, 'dev', dev]);
       ns.run(this.ip, ['link', 'set', dev, 'up']);
       // Without a media permission Chromium gathers candidates only on the default route's interface.
       ns.run(this.ip, ['route', 'add', 'default', 'via', gateway, 'dev', dev]);
     }
     this.blockMulticast(true);
+    if (binary === null) return;
     // Each browser's real binary, run in its host's namespace (nsenter execs it: Playwright's pid is Chromium's).
     const wrapper = (name: string, ns: Namespace) => {
       const path = join(this.dir, name);
@@ -228,6 +278,19 @@ export class Lan {
     return packets;
   }
 
+  /** A host's network namespace (to run `nft`, `ip` or a probe in it). */
+  host(host: Host): Namespace {
+    const ns = host === 'laptop' ? this.#laptop : this.#phone;
+    if (!ns) throw new Error('no LAN');
+    return ns;
+  }
+
+  /** Each host's interface onto the link (`lan0`/`lan1` for veth). */
+  get interfaces(): Record<Host, string> {
+    if (!this.#interfaces) throw new Error('no LAN');
+    return this.#interfaces;
+  }
+
   #namespaces(): Namespace[] {
     return [this.#laptop, this.#phone].filter((ns): ns is Namespace => ns !== null);
   }
@@ -244,7 +307,7 @@ export class Lan {
       '--stun-port',
       stun ? String(STUN_PORT) : '0',
     ];
-    const child = spawn('nsenter', [`--net=${this.#laptop.path}`, process.execPath, ...args], {
+    const child = this.#laptop.spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, PADMESH_STATE_DIR: join(this.dir, 'state') },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -296,10 +359,13 @@ export class Lan {
     return page;
   }
 
-  /** The DAW on the laptop, as its owner opens it: http://localhost:8080/daw. Waits for the room and sound. */
-  async openDaw(): Promise<{ daw: Page; code: string; joinUrl: string }> {
+  /**
+   * The DAW on the laptop, as its owner opens it: http://localhost:8080/daw. Waits for the room
+   * and sound. `query`: e.g. `?record=5000` (the DAW's hit recorder).
+   */
+  async openDaw(query = ''): Promise<{ daw: Page; code: string; joinUrl: string }> {
     const daw = await this.page('daw');
-    await daw.goto(`http://localhost:${PORT}/daw`);
+    await daw.goto(`http://localhost:${PORT}/daw${query}`);
     const code = await dawReady(daw);
     await daw.waitForFunction(() =>
       /\/join\//.test(document.querySelector('[data-testid=join-url]')?.textContent ?? ''),
@@ -351,12 +417,13 @@ export class Lan {
     this.requests.length = 0;
   }
 
-  /** Everything down: pages, server, browsers, both namespaces (the veth goes with them), the temp folder. */
+  /** Everything down: pages, server, browsers, the link, both namespaces (a veth goes with them), the temp folder. */
   async close(): Promise<void> {
     await this.reset().catch(() => {});
     for (const browser of [this.#dawBrowser, this.#phoneBrowser]) await browser?.close().catch(() => {});
     this.#dawBrowser = null;
     this.#phoneBrowser = null;
+    await this.link.close().catch(() => {});
     for (const ns of this.#namespaces()) await ns.close();
     this.#laptop = null;
     this.#phone = null;

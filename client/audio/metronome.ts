@@ -1,0 +1,40 @@
+/**
+ * The DAW's metronome: clicks scheduled on the audio clock a little ahead, "two clocks" style
+ * (a coarse JS timer, exact audio times), so they land on the beat whatever the main thread
+ * is doing. It is not on the hit path, so looking ahead costs nothing.
+ */
+import type { Tempo } from '../net/hits.ts';
+import { wallClock } from '../net/hits.ts';
+import { beatMs, isDownbeat, nextBeat } from '../state/tempo.ts';
+import type { DrumEngine } from './engine.ts';
+
+export const METRONOME_TICK_MS = 25;
+/** How far ahead clicks are handed to the audio clock: several ticks, for a busy main thread. */
+export const METRONOME_AHEAD_MS = 120;
+
+export function startMetronome(engine: DrumEngine, tempo: () => Tempo, enabled: () => boolean): () => void {
+  let scheduledUntil = Number.NEGATIVE_INFINITY;
+  let version = -1;
+  const tick = () => {
+    const t = tempo();
+    if (!t.running || !enabled() || engine.state !== 'running') {
+      scheduledUntil = Number.NEGATIVE_INFINITY;
+      return;
+    }
+    const now = wallClock();
+    if (t.version !== version) {
+      // New tempo or phase: what is already handed over stays; from now on, the new beat.
+      version = t.version;
+      scheduledUntil = Math.max(scheduledUntil, now);
+    }
+    let { index, at } = nextBeat(t, Math.max(now, scheduledUntil));
+    for (let n = 0; n < 16 && at < now + METRONOME_AHEAD_MS; n++) {
+      engine.click(engine.contextTimeAt(at), isDownbeat(t, index));
+      scheduledUntil = at + 1;
+      index += 1;
+      at += beatMs(t);
+    }
+  };
+  const timer = setInterval(tick, METRONOME_TICK_MS);
+  return () => clearInterval(timer);
+}
