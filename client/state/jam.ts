@@ -77,6 +77,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   });
   const padElements: (HTMLElement | undefined)[] = [];
   const padHits = KIT.map(() => 0);
+  /** Per pad: when its next flash should start (steady hits light when they sound), NaN for none. */
+  const flashAt = new Float64Array(KIT.length).fill(Number.NaN);
   const dirtyStats = new Set<string>();
   let recent: RecentHit[] = [];
   let hitNumber = 0;
@@ -114,8 +116,12 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     heldMs: number,
     late: boolean,
   ) {
-    padElements[pad]?.animate(FLASH, heldMs > 0 ? { ...FLASH_TIMING, delay: heldMs } : FLASH_TIMING);
-    if (pad < padHits.length) padHits[pad] = (padHits[pad] as number) + 1;
+    if (pad < padHits.length) {
+      padHits[pad] = (padHits[pad] as number) + 1;
+      // The flash waits for the frame (the screen shows nothing sooner): one per pad per frame, however many hits.
+      const at = wallClock() + heldMs;
+      if (!((flashAt[pad] as number) <= at)) flashAt[pad] = at;
+    }
     hitNumber += 1;
     recent.push({ n: hitNumber, peerId, pad, velocity, via, delayMs, heldMs, late });
     if (recent.length > RECENT_HITS * 2) recent = recent.slice(-RECENT_HITS);
@@ -124,6 +130,13 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
 
   function render() {
     frame = 0;
+    const now = wallClock();
+    for (let pad = 0; pad < flashAt.length; pad++) {
+      const at = flashAt[pad] as number;
+      if (Number.isNaN(at)) continue;
+      flashAt[pad] = Number.NaN;
+      padElements[pad]?.animate(FLASH, at > now + 1 ? { ...FLASH_TIMING, delay: at - now } : FLASH_TIMING);
+    }
     for (const peerId of dirtyStats) {
       const stats = peers.stats(peerId);
       if (stats) setView('stats', peerId, { ...stats });

@@ -143,9 +143,20 @@ describe('a jam over WebRTC', () => {
     await daw.screenshot({ path: join(SCREENSHOTS, 'daw.png'), fullPage: true });
   });
 
-  it('plays pads from the laptop keys and mouse too', async () => {
+  it('plays pads from the laptop keys and mouse too, and flashes them', async () => {
     await jam.startServer();
     const { daw } = await jam.openDaw();
+    // Each pad's flash animations, counted as they start (the flash is a Web Animation on the pad).
+    await daw.evaluate(() => {
+      const started: Record<string, number> = {};
+      (window as unknown as { flashes: typeof started }).flashes = started;
+      const animate = Element.prototype.animate;
+      Element.prototype.animate = function (this: HTMLElement, ...args) {
+        const pad = this.dataset.pad;
+        if (pad !== undefined) started[pad] = (started[pad] ?? 0) + 1;
+        return animate.apply(this, args);
+      };
+    });
     await daw.keyboard.press('q'); // second row, first pad
     await daw.keyboard.press('Shift+v'); // last pad, softly
     await daw.locator('[data-testid=daw-pad][data-pad="2"]').click();
@@ -157,6 +168,9 @@ describe('a jam over WebRTC', () => {
     ]);
     await expect.poll(() => daw.getByTestId('engine').getAttribute('data-triggered'), WAIT).toBe('3');
     expect(await daw.locator('[data-testid=daw-pad][data-pad="4"]').getAttribute('data-hits')).toBe('1');
+    await expect
+      .poll(() => daw.evaluate(() => (window as unknown as { flashes: Record<string, number> }).flashes), WAIT)
+      .toEqual({ 4: 1, 15: 1, 2: 1 });
   });
 
   it('lets a player change name and colour; the DAW shows it, and the phone remembers it on reload', async () => {
