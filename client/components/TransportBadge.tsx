@@ -31,7 +31,10 @@ export function TransportBadge(props: {
     const mode = t.steady
       ? `Steady mode: every hit sounds ${formatMs(t.steadyDelayMs)} ms after your tap, so your spacing is kept`
       : 'Hits sound when they arrive: one-way latency ± jitter';
-    return `${base}. ${mode}; the laptop's audio output adds ${formatMs(t.outputLatencyMs)} ms.`;
+    const clock = t.synced
+      ? ` This phone's clock is ${formatMs(Math.abs(t.offsetMs))} ms ${t.offsetMs >= 0 ? 'ahead of' : 'behind'} the laptop's (taken into account).`
+      : '';
+    return `${base}. ${mode}; the laptop's audio output adds ${formatMs(t.outputLatencyMs)} ms.${clock}`;
   };
   return (
     <span
