@@ -8,7 +8,7 @@ import { nanoid } from 'nanoid';
 import type { IceServer } from '../../signal/protocol.ts';
 import { ClockSync } from './clock-sync.ts';
 import { type HitCounts, HitSender, type SendOutcome } from './hit-sender.ts';
-import { newEpoch, type RelayData, readRelayTempo, type Tempo, type TimingReport } from './hits.ts';
+import { newEpoch, type RelayData, readRelay, type Tempo, type TimingReport, wallClock } from './hits.ts';
 import { type LinkEffect, type LinkEvent, LinkMachine, type LinkTiming } from './link-machine.ts';
 import { type ChannelFactory, createPeerChannel, type HitChannel, type PeerChannelOptions } from './peer-channel.ts';
 import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
@@ -148,11 +148,18 @@ export class ControllerLink {
     this.#channel?.signal(envelope.s);
   }
 
-  /** A `relay` from the server: only the DAW's tempo is for us. */
+  /** A `relay` from the server: only the DAW's, and only its tempo and clock-sync messages, are for us. */
   handleRelay(from: string, data: unknown): void {
-    if (from !== this.#daw) return;
-    const tempo = readRelayTempo(data);
-    if (typeof tempo !== 'string') this.#setTempo(tempo);
+    const daw = this.#daw;
+    if (from !== daw) return;
+    readRelay(data, {
+      tempo: (tempo) => this.#setTempo(tempo),
+      ping: (t) => this.#options.sendRelay({ q: [t, wallClock()] }),
+      pong: (t, at) => {
+        // Over an open channel its own pings are the better samples (no server in the way).
+        if (!this.#channel?.open) this.#sync.sample(t, at, wallClock());
+      },
+    });
   }
 
   /** For good: the session ended (left, kicked, closed) or the page is going. */
@@ -245,10 +252,14 @@ export class ControllerLink {
     this.#options.onChange();
   }
 
-  /** Without a channel, the DAW learns of dropped hits through the relay. */
+  /**
+   * Once a second without a channel: the dropped count, if it changed, and a clock-sync ping
+   * through the relay (the DAW's answer pings us back, so both ends stay synced).
+   */
   #report(): void {
+    if (this.#channel?.open || !this.#socketUp || this.#daw === null) return;
+    this.#options.sendRelay({ p: wallClock() });
     const { dropped } = this.#sender.counts;
-    if (dropped === this.#reportedDropped || this.#channel?.open || !this.#socketUp) return;
-    if (this.#options.sendRelay({ d: dropped })) this.#reportedDropped = dropped;
+    if (dropped !== this.#reportedDropped && this.#options.sendRelay({ d: dropped })) this.#reportedDropped = dropped;
   }
 }

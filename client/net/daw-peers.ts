@@ -24,7 +24,7 @@ import type { IceServer } from '../../signal/protocol.ts';
 import { TokenBucket } from '../../signal/token-bucket.ts';
 import { ClockSync } from './clock-sync.ts';
 import { HitTiming } from './hit-timing.ts';
-import { PacketWriter, type RelayData, type RelayTempo, readRelay, relayTempo, type Tempo, wallClock } from './hits.ts';
+import { PacketWriter, type RelayData, readRelay, relayTempo, type Tempo, wallClock } from './hits.ts';
 import { type ChannelFactory, createPeerChannel, type HitChannel, type PeerChannelOptions } from './peer-channel.ts';
 import { SeqWindow } from './seq-window.ts';
 import { isOffer, readEnvelope, type SignalEnvelope } from './signal-envelope.ts';
@@ -101,7 +101,7 @@ export interface DawPeersOptions {
   /** A controller's stats changed. Called after `onHit`, never before the sound. */
   onChange(peerId: string, stats: Readonly<PeerStats>): void;
   /** Through the signal server now, or false (for tempo to controllers without a channel). */
-  sendRelay?(to: string, data: RelayData | RelayTempo): boolean;
+  sendRelay?(to: string, data: RelayData): boolean;
   /** The play mode now; default instant. */
   mode?(): PlayMode;
   /** The tempo now, sent to every controller (null: none yet). */
@@ -240,11 +240,16 @@ export class DawPeers {
   /** A `relay` from a controller: a hit (or its dropped count) that could not go P2P. */
   handleRelay(from: string, data: unknown): void {
     const remote = this.#remote(from);
-    const error = readRelay(
-      data,
-      { hit: (epoch, seq, pad, velocity, sentAt) => this.#hit(remote, epoch, seq, pad, velocity, sentAt, 'relay') },
-      (dropped) => this.#report(remote, dropped),
-    );
+    const error = readRelay(data, {
+      hit: (epoch, seq, pad, velocity, sentAt) => this.#hit(remote, epoch, seq, pad, velocity, sentAt, 'relay'),
+      report: (dropped) => this.#report(remote, dropped),
+      // Clock sync without a channel: the answer to the controller's ping is our own ping too.
+      ping: (t) => {
+        const at = this.#now();
+        this.#options.sendRelay?.(remote.peerId, { q: [t, at], p: at });
+      },
+      pong: (t, at) => this.#clockSample(remote, t, at, this.#now()),
+    });
     if (error !== null) this.#bad(remote);
   }
 
@@ -302,11 +307,7 @@ export class DawPeers {
           remote.stats.rttMs = rttMs;
           this.#options.onChange(remote.peerId, remote.stats);
         },
-        onClockSample: (t0, at, t3) => {
-          if (!remote.sync.sample(t0, at, t3) || !remote.sync.synced) return;
-          remote.stats.offsetMs = remote.sync.offsetAt(t3);
-          remote.stats.driftPpm = remote.sync.estimate.driftPpm;
-        },
+        onClockSample: (t0, at, t3) => this.#clockSample(remote, t0, at, t3),
       });
       remote.channel = channel;
       const timeoutMs = this.#options.openTimeoutMs ?? DAW_OPEN_TIMEOUT_MS;
@@ -350,14 +351,17 @@ export class DawPeers {
       event.playAt = Number.NaN;
       event.late = false;
       if (!Number.isNaN(tapAt) && this.#options.mode?.() === 'steady') {
-        event.playAt = remote.timing.steadyPlayAt(tapAt, arrivedAt);
+        event.playAt = remote.timing.steadyPlayAt(sentAt, offset, arrivedAt);
         event.late = Number.isNaN(event.playAt) && !Number.isNaN(remote.timing.steadyDelayMs);
       }
       this.#options.onHit(event);
       stats.hits += 1;
       stats.lastDelayMs = event.delayMs;
       // Jitter is the direct path's: relayed copies ride another road.
-      if (via === 'p2p' && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
+      // Timing is of the path hits take: the channel's, or the relay's for a controller without one
+      // (relayed copies of channel hits ride another road and would only blur it).
+      const path = via === 'p2p' || !remote.channel?.open;
+      if (path && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
       else remote.timing.arrived(arrivedAt);
       stats.late = remote.timing.late;
     } else if (verdict === 'duplicate') {
@@ -403,6 +407,12 @@ export class DawPeers {
     if (!tempo) return;
     if (remote.channel?.open) remote.channel.send(this.#writer.tempo(tempo));
     else this.#options.sendRelay?.(remote.peerId, relayTempo(tempo));
+  }
+
+  #clockSample(remote: Remote, t0: number, at: number, t3: number): void {
+    if (!remote.sync.sample(t0, at, t3) || !remote.sync.synced) return;
+    remote.stats.offsetMs = remote.sync.offsetAt(t3);
+    remote.stats.driftPpm = remote.sync.estimate.driftPpm;
   }
 
   #report(remote: Remote, dropped: number): void {

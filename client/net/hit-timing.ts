@@ -34,6 +34,8 @@ export const MIN_STEADY_DELAY_MS = 2;
 /** …and never more: past this, steady mode would hurt more than the jitter it hides. */
 export const MAX_STEADY_DELAY_MS = 150;
 const STEADY_QUANTILE = 0.98;
+/** A clock offset estimate that moves this much mid-phrase is a clock that jumped, not a refinement. */
+export const OFFSET_JUMP_MS = 50;
 
 export class HitTiming {
   readonly #transits = new Float64Array(TRANSITS);
@@ -43,6 +45,8 @@ export class HitTiming {
   #count = 0;
   #lastTransit = Number.NaN;
   #lastArrival = Number.NEGATIVE_INFINITY;
+  /** The clock offset steady mode uses for this phrase (see steadyPlayAt). */
+  #phraseOffset = Number.NaN;
   /** Bit i: whether the i-th most recent steady hit was late (LATE_SPAN ≤ 32 bits). */
   #lateBits = 0;
   jitterMs = 0;
@@ -57,16 +61,25 @@ export class HitTiming {
   }
 
   /**
-   * Steady mode: when to play a hit tapped at `tapAt` (DAW clock), or NaN to play it now:
-   * because it is already past that (it is then counted late), or nothing has been timed
-   * yet. `now` is our clock. Call before `observe` for the same hit.
+   * Steady mode: when to play a hit tapped at `sentAt` (the controller's clock), given the
+   * clock offset now (controller − DAW), or NaN to play it now: because it is already past
+   * that (it is then counted late), or nothing has been timed yet. `now` is our clock. Call
+   * before `observe` for the same hit.
+   *
+   * The offset is taken at the phrase start and kept for the phrase, like the delay: clock
+   * sync refines its estimate as samples come in, and each step would shift every hit after
+   * it (only a change of more than OFFSET_JUMP_MS, a clock that jumped, is followed at once).
    */
-  steadyPlayAt(tapAt: number, now: number): number {
-    if (this.#count === 0) return Number.NaN;
-    // A new phrase: the one moment the delay may move freely (it sorts: rare by design).
+  steadyPlayAt(sentAt: number, offsetMs: number, now: number): number {
+    if (this.#count === 0 || Number.isNaN(offsetMs)) return Number.NaN;
+    // A new phrase: the one moment the delay and offset may move freely (it sorts: rare by design).
     if (now - this.#lastArrival >= PHRASE_GAP_MS || Number.isNaN(this.steadyDelayMs)) {
       this.steadyDelayMs = this.#steadyTarget();
+      this.#phraseOffset = offsetMs;
+    } else if (Math.abs(offsetMs - this.#phraseOffset) > OFFSET_JUMP_MS) {
+      this.#phraseOffset = offsetMs;
     }
+    const tapAt = sentAt - this.#phraseOffset;
     const playAt = tapAt + this.steadyDelayMs;
     const isLate = playAt <= now;
     this.#lateBits = ((this.#lateBits << 1) | (isLate ? 1 : 0)) >>> 0;
@@ -82,12 +95,12 @@ export class HitTiming {
     return Number.NaN;
   }
 
-  /** A hit's transit (arrival − tap time in the DAW's clock) and our clock at its arrival: after the sound. */
   /** A hit that arrived another way (the relay): not a transit of this path, but the phrase goes on. */
   arrived(arrivedAt: number): void {
     this.#lastArrival = arrivedAt;
   }
 
+  /** A hit's transit (arrival − tap time in the DAW's clock) and our clock at its arrival: after the sound. */
   observe(transitMs: number, arrivedAt: number): void {
     if (!Number.isFinite(transitMs)) return;
     if (!Number.isNaN(this.#lastTransit)) {

@@ -293,23 +293,19 @@ export type RelayHit = { h: [number, number, number, number, number] };
 export type RelayReport = { d: number };
 /** `{t: [version, bpm, beatsPerBar, anchor, running 0|1]}`: the DAW's tempo, to a controller without a channel. */
 export type RelayTempo = { t: [number, number, number, number, number] };
-export type RelayData = RelayHit | RelayReport;
+/**
+ * Clock sync without a channel: `{p: t}` a ping (t: the sender's wall clock), answered by
+ * `{q: [t, at]}` (at: the answerer's). The DAW's answer to a controller's ping is also its
+ * own ping (`{q: [t, at], p: at}`), so both ends get a sample a second from the controller's
+ * pings alone, and the DAW never sends unasked.
+ */
+export type RelayPing = { p: number };
+export type RelayPong = { q: [number, number]; p?: number };
+export type RelayData = RelayHit | RelayReport | RelayTempo | RelayPing | RelayPong;
 
 export const relayTempo = (t: Tempo): RelayTempo => ({
   t: [t.version, t.bpm, t.beatsPerBar, t.anchor, t.running ? 1 : 0],
 });
-
-/** A relayed payload on the controller's side (from the DAW): a tempo, or why not. */
-export function readRelayTempo(data: unknown): Tempo | PacketError {
-  if (typeof data !== 'object' || data === null || !('t' in data)) return 'UNKNOWN_KIND';
-  const t = data.t;
-  if (!Array.isArray(t) || t.length !== 5) return 'BAD_LENGTH';
-  const [version, bpm, beatsPerBar, anchor, running] = t as unknown[];
-  if (typeof bpm !== 'number' || typeof beatsPerBar !== 'number' || typeof anchor !== 'number') return 'BAD_FIELD';
-  if (!isU32(version) || (running !== 0 && running !== 1)) return 'BAD_FIELD';
-  const tempo: Tempo = { version, bpm, beatsPerBar, anchor, running: running === 1 };
-  return isValidTempo(tempo) ? tempo : 'BAD_FIELD';
-}
 
 export const relayHit = (epoch: number, seq: number, pad: number, velocity: number, sentAt: number): RelayHit => ({
   h: [epoch, seq, pad, velocity, sentAt],
@@ -318,14 +314,26 @@ export const relayHit = (epoch: number, seq: number, pad: number, velocity: numb
 const isU32 = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
 
+/**
+ * What a relayed payload may carry, one handler per kind. A page passes the kinds it takes
+ * from the other end (the DAW: hits, reports, pings, pongs; a controller: tempo, pings,
+ * pongs): any other kind is refused as UNKNOWN_KIND.
+ */
+export interface RelayVisitor {
+  hit?: PacketVisitor['hit'];
+  report?(dropped: number): void;
+  tempo?(tempo: Tempo): void;
+  ping?(t: number): void;
+  pong?(t: number, at: number): void;
+}
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
 /** A relayed payload (already JSON-parsed by the signaling client) → visitor calls, or why not. */
-export function readRelay(
-  data: unknown,
-  visitor: Pick<PacketVisitor, 'hit'>,
-  onReport: (dropped: number) => void,
-): PacketError | null {
+export function readRelay(data: unknown, visitor: RelayVisitor): PacketError | null {
   if (typeof data !== 'object' || data === null) return 'BAD_FIELD';
   if ('h' in data) {
+    if (!visitor.hit) return 'UNKNOWN_KIND';
     const hit = data.h;
     if (!Array.isArray(hit) || hit.length !== 5) return 'BAD_LENGTH';
     const [epoch, seq, pad, velocity, sentAt] = hit as unknown[];
@@ -337,8 +345,38 @@ export function readRelay(
     return null;
   }
   if ('d' in data) {
+    if (!visitor.report) return 'UNKNOWN_KIND';
     if (!isU32(data.d)) return 'BAD_FIELD';
-    onReport(data.d);
+    visitor.report(data.d);
+    return null;
+  }
+  if ('t' in data) {
+    if (!visitor.tempo) return 'UNKNOWN_KIND';
+    const t = data.t;
+    if (!Array.isArray(t) || t.length !== 5) return 'BAD_LENGTH';
+    const [version, bpm, beatsPerBar, anchor, running] = t as unknown[];
+    if (typeof bpm !== 'number' || typeof beatsPerBar !== 'number' || typeof anchor !== 'number') return 'BAD_FIELD';
+    if (!isU32(version) || (running !== 0 && running !== 1)) return 'BAD_FIELD';
+    const tempo: Tempo = { version, bpm, beatsPerBar, anchor, running: running === 1 };
+    if (!isValidTempo(tempo)) return 'BAD_FIELD';
+    visitor.tempo(tempo);
+    return null;
+  }
+  if ('q' in data) {
+    if (!visitor.pong) return 'UNKNOWN_KIND';
+    const q = data.q;
+    if (!Array.isArray(q) || q.length !== 2) return 'BAD_LENGTH';
+    const [t, at] = q as unknown[];
+    const ping = 'p' in data ? data.p : undefined;
+    if (!isTime(t) || !isTime(at) || (ping !== undefined && (!isTime(ping) || !visitor.ping))) return 'BAD_FIELD';
+    visitor.pong(t, at);
+    if (ping !== undefined) visitor.ping?.(ping);
+    return null;
+  }
+  if ('p' in data) {
+    if (!visitor.ping) return 'UNKNOWN_KIND';
+    if (!isTime(data.p)) return 'BAD_FIELD';
+    visitor.ping(data.p);
     return null;
   }
   return 'UNKNOWN_KIND';

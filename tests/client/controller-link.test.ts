@@ -348,6 +348,52 @@ describe('ControllerLink: what the DAW tells it', () => {
     });
   });
 
+  describe('clock sync through the relay (no channel)', () => {
+    /** A phone that cannot make P2P (no channel ever opens) in a room with daw-1. */
+    function relayOnly() {
+      const r = rig();
+      r.link.setDaw('daw-1', true);
+      return r;
+    }
+    const pings = (relayed: RelayData[]) => relayed.filter((data) => 'p' in data && !('q' in data));
+
+    it('pings the DAW through the relay once a second while there is no channel, and stops once there is', () => {
+      const { relayed, channels } = relayOnly();
+      vi.advanceTimersByTime(2_500); // the first attempt is still under way (it gives up at 3 s)
+      expect(pings(relayed)).toHaveLength(2);
+      channels[0]?.connect();
+      vi.advanceTimersByTime(3_000);
+      expect(pings(relayed)).toHaveLength(2);
+    });
+
+    it('answers the DAW’s ping at once with its own clock, and syncs from the DAW’s answers', () => {
+      const { link, relayed } = relayOnly();
+      const dawAhead = 2_500.5; // the DAW's clock minus ours
+      for (let i = 0; i < SYNC_MIN_SAMPLES; i++) {
+        vi.advanceTimersByTime(i === 0 ? 1_000 : 994); // to the moment of the next ping
+        const ping = pings(relayed).at(-1) as { p: number };
+        expect(ping.p).toBe(performance.timeOrigin + performance.now());
+        // The DAW answers 3 ms later, half way: a symmetric 6 ms round trip.
+        vi.advanceTimersByTime(3);
+        const at = performance.timeOrigin + performance.now() + dawAhead;
+        vi.advanceTimersByTime(3);
+        link.handleRelay('daw-1', { q: [ping.p, at], p: at });
+        expect(relayed.at(-1)).toEqual({ q: [at, expect.any(Number)] });
+      }
+      expect(link.clockSynced).toBe(true);
+      expect(link.dawOffsetAt(performance.timeOrigin + performance.now())).toBeCloseTo(dawAhead, 1);
+    });
+
+    it('takes clock-sync messages only from its DAW', () => {
+      const { link, relayed } = relayOnly();
+      const before = relayed.length;
+      link.handleRelay('mallory', { p: 1 });
+      for (let i = 0; i < 8; i++) link.handleRelay('mallory', { q: [1, 99_999] });
+      expect(relayed).toHaveLength(before);
+      expect(link.clockSynced).toBe(false);
+    });
+  });
+
   it('forgets the last DAW’s timing and tempo when the room has another DAW', () => {
     const { link, channel } = open();
     channel?.options.onTiming?.(report);

@@ -500,3 +500,56 @@ describe('DawPeers: tempo', () => {
     expect(() => bare.peers.greet('ben')).not.toThrow();
   });
 });
+
+describe('DawPeers: clock sync through the relay (a controller without a channel)', () => {
+  function relayRig(mode: PlayMode = 'instant') {
+    const sent: [string, unknown][] = [];
+    const r = rig({ sendRelay: (to, data) => sent.push([to, data]) > 0, mode: () => mode });
+    /** The controller's side of one exchange: it pings (its clock), we answer and ping back, it answers. */
+    const exchange = (rttMs = 4) => {
+      const t = r.now() + SKEW_MS;
+      r.advance(rttMs / 2);
+      r.peers.handleRelay('ana', { p: t });
+      const [to, answer] = sent.at(-1) ?? [];
+      expect(to).toBe('ana');
+      const { q, p } = answer as { q: [number, number]; p: number };
+      expect(q).toEqual([t, r.now()]);
+      expect(p).toBe(r.now());
+      r.advance(rttMs / 2);
+      const at = r.now() + SKEW_MS; // it answers the moment our ping arrives, in its clock
+      r.advance(rttMs / 2);
+      r.peers.handleRelay('ana', { q: [p, at] });
+      r.advance(1_000);
+    };
+    let seq = 0;
+    const relayTap = (transit: number) =>
+      r.peers.handleRelay('ana', relayHit(9, seq++, 3, 100, r.now() - transit + SKEW_MS));
+    return { ...r, sent, exchange, relayTap };
+  }
+
+  it('answers a controller’s relayed ping with a pong that pings it back, and syncs from its answers', () => {
+    const { exchange, stats } = relayRig();
+    for (let i = 0; i < SYNC_MIN_SAMPLES - 1; i++) exchange();
+    expect(stats('ana').offsetMs).toBeNull();
+    exchange();
+    // A symmetric path: the offset is exact.
+    expect(stats('ana').offsetMs).toBeCloseTo(SKEW_MS, 6);
+    expect(stats('ana').bad).toBe(0);
+  });
+
+  it('times a relay-only controller by its relay transits, so steady mode works for it too', () => {
+    const { exchange, relayTap, events, advance, stats } = relayRig('steady');
+    for (let i = 0; i < SYNC_MIN_SAMPLES; i++) exchange();
+    relayTap(6); // the first is timed, not planned
+    expect(events.at(-1)?.delayMs).toBeCloseTo(6, 6);
+    for (let i = 0; i < 5; i++) {
+      advance(100);
+      relayTap(6);
+    }
+    const last = events.at(-1);
+    expect(last?.via).toBe('relay');
+    expect(last?.playAt).toBeCloseTo((last?.tapAt ?? 0) + 6 + STEADY_MARGIN_MS, 6);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(6, 6);
+  });
+});

@@ -16,7 +16,7 @@ import {
  */
 function play(timing: HitTiming, tap: number, transit: number): number {
   const arrived = tap + transit;
-  const playAt = timing.steadyPlayAt(tap, arrived);
+  const playAt = timing.steadyPlayAt(tap, 0, arrived); // clocks in step: offset 0
   timing.observe(transit, arrived);
   return playAt;
 }
@@ -38,7 +38,7 @@ describe('HitTiming', () => {
     const timing = new HitTiming();
     expect(timing.oneWayMs).toBeNaN();
     expect(timing.steadyDelayMs).toBeNaN();
-    expect(timing.steadyPlayAt(1000, 1010)).toBeNaN();
+    expect(timing.steadyPlayAt(1000, 0, 1010)).toBeNaN();
     expect(timing.late).toBe(0);
     expect(timing.jitterMs).toBe(0);
   });
@@ -93,7 +93,7 @@ describe('HitTiming', () => {
       // Transits 1..50 (shuffled): the 98th percentile of 50 is the 49th smallest, 49.
       for (let i = 0; i < 50; i++) timing.observe(((i * 17) % 50) + 1, i * 100);
       const tap = 10_000;
-      expect(timing.steadyPlayAt(tap, tap + 5)).toBe(tap + 49 + STEADY_MARGIN_MS);
+      expect(timing.steadyPlayAt(tap, 0, tap + 5)).toBe(tap + 49 + STEADY_MARGIN_MS);
       expect(timing.steadyDelayMs).toBe(49 + STEADY_MARGIN_MS);
     });
 
@@ -108,10 +108,10 @@ describe('HitTiming', () => {
     it(`is at least ${MIN_STEADY_DELAY_MS} ms (loopback) and at most ${MAX_STEADY_DELAY_MS} ms (a bad network)`, () => {
       const loopback = new HitTiming();
       phrase(loopback, 0, 10, 100, () => -3); // an offset estimate a little off can make transits look negative
-      expect(loopback.steadyPlayAt(5_000, 4_997)).toBe(5_000 + MIN_STEADY_DELAY_MS);
+      expect(loopback.steadyPlayAt(5_000, 0, 4_997)).toBe(5_000 + MIN_STEADY_DELAY_MS);
       const awful = new HitTiming();
       phrase(awful, 0, 10, 100, () => 400);
-      expect(awful.steadyPlayAt(5_000, 5_001)).toBe(5_000 + MAX_STEADY_DELAY_MS);
+      expect(awful.steadyPlayAt(5_000, 0, 5_001)).toBe(5_000 + MAX_STEADY_DELAY_MS);
     });
 
     it('keeps the spacing of the taps: every on-time hit plays at its tap time + the same delay', () => {
@@ -125,6 +125,27 @@ describe('HitTiming', () => {
       expect(delay).toBe(12 + STEADY_MARGIN_MS);
       expect(played).toEqual(taps.map((t) => t + delay));
       expect(timing.late).toBe(lateBefore);
+    });
+
+    it('keeps the clock offset of the phrase start for the whole phrase, unless the clock jumped', () => {
+      const timing = new HitTiming();
+      let tap = phrase(timing, 0, 20, 100, () => 10) + PHRASE_GAP_MS;
+      const delay = 10 + STEADY_MARGIN_MS;
+      /** A hit tapped at `at` (DAW clock) by a controller whose clock is `skew` ahead, estimated as `estimate`. */
+      const hit = (at: number, skew: number, estimate: number) => {
+        const playAt = timing.steadyPlayAt(at + skew, estimate, at + 10);
+        timing.observe(10, at + 10);
+        return playAt;
+      };
+      // Controller clock 1000 ms ahead; the estimate is refined by 6 ms mid-phrase: plans do not move.
+      expect(hit(tap, 1000, 1000)).toBe(tap + delay);
+      expect(hit(tap + 100, 1000, 1006)).toBe(tap + 100 + delay);
+      // A clock that jumped (an estimate off by more than OFFSET_JUMP_MS) is followed at once.
+      expect(hit(tap + 200, 1080, 1080)).toBe(tap + 200 + delay);
+      // A new phrase takes the estimate as it is then.
+      tap += 200 + PHRASE_GAP_MS;
+      expect(hit(tap, 1006, 1006)).toBe(tap + delay);
+      expect(timing.steadyPlayAt(tap + 100, Number.NaN, tap + 110)).toBeNaN(); // not synced: at once
     });
 
     it(`does not move mid-phrase, and moves at the start of the next one (after ${PHRASE_GAP_MS} ms of silence)`, () => {

@@ -13,7 +13,6 @@ import {
   PONG_BYTES,
   readPacket,
   readRelay,
-  readRelayTempo,
   relayHit,
   relayTempo,
   TEMPO_BYTES,
@@ -264,23 +263,30 @@ describe('TIMING and TEMPO packets (DAW → controller)', () => {
   });
 });
 
+/** The controller's reading of a relayed payload from the DAW: its tempo, or why not. */
+function relayedTempo(data: unknown): Tempo | string | null {
+  let tempo: Tempo | null = null;
+  const error = readRelay(data, { tempo: (t) => (tempo = t) });
+  return error ?? tempo;
+}
+
 describe('relayed tempo (JSON)', () => {
   const beat: Tempo = { version: 123_456, bpm: 132.5, beatsPerBar: 7, running: false, anchor: 1_763_790_000_123.25 };
 
   it('round-trips through JSON as {t: [version, bpm, beatsPerBar, anchor, running]}', () => {
     const data = JSON.parse(JSON.stringify(relayTempo(beat)));
     expect(data).toEqual({ t: [123_456, 132.5, 7, 1_763_790_000_123.25, 0] });
-    expect(readRelayTempo(data)).toEqual(beat);
-    expect(readRelayTempo(relayTempo({ ...beat, running: true }))).toEqual({ ...beat, running: true });
+    expect(relayedTempo(data)).toEqual(beat);
+    expect(relayedTempo(relayTempo({ ...beat, running: true }))).toEqual({ ...beat, running: true });
   });
 
   const good = [123_456, 132.5, 7, 1_763_790_000_123.25, 1];
   const withField = (index: number, value: unknown) => ({ t: good.map((v, i) => (i === index ? value : v)) });
   const bad: [string, unknown, string][] = [
-    ['null', null, 'UNKNOWN_KIND'],
-    ['a number', 42, 'UNKNOWN_KIND'],
-    ['a string', 't', 'UNKNOWN_KIND'],
-    ['an object without t', { h: [1, 0, 0, 1, 0] }, 'UNKNOWN_KIND'],
+    ['null', null, 'BAD_FIELD'],
+    ['a number', 42, 'BAD_FIELD'],
+    ['a string', 't', 'BAD_FIELD'],
+    ['a hit (the controller takes none)', { h: [1, 0, 0, 1, 0] }, 'UNKNOWN_KIND'],
     ['t not an array', { t: '120' }, 'BAD_LENGTH'],
     ['t an object', { t: { length: 5 } }, 'BAD_LENGTH'],
     ['t of 4', { t: good.slice(0, 4) }, 'BAD_LENGTH'],
@@ -301,7 +307,7 @@ describe('relayed tempo (JSON)', () => {
     ['running true', withField(4, true), 'BAD_FIELD'],
   ];
   it.each(bad)('refuses %s', (_name, data, reason) => {
-    expect(readRelayTempo(data)).toBe(reason);
+    expect(relayedTempo(data)).toBe(reason);
   });
 });
 
@@ -309,13 +315,13 @@ describe('relayed hits (JSON)', () => {
   it('round-trips a hit through JSON', () => {
     const { seen, visitor } = recorder();
     const data = JSON.parse(JSON.stringify(relayHit(77, 3, 9, 64, 1000.5)));
-    expect(readRelay(data, visitor, () => {})).toBeNull();
+    expect(readRelay(data, { hit: visitor.hit })).toBeNull();
     expect(seen).toEqual([['hit', 77, 3, 9, 64, 1000.5]]);
   });
 
   it('reads a dropped-count report', () => {
     const reports: number[] = [];
-    expect(readRelay({ d: 4 }, recorder().visitor, (dropped) => reports.push(dropped))).toBeNull();
+    expect(readRelay({ d: 4 }, { report: (dropped) => reports.push(dropped) })).toBeNull();
     expect(reports).toEqual([4]);
   });
 
@@ -323,6 +329,8 @@ describe('relayed hits (JSON)', () => {
     ['null', null, 'BAD_FIELD'],
     ['a string', 'hit', 'BAD_FIELD'],
     ['neither h nor d', { x: 1 }, 'UNKNOWN_KIND'],
+    ['a tempo (the DAW takes none)', { t: [1, 120, 4, 0, 1] }, 'UNKNOWN_KIND'],
+    ['a ping, to a page that takes none', { p: 5 }, 'UNKNOWN_KIND'],
     ['h not an array', { h: 'x' }, 'BAD_LENGTH'],
     ['h too short', { h: [1, 2, 3, 4] }, 'BAD_LENGTH'],
     ['negative epoch', { h: [-1, 0, 0, 1, 0] }, 'BAD_FIELD'],
@@ -336,9 +344,47 @@ describe('relayed hits (JSON)', () => {
   it.each(bad)('refuses %s', (_name, data, reason) => {
     const { seen, visitor } = recorder();
     const reports: number[] = [];
-    expect(readRelay(data, visitor, (dropped) => reports.push(dropped))).toBe(reason);
+    expect(readRelay(data, { hit: visitor.hit, report: (dropped) => reports.push(dropped) })).toBe(reason);
     expect(seen).toEqual([]);
     expect(reports).toEqual([]);
+  });
+});
+
+describe('relayed clock sync (JSON)', () => {
+  function sync(data: unknown) {
+    const got: unknown[] = [];
+    const error = readRelay(data, { ping: (t) => got.push(['ping', t]), pong: (t, at) => got.push(['pong', t, at]) });
+    return { error, got };
+  }
+
+  it('reads a ping, a pong, and a pong that is also a ping (the DAW’s answer), pong first', () => {
+    expect(sync({ p: 1000.25 })).toEqual({ error: null, got: [['ping', 1000.25]] });
+    expect(sync({ q: [1000.25, 5000.5] })).toEqual({ error: null, got: [['pong', 1000.25, 5000.5]] });
+    expect(sync(JSON.parse(JSON.stringify({ q: [1, 2], p: 2 })))).toEqual({
+      error: null,
+      got: [
+        ['pong', 1, 2],
+        ['ping', 2],
+      ],
+    });
+  });
+
+  const bad: [string, unknown, string][] = [
+    ['ping not a number', { p: '5' }, 'BAD_FIELD'],
+    ['ping null (how JSON writes NaN)', { p: null }, 'BAD_FIELD'],
+    ['pong not an array', { q: 5 }, 'BAD_LENGTH'],
+    ['pong of 3', { q: [1, 2, 3] }, 'BAD_LENGTH'],
+    ['pong with a string', { q: [1, '2'] }, 'BAD_FIELD'],
+    ['pong with a bad ping in it', { q: [1, 2], p: 'x' }, 'BAD_FIELD'],
+  ];
+  it.each(bad)('refuses %s, calling nothing', (_name, data, reason) => {
+    expect(sync(data)).toEqual({ error: reason, got: [] });
+  });
+
+  it('refuses a pong that carries a ping to a page that takes no pings, calling nothing', () => {
+    const got: unknown[] = [];
+    expect(readRelay({ q: [1, 2], p: 2 }, { pong: () => got.push('pong') })).toBe('BAD_FIELD');
+    expect(got).toEqual([]);
   });
 });
 
