@@ -76,11 +76,29 @@ export interface SignalServer {
   close(): Promise<void>;
 }
 
-/** One WebSocket connection: the handle the room registry keys its members by. */
-class Peer {
-  readonly messages: TokenBucket;
+const NO_ICE_SERVERS: IceServer[] = [];
+/** Placeholder until accept() gives the socket its own bucket (class fields cannot see the limits). */
+const UNSET_BUCKET = new TokenBucket({ perSecond: 1, burst: 1 }, 0);
+
+/**
+ * One WebSocket connection, and the handle the room registry keys its members by. It is the
+ * socket itself (ws's `WebSocket` option makes every accepted socket one of these), holding
+ * padmesh's per-connection state in its own fields; its listeners are functions shared by all
+ * sockets that reach that state through `this`. No second object and no closures per
+ * connection: at 19,600 idle connections that is most of what padmesh adds to a bare relay's
+ * memory (`npm run bench`, docs/benchmarks.md).
+ */
+class PeerSocket extends WebSocket {
+  /** Remote address (IPv4-mapped IPv6 unwrapped): per-address limits key on it. */
+  address = '';
+  /** What this connection's `welcome` offers (iceServersFor). */
+  iceServers: IceServer[] = NO_ICE_SERVERS;
+  /** Wall-clock time the socket opened (the join timeout). */
+  openedAt = 0;
+  /** The per-connection message rate; set when the socket is accepted. */
+  messages: TokenBucket = UNSET_BUCKET;
   /** performance.now() of the last frame or pong from this peer. */
-  lastSeen = performance.now();
+  lastSeen = 0;
   /** performance.now() of the last ping sent; 0 when none is outstanding. */
   pingSentAt = 0;
   joined = false;
@@ -88,17 +106,16 @@ class Peer {
   dropWindowStart = 0;
   /** Messages the rate limit dropped in that window. */
   dropsInWindow = 0;
+  /** Index of the heartbeat slice this socket is in. */
+  slice = 0;
+}
 
-  constructor(
-    readonly ws: WebSocket,
-    readonly address: string,
-    /** What this connection's `welcome` offers (iceServersFor). */
-    readonly iceServers: IceServer[],
-    readonly openedAt: number,
-    limits: Limits,
-  ) {
-    this.messages = new TokenBucket(limits.messageRate, this.lastSeen);
-  }
+/** Shared 'error' listeners: a peer's mistake never becomes an uncaught 'error'. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+function terminateOnError(this: WebSocket): void {
+  this.terminate();
 }
 
 /** The heartbeat visits 1/HEARTBEAT_SLICES of the peers every heartbeatMs/HEARTBEAT_SLICES. */
@@ -118,7 +135,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     options.onInternalError ?? ((error: unknown) => console.error('padmesh: internal error', error));
   const onWarning = options.onWarning ?? ((message: string) => console.warn(`padmesh: ${message}`));
   const startedAt = now();
-  const registry = new RoomRegistry<Peer>({
+  const registry = new RoomRegistry<PeerSocket>({
     signer: createTokenSigner(options.secret ?? newSecret()),
     roomCapacity: limits.roomCapacity,
     maxRooms: limits.maxRooms,
@@ -128,16 +145,17 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     newRoomCode,
     newPeerId,
   });
-  const peers = new Set<Peer>();
+  /** Open sockets (accepted and not yet closed). */
+  let connections = 0;
   /**
-   * Peers split into slices that the heartbeat visits in turn, one slice per tick, so that
+   * Every open socket, split into slices that the heartbeat visits in turn, one slice per tick, so that
    * pinging thousands of sockets never stalls relayed messages in one burst (all at once
    * raises the relay p99 of `npm run bench` far above the bare relay's: set
    * HEARTBEAT_SLICES to 1 and run it to see).
    */
   // At least 1 ms per tick, so a short heartbeat (tests) still visits everyone once per interval.
   const sliceCount = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(limits.heartbeatMs)));
-  const slices: Set<Peer>[] = Array.from({ length: sliceCount }, () => new Set());
+  const slices: Set<PeerSocket>[] = Array.from({ length: sliceCount }, () => new Set());
   let nextSlice = 0;
   /** Failed joins per remote address: the guard against guessing room codes. */
   const failedJoins = new Map<string, TokenBucket>();
@@ -151,7 +169,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const host = options.host ?? '0.0.0.0';
 
   const stats = (): SignalServerStats => ({
-    connections: peers.size,
+    connections,
     rooms: registry.roomCount,
     members: registry.memberCount,
   });
@@ -192,6 +210,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   // ─── WebSocket ─────────────────────────────────────────────────────────────────────────
   const wss = new WebSocketServer({
     noServer: true,
+    WebSocket: PeerSocket,
     maxPayload: limits.maxPayloadBytes,
     // Browsers always offer it; it costs ~230 KB per connection and collapses relay throughput
     // (measured on these machines: ../shared/notes/machine-facts.md).
@@ -200,58 +219,75 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   });
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== SOCKET_PATH) return refuseUpgrade(socket, 404, 'Not Found');
     if (!originAllowed(req, allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
-    if (peers.size + upgrading >= limits.maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (connections + upgrading >= limits.maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
     const address = remoteAddress(req);
     const fromAddress = socketsByAddress.get(address) ?? 0;
     if (fromAddress >= limits.maxConnectionsPerAddress) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    // Read from `req` now, so that the closures below (which live as long as the socket) do not keep it.
+    const connectionIceServers = iceServersFor(req.headers.host, iceServers, stun?.port ?? null);
+    // Counted against its address until it closes, and against `upgrading` until ws accepts it or
+    // it closes (a handshake ws refused never reaches the callback). Inline, unnamed closures:
+    // tsx names named ones with defineProperty, which costs ~300 bytes per connection.
     socketsByAddress.set(address, fromAddress + 1);
     upgrading += 1;
-    let pending = true;
-    const settle = () => {
-      if (pending) upgrading -= 1;
-      pending = false;
-    };
-    socket.once('close', () => {
-      settle(); // a handshake ws refused never reaches the callback below
+    let accepted = false;
+    socket.on('close', () => {
+      if (!accepted) upgrading -= 1;
       const left = (socketsByAddress.get(address) ?? 1) - 1;
       if (left > 0) socketsByAddress.set(address, left);
       else socketsByAddress.delete(address);
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
-      settle();
-      accept(ws, address, iceServersFor(req.headers.host, iceServers, stun?.port ?? null));
+      accepted = true;
+      upgrading -= 1;
+      accept(ws, address, connectionIceServers);
     });
   });
 
-  function accept(ws: WebSocket, address: string, connectionIceServers: IceServer[]): void {
-    const slice = slices[nextSlice++ % sliceCount] as Set<Peer>;
-    const peer = new Peer(ws, address, connectionIceServers, now(), limits);
-    peers.add(peer);
-    slice.add(peer);
+  function accept(peer: PeerSocket, address: string, connectionIceServers: IceServer[]): void {
+    peer.address = address;
+    peer.iceServers = connectionIceServers;
+    peer.openedAt = now();
+    peer.lastSeen = performance.now();
+    peer.messages = new TokenBucket(limits.messageRate, peer.lastSeen);
+    peer.slice = nextSlice++ % sliceCount;
+    connections += 1;
+    slices[peer.slice]?.add(peer);
     // Listeners first: a peer's mistake must never become an uncaught 'error'.
-    ws.on('error', () => ws.terminate());
-    ws.on('close', () => {
-      peers.delete(peer);
-      slice.delete(peer);
-      apply(registry.disconnect(peer, now()));
-    });
-    ws.on('pong', () => {
-      peer.lastSeen = performance.now();
-      if (peer.pingSentAt === 0) return;
-      const rttMs = Math.round((peer.lastSeen - peer.pingSentAt) * 10) / 10;
-      peer.pingSentAt = 0;
-      apply(registry.setRtt(peer, rttMs));
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => receive(peer, data, isBinary));
+    peer.on('error', terminateOnError);
+    peer.on('close', onClose);
+    peer.on('pong', onPong);
+    peer.on('message', onMessage);
   }
 
-  function receive(peer: Peer, data: RawData, isBinary: boolean): void {
+  // The listeners every socket shares. `this` is the socket: a PeerSocket, wss's WebSocket class.
+  function onClose(this: WebSocket): void {
+    const peer = this as PeerSocket;
+    connections -= 1;
+    slices[peer.slice]?.delete(peer);
+    apply(registry.disconnect(peer, now()));
+  }
+
+  function onPong(this: WebSocket): void {
+    const peer = this as PeerSocket;
+    peer.lastSeen = performance.now();
+    if (peer.pingSentAt === 0) return;
+    const rttMs = Math.round((peer.lastSeen - peer.pingSentAt) * 10) / 10;
+    peer.pingSentAt = 0;
+    apply(registry.setRtt(peer, rttMs));
+  }
+
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    receive(this as PeerSocket, data, isBinary);
+  }
+
+  function receive(peer: PeerSocket, data: RawData, isBinary: boolean): void {
     // Frames that arrive after we began closing this socket (kick, bad token…) are not acted on.
-    if (peer.ws.readyState !== WebSocket.OPEN) return;
+    if (peer.readyState !== WebSocket.OPEN) return;
     const at = performance.now();
     peer.lastSeen = at;
     if (!peer.messages.take(at)) return dropForRate(peer, at);
@@ -266,22 +302,21 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   }
 
   /** One RATE_LIMITED error per second of dropping; a socket that keeps flooding is closed. */
-  function dropForRate(peer: Peer, at: number): void {
+  function dropForRate(peer: PeerSocket, at: number): void {
     if (at - peer.dropWindowStart >= 1000) {
       peer.dropWindowStart = at;
       peer.dropsInWindow = 0;
     }
     peer.dropsInWindow += 1;
     if (peer.dropsInWindow === 1) sendError(peer, ErrorCode.RATE_LIMITED, 'too many messages: slow down');
-    if (peer.dropsInWindow === limits.floodCloseAfter) peer.ws.close(CloseCode.RATE_LIMITED, 'flooding');
+    if (peer.dropsInWindow === limits.floodCloseAfter) peer.close(CloseCode.RATE_LIMITED, 'flooding');
   }
 
-  function dispatch(peer: Peer, data: RawData): void {
+  function dispatch(peer: PeerSocket, data: RawData): void {
     const parsed = parseClientMessage(data.toString());
     if (!parsed.ok) {
       sendError(peer, parsed.error.code, parsed.error.message);
-      if (parsed.error.code === ErrorCode.VERSION_MISMATCH)
-        peer.ws.close(CloseCode.VERSION_MISMATCH, 'version mismatch');
+      if (parsed.error.code === ErrorCode.VERSION_MISMATCH) peer.close(CloseCode.VERSION_MISMATCH, 'version mismatch');
       return;
     }
     const message = parsed.message;
@@ -297,7 +332,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     handle(peer, binding, message);
   }
 
-  function join(peer: Peer, message: Extract<ClientMessage, { type: 'join' }>): void {
+  function join(peer: PeerSocket, message: Extract<ClientMessage, { type: 'join' }>): void {
     if (peer.joined) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
     const at = performance.now();
     const guard = failedJoins.get(peer.address);
@@ -324,7 +359,11 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     apply(outcome.effects);
   }
 
-  function handle(peer: Peer, binding: Binding<Peer>, message: Exclude<ClientMessage, { type: 'join' }>): void {
+  function handle(
+    peer: PeerSocket,
+    binding: Binding<PeerSocket>,
+    message: Exclude<ClientMessage, { type: 'join' }>,
+  ): void {
     switch (message.type) {
       case 'signal':
       case 'relay': {
@@ -353,39 +392,39 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         return send(peer, JSON.stringify({ type: 'pong', t: message.t, serverTime: now() } satisfies ServerMessage));
       case 'leave':
         apply(registry.leave(peer));
-        peer.ws.close(CloseCode.NORMAL, 'left');
+        peer.close(CloseCode.NORMAL, 'left');
         return;
     }
   }
 
   // ─── carrying out the registry's effects ───────────────────────────────────────────────
-  function settle(peer: Peer, outcome: Outcome<Peer>): void {
+  function settle(peer: PeerSocket, outcome: Outcome<PeerSocket>): void {
     if (outcome.ok) apply(outcome.effects);
     else reject(peer, outcome);
   }
 
-  function reject(peer: Peer, outcome: Extract<Outcome<Peer>, { ok: false }>): void {
+  function reject(peer: PeerSocket, outcome: Extract<Outcome<PeerSocket>, { ok: false }>): void {
     sendError(peer, outcome.error.code, outcome.error.message);
-    if (outcome.closeCode !== undefined) peer.ws.close(outcome.closeCode, outcome.error.code);
+    if (outcome.closeCode !== undefined) peer.close(outcome.closeCode, outcome.error.code);
   }
 
-  function apply(effects: Effects<Peer>): void {
+  function apply(effects: Effects<PeerSocket>): void {
     for (const { to, message } of effects.deliveries) {
       const text = JSON.stringify(message);
       for (const peer of to) send(peer, text);
     }
-    for (const { conn, code, reason } of effects.closings) conn.ws.close(code, reason);
+    for (const { conn, code, reason } of effects.closings) conn.close(code, reason);
   }
 
-  function send(peer: Peer, text: string): void {
-    const { ws } = peer;
+  function send(peer: PeerSocket, text: string): void {
+    const ws = peer;
     if (ws.readyState !== WebSocket.OPEN) return;
     ws.send(text);
     // A reader that stopped reading would make us hold its messages forever.
     if (ws.bufferedAmount > limits.maxBufferedBytes) ws.terminate();
   }
 
-  function sendError(peer: Peer, code: ErrorCode, message: string): void {
+  function sendError(peer: PeerSocket, code: ErrorCode, message: string): void {
     send(peer, JSON.stringify({ type: 'error', code, message } satisfies ServerMessage));
   }
 
@@ -395,15 +434,15 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const beat = (): void => {
     const at = now();
     const monotonic = performance.now();
-    for (const peer of slices[tick++ % sliceCount] as Set<Peer>) {
+    for (const peer of slices[tick++ % sliceCount] as Set<PeerSocket>) {
       if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
-        peer.ws.close(CloseCode.JOIN_TIMEOUT, 'no join');
+        peer.close(CloseCode.JOIN_TIMEOUT, 'no join');
       } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
-        peer.ws.terminate();
-      } else if (peer.ws.readyState === WebSocket.OPEN) {
+        peer.terminate();
+      } else if (peer.readyState === WebSocket.OPEN) {
         // A pong answers the oldest unanswered ping: time it from there.
         if (peer.pingSentAt === 0) peer.pingSentAt = monotonic;
-        peer.ws.ping();
+        peer.ping();
       }
     }
     apply(registry.sweep(at));
@@ -445,10 +484,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       clearInterval(heartbeat);
-      for (const peer of peers) peer.ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      for (const slice of slices) for (const peer of slice) peer.close(CloseCode.GOING_AWAY, 'server shutting down');
       // Peers that do not answer the close handshake promptly are cut off.
       const cutoff = setTimeout(() => {
-        for (const peer of peers) peer.ws.terminate();
+        for (const slice of slices) for (const peer of slice) peer.terminate();
       }, 1000);
       const stunClosed = stun?.close() ?? Promise.resolve();
       http.close(() => {

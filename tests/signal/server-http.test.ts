@@ -164,4 +164,33 @@ describe('the WebSocket endpoint', () => {
     await harness.open();
     await expect(TestClient.open(harness.url)).rejects.toThrow('503');
   });
+
+  it('gives back the place of a handshake ws refused, and of a socket that closed', async () => {
+    harness = await Harness.start({ limits: { maxConnections: 1, maxConnectionsPerAddress: 1 } });
+    // A bad Sec-WebSocket-Key: ws answers 400 and the accept callback never runs.
+    const reply = await get('/ws', 'GET', {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': 'not a key',
+    });
+    expect(reply.status).toBe(400);
+    // Its socket closes on the server a moment after the reply: then the one place is free again.
+    const opened: TestClient[] = [];
+    await expect
+      .poll(async () => {
+        const client = await TestClient.open(harness.url).catch(() => null);
+        if (client) opened.push(client);
+        return opened.length;
+      })
+      .toBe(1);
+    const [first] = opened;
+    if (!first) throw new Error('one client');
+    expect(harness.server.stats().connections).toBe(1);
+    await expect(TestClient.open(harness.url)).rejects.toThrow('503');
+    first.close();
+    await first.closedWithin();
+    await expect.poll(() => harness.server.stats().connections).toBe(0);
+    (await harness.open()).close();
+  });
 });
