@@ -410,7 +410,7 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
         sink.latencies[sink.delivered++] = performance.now() - sentAt;
       });
     }
-    const padding = 'x'.repeat(Math.max(0, plan.frameBytes - 90));
+    const padding = 'x'.repeat(Math.max(0, plan.frameBytes - 70));
     await sleep(250);
     await contender.gc();
     const idleFrom = await contender.usage();
