@@ -559,7 +559,9 @@ export function createDrumEngine(): DrumEngine {
       const voice = slot.voices[i];
       if (voice === undefined) return false;
       const now = raw.currentTime;
-      let time = at !== undefined && at > now ? at : now;
+      // Never more than a second ahead: a planned hit is tens of ms out, and a voice started far
+      // ahead would hold back every later hit on it.
+      let time = at !== undefined && at > now && at < now + 1 ? at : now;
       const last = slot.lastStart[i] ?? -1;
       if (time <= last) time = last + minGap;
       try {

@@ -1,4 +1,4 @@
-import { createEffect, onCleanup } from 'solid-js';
+import { createEffect, onCleanup, untrack } from 'solid-js';
 import type { Tempo } from '../net/hits.ts';
 import { beatMs, beatPosition, isDownbeat } from '../state/tempo.ts';
 
@@ -40,7 +40,7 @@ export function BeatLight(props: { tempo: Tempo | null; dawNow: () => number; la
       element.dataset.beat = state;
       element.className = lit ? `beat-light on${isDownbeat(tempo, index) ? ' accent' : ''}` : 'beat-light';
     };
-    draw();
+    untrack(draw); // dawNow may read reactive state (the DAW's report): that must not restart the light
   });
   onCleanup(stop);
   return (

@@ -1,4 +1,3 @@
-import { Show } from 'solid-js';
 import type { PlayMode } from '../net/daw-peers.ts';
 import { MAX_BPM, MIN_BPM, type Tempo } from '../net/hits.ts';
 import { BeatLight } from './BeatLight.tsx';
@@ -14,11 +13,11 @@ export function TimingControls(props: {
   mode: PlayMode;
   tempo: Tempo;
   metronome: boolean;
-  outputLatencyMs: number | null;
   dawNow: () => number;
   onMode(mode: PlayMode): void;
   onBpm(bpm: number): void;
   onRunning(running: boolean): void;
+  onBeatsPerBar(beats: number): void;
   onMetronome(on: boolean): void;
 }) {
   return (
@@ -53,6 +52,17 @@ export function TimingControls(props: {
         />{' '}
         BPM
       </label>
+      <label title="Beats per bar: the beat light and the click accent the first">
+        <select
+          data-testid="beats-per-bar"
+          value={props.tempo.beatsPerBar}
+          onChange={(event) => props.onBeatsPerBar(Number(event.currentTarget.value))}
+        >
+          {[2, 3, 4, 5, 6, 7].map((beats) => (
+            <option value={beats}>{beats}/4</option>
+          ))}
+        </select>
+      </label>
       <button
         type="button"
         class="small"
@@ -72,11 +82,6 @@ export function TimingControls(props: {
         />{' '}
         Click
       </label>
-      <Show when={props.outputLatencyMs !== null}>
-        <span class="muted" title="Every sound also waits this long in the browser's audio output">
-          + {props.outputLatencyMs} ms output
-        </span>
-      </Show>
     </div>
   );
 }

@@ -66,7 +66,7 @@ export function TransportBadge(props: {
           >
             {' '}
             {formatMs(t().oneWayMs)}±{formatMs(t().jitterMs)} ms
-            {t().steady ? ` · steady ${formatMs(t().steadyDelayMs)}` : ''}
+            {t().steady ? ` · steady ${formatMs(t().steadyDelayMs)} ms` : ''}
           </span>
         )}
       </Show>

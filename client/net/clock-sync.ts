@@ -145,9 +145,11 @@ export class ClockSync {
       this.#anchorOffset = offset;
     } else if (at - this.#anchorAt >= DRIFT_SPAN_MS) {
       const ppm = ((offset - this.#anchorOffset) / (at - this.#anchorAt)) * 1e6;
-      // Smooth it: one span's slope is noisy by (estimate error / span).
-      const clamped = Math.max(-MAX_DRIFT_PPM, Math.min(MAX_DRIFT_PPM, ppm));
-      estimate.driftPpm = estimate.driftPpm === 0 ? clamped : estimate.driftPpm * 0.5 + clamped * 0.5;
+      // Smooth it: one span's slope is noisy by (estimate error / span). A slope past what quartz
+      // does is that noise (a noisy path, the relay's): the drift known so far stays.
+      if (Math.abs(ppm) <= MAX_DRIFT_PPM) {
+        estimate.driftPpm = estimate.driftPpm === 0 ? ppm : estimate.driftPpm * 0.5 + ppm * 0.5;
+      }
       this.#anchorAt = at;
       this.#anchorOffset = offset;
     }

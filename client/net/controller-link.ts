@@ -51,6 +51,7 @@ export class ControllerLink {
   readonly #sync = new ClockSync();
   #timing: TimingReport | null = null;
   #tempo: Tempo | null = null;
+  #dawPresent = false;
 
   constructor(options: ControllerLinkOptions) {
     this.#options = options;
@@ -131,14 +132,19 @@ export class ControllerLink {
   /** The room's DAW, and whether it is connected to the signal server (an offer can reach it). */
   setDaw(peerId: string | null, present: boolean): void {
     if (this.#destroyed) return;
-    if (peerId !== this.#daw) {
-      this.#dispatch({ type: 'stop' });
-      this.#daw = peerId;
-      // Another DAW: what the last one measured and its tempo are not this one's.
+    const back = peerId === this.#daw && present && !this.#dawPresent;
+    if (peerId !== this.#daw || back) {
+      // Another DAW, or ours back (perhaps a reloaded page, whose tempo versions may be lower):
+      // what the last one measured and its tempo are not to be trusted. It sends them anew.
       this.#timing = null;
       this.#tempo = null;
     }
-    this.#dispatch({ type: 'daw', present: peerId !== null && present });
+    if (peerId !== this.#daw) {
+      this.#dispatch({ type: 'stop' });
+      this.#daw = peerId;
+    }
+    this.#dawPresent = peerId !== null && present;
+    this.#dispatch({ type: 'daw', present: this.#dawPresent });
   }
 
   /** A `signal` from the server. Only the DAW's, for the current attempt, is used. */
@@ -208,7 +214,10 @@ export class ControllerLink {
         iceServers: this.#options.iceServers(),
         onSignal: (s) => this.#options.sendSignal(daw, { c: attemptId, s }),
         onOpen: () => {
-          this.#sync.reset(); // the DAW at the other end may be a new page (see DawPeers)
+          // The DAW at the other end may be a new page (see DawPeers): sync afresh, and take its
+          // tempo as it sends it on opening, whatever its version.
+          this.#sync.reset();
+          this.#tempo = null;
           this.#sender.flush();
           this.#dispatch({ type: 'open' });
         },

@@ -331,6 +331,8 @@ export class DawPeers {
   /** The sacred path: dedup, then play, then count. */
   #hit(remote: Remote, epoch: number, seq: number, pad: number, velocity: number, sentAt: number, via: Via): void {
     const arrivedAt = this.#now();
+    // A seq behind the newest that is still new was lost on its own and came in a later packet's repeat.
+    const recovered = epoch === remote.window.epoch && seq < remote.window.newest;
     const verdict = remote.window.accept(epoch, seq);
     const { stats } = remote;
     if (verdict === 'new' && !remote.hitBucket.take(arrivedAt)) {
@@ -351,23 +353,24 @@ export class DawPeers {
       event.playAt = Number.NaN;
       event.late = false;
       if (!Number.isNaN(tapAt) && this.#options.mode?.() === 'steady') {
-        event.playAt = remote.timing.steadyPlayAt(sentAt, offset, arrivedAt);
-        event.late = Number.isNaN(event.playAt) && !Number.isNaN(remote.timing.steadyDelayMs);
+        event.playAt = remote.timing.steadyPlayAt(sentAt, offset, remote.sync.estimate.driftPpm, arrivedAt);
+        event.late = remote.timing.lastLate;
       }
       this.#options.onHit(event);
       stats.hits += 1;
       stats.lastDelayMs = event.delayMs;
-      // Jitter is the direct path's: relayed copies ride another road.
       // Timing is of the path hits take: the channel's, or the relay's for a controller without one
-      // (relayed copies of channel hits ride another road and would only blur it).
+      // (relayed copies of channel hits ride another road and would only blur it). A hit that came
+      // in a repeat is as late as the packet after its own: the path's loss, not its delay.
       const path = via === 'p2p' || !remote.channel?.open;
-      if (path && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
+      if (path && !recovered && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
       else remote.timing.arrived(arrivedAt);
       stats.late = remote.timing.late;
-    } else if (verdict === 'duplicate') {
-      stats.duplicates += 1;
     } else {
-      stats.stale += 1;
+      // Copies (each hit comes 3 times) and stale hits: counted, shown with the next report.
+      if (verdict === 'duplicate') stats.duplicates += 1;
+      else stats.stale += 1;
+      return;
     }
     stats.lost = remote.window.lost;
     this.#options.onChange(remote.peerId, stats);

@@ -47,6 +47,8 @@ export class HitTiming {
   #lastArrival = Number.NEGATIVE_INFINITY;
   /** The clock offset steady mode uses for this phrase (see steadyPlayAt). */
   #phraseOffset = Number.NaN;
+  /** Our clock when #phraseOffset was taken. */
+  #phraseStart = 0;
   /** Bit i: whether the i-th most recent steady hit was late (LATE_SPAN ≤ 32 bits). */
   #lateBits = 0;
   jitterMs = 0;
@@ -54,6 +56,8 @@ export class HitTiming {
   steadyDelayMs = Number.NaN;
   /** Hits that missed the steady window and were played at once. */
   late = 0;
+  /** Whether the last steadyPlayAt's hit was late (rather than played at once for another reason). */
+  lastLate = false;
 
   /** Median transit of the recent hits, ms (NaN until a hit has been timed). Not for the hit path: it sorts. */
   get oneWayMs(): number {
@@ -62,7 +66,7 @@ export class HitTiming {
 
   /**
    * Steady mode: when to play a hit tapped at `sentAt` (the controller's clock), given the
-   * clock offset now (controller − DAW), or NaN to play it now: because it is already past
+   * clock offset now (controller − DAW) and its drift, or NaN to play it now: because it is already past
    * that (it is then counted late), or nothing has been timed yet. `now` is our clock. Call
    * before `observe` for the same hit.
    *
@@ -70,21 +74,31 @@ export class HitTiming {
    * sync refines its estimate as samples come in, and each step would shift every hit after
    * it (only a change of more than OFFSET_JUMP_MS, a clock that jumped, is followed at once).
    */
-  steadyPlayAt(sentAt: number, offsetMs: number, now: number): number {
+  steadyPlayAt(sentAt: number, offsetMs: number, driftPpm: number, now: number): number {
+    this.lastLate = false;
     if (this.#count === 0 || Number.isNaN(offsetMs)) return Number.NaN;
+    // The phrase's offset, carried on by the drift (a phrase can last minutes: 50 ppm is 3 ms a minute).
+    const carried = this.#phraseOffset + ((now - this.#phraseStart) * driftPpm) / 1e6;
     // A new phrase: the one moment the delay and offset may move freely (it sorts: rare by design).
     if (now - this.#lastArrival >= PHRASE_GAP_MS || Number.isNaN(this.steadyDelayMs)) {
       this.steadyDelayMs = this.#steadyTarget();
       this.#phraseOffset = offsetMs;
-    } else if (Math.abs(offsetMs - this.#phraseOffset) > OFFSET_JUMP_MS) {
+      this.#phraseStart = now;
+    } else if (!(Math.abs(offsetMs - carried) <= OFFSET_JUMP_MS)) {
       this.#phraseOffset = offsetMs;
+      this.#phraseStart = now;
     }
-    const tapAt = sentAt - this.#phraseOffset;
+    const offset = this.#phraseOffset + ((now - this.#phraseStart) * driftPpm) / 1e6;
+    const tapAt = sentAt - offset;
     const playAt = tapAt + this.steadyDelayMs;
+    // A tap time in the future is no tap (a broken or hostile phone): played now, never scheduled
+    // far ahead, where it would hold its voice (and so later hits on it) back.
+    if (playAt > now + MAX_STEADY_DELAY_MS) return Number.NaN;
     const isLate = playAt <= now;
     this.#lateBits = ((this.#lateBits << 1) | (isLate ? 1 : 0)) >>> 0;
     if (!isLate) return playAt;
     this.late += 1;
+    this.lastLate = true;
     if (popcount(this.#lateBits & LATE_MASK) >= LATE_LIMIT) {
       // This hit's transit counts too (it is observed only after the sound): else, with a full
       // window, the 98th percentile would pass over the only other late transit kept.
@@ -102,7 +116,8 @@ export class HitTiming {
 
   /** A hit's transit (arrival − tap time in the DAW's clock) and our clock at its arrival: after the sound. */
   observe(transitMs: number, arrivedAt: number): void {
-    if (!Number.isFinite(transitMs)) return;
+    // Beyond these a transit is a clock not yet synced or a phone lying about its taps, not a path.
+    if (!(transitMs > -MAX_STEADY_DELAY_MS && transitMs < 10_000)) return;
     if (!Number.isNaN(this.#lastTransit)) {
       const d = transitMs - this.#lastTransit;
       this.jitterMs += ((d < 0 ? -d : d) - this.jitterMs) / 16;

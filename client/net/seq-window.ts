@@ -17,6 +17,16 @@ export class SeqWindow {
   /** Seqs skipped over and not (yet) seen. */
   lost = 0;
 
+  /** The sequence's epoch (−1 before any hit). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The highest seq accepted in this epoch (−1 before any hit). */
+  get newest(): number {
+    return this.#newest;
+  }
+
   accept(epoch: number, seq: number): SeqVerdict {
     if (epoch !== this.#epoch) {
       // A new page load of the controller: its seqs start over.

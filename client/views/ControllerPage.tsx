@@ -248,13 +248,16 @@ function InRoom(props: {
               timing={linkView.timing}
               lastEnd={linkView.webrtc ? linkView.lastEnd : 'this browser has no WebRTC'}
             />
-            <BeatLight
-              tempo={linkView.tempo}
-              dawNow={() => {
-                const now = wallClock();
-                return now + link.dawOffsetAt(now) + (linkView.timing?.outputLatencyMs ?? 0);
-              }}
-            />
+            <Show when={linkView.tempo?.running}>
+              <BeatLight
+                tempo={linkView.tempo}
+                dawNow={() => {
+                  // The DAW's clock, less its output latency: the light comes on as the click is heard.
+                  const now = wallClock();
+                  return now + link.dawOffsetAt(now) - (linkView.timing?.outputLatencyMs ?? 0);
+                }}
+              />
+            </Show>
             <Show when={linkView.dropped > 0}>
               <span class="dropped" data-testid="dropped" title="Hits that could not reach the DAW in time">
                 {linkView.dropped} dropped

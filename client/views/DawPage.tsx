@@ -74,8 +74,9 @@ export function DawPage(props: { navigate: (path: string) => void }) {
       firstWelcome = false;
       // Every welcome, also after a server restart (which forgets room state): tempo, pads' names and colours.
       actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: PADS });
-      // Controllers without a channel heard no tempo while our socket was down.
-      jam.peers.sendTempo();
+      // The tempo to every controller: those without a channel heard none while our socket was
+      // down, and after a reload this page knows of none yet.
+      for (const member of welcome.members) if (member.role === 'controller') jam.greet(member.peerId);
       // Controllers that left while our socket was down never got a member-left to us. After a
       // server restart the others are rejoining now, so look once the resume window is over.
       clearTimeout(pruneTimer);
@@ -178,11 +179,11 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 mode={jam.view.mode}
                 tempo={jam.view.tempo}
                 metronome={jam.view.metronome}
-                outputLatencyMs={latency()}
-                dawNow={() => wallClock() + (engine.outputLatencyMs() ?? 0)}
+                dawNow={() => wallClock() - (engine.outputLatencyMs() ?? 0)}
                 onMode={jam.setMode}
                 onBpm={jam.setBpm}
                 onRunning={jam.setRunning}
+                onBeatsPerBar={jam.setBeatsPerBar}
                 onMetronome={jam.setMetronome}
               />
             </section>

@@ -394,6 +394,19 @@ describe('ControllerLink: what the DAW tells it', () => {
     });
   });
 
+  it('takes a lower tempo version from its DAW once it comes back (a reloaded page) or on a new channel', () => {
+    const { link, channel, channels } = open();
+    channel?.options.onTempo?.({ ...beat, version: 500 });
+    link.setDaw('daw-1', false); // away: reloading
+    link.setDaw('daw-1', true);
+    expect(link.tempo).toBeNull();
+    link.handleRelay('daw-1', relayTempo({ ...beat, version: 7 }));
+    expect(link.tempo?.version).toBe(7);
+    channel?.options.onTempo?.({ ...beat, version: 9 });
+    channels.at(-1)?.connect();
+    expect(link.tempo).toBeNull();
+  });
+
   it('forgets the last DAW’s timing and tempo when the room has another DAW', () => {
     const { link, channel } = open();
     channel?.options.onTiming?.(report);

@@ -300,6 +300,28 @@ describe('DawPeers: clock and timing', () => {
     expect(events.at(-1)?.tapAt).toBeNaN();
   });
 
+  it('does not time a hit that came in a later packet’s repeat (it shows loss, not delay), nor report copies before the sound', () => {
+    let changes = 0;
+    const { sync, channel, advance, now, stats } = timingRig({ onChange: () => changes++ });
+    sync();
+    const send = (seq: number, transit: number) => channel?.options.onHit?.(9, seq, 1, 100, now() - transit + SKEW_MS);
+    for (let seq = 0; seq < 10; seq++) {
+      advance(20);
+      send(seq, 4);
+    }
+    advance(20);
+    send(11, 4); // seq 10 lost on its own…
+    advance(20);
+    send(10, 24); // …and here in the next packet's repeat, 20 ms later than its own packet would have been
+    const before = changes;
+    send(11, 4); // a copy: counted, not reported before its new hit
+    expect(changes).toBe(before);
+    expect(stats('ana').duplicates).toBe(1);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(4, 6);
+    expect(stats('ana').jitterMs).toBeCloseTo(0, 6);
+  });
+
   it('hands onHit one reused object (the hit path allocates nothing)', () => {
     const seen: Readonly<HitEvent>[] = [];
     const { tap } = timingRig({ onHit: (hit) => seen.push(hit) });

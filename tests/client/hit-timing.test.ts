@@ -16,7 +16,7 @@ import {
  */
 function play(timing: HitTiming, tap: number, transit: number): number {
   const arrived = tap + transit;
-  const playAt = timing.steadyPlayAt(tap, 0, arrived); // clocks in step: offset 0
+  const playAt = timing.steadyPlayAt(tap, 0, 0, arrived); // clocks in step: offset 0
   timing.observe(transit, arrived);
   return playAt;
 }
@@ -38,7 +38,7 @@ describe('HitTiming', () => {
     const timing = new HitTiming();
     expect(timing.oneWayMs).toBeNaN();
     expect(timing.steadyDelayMs).toBeNaN();
-    expect(timing.steadyPlayAt(1000, 0, 1010)).toBeNaN();
+    expect(timing.steadyPlayAt(1000, 0, 0, 1010)).toBeNaN();
     expect(timing.late).toBe(0);
     expect(timing.jitterMs).toBe(0);
   });
@@ -93,7 +93,7 @@ describe('HitTiming', () => {
       // Transits 1..50 (shuffled): the 98th percentile of 50 is the 49th smallest, 49.
       for (let i = 0; i < 50; i++) timing.observe(((i * 17) % 50) + 1, i * 100);
       const tap = 10_000;
-      expect(timing.steadyPlayAt(tap, 0, tap + 5)).toBe(tap + 49 + STEADY_MARGIN_MS);
+      expect(timing.steadyPlayAt(tap, 0, 0, tap + 5)).toBe(tap + 49 + STEADY_MARGIN_MS);
       expect(timing.steadyDelayMs).toBe(49 + STEADY_MARGIN_MS);
     });
 
@@ -108,10 +108,10 @@ describe('HitTiming', () => {
     it(`is at least ${MIN_STEADY_DELAY_MS} ms (loopback) and at most ${MAX_STEADY_DELAY_MS} ms (a bad network)`, () => {
       const loopback = new HitTiming();
       phrase(loopback, 0, 10, 100, () => -3); // an offset estimate a little off can make transits look negative
-      expect(loopback.steadyPlayAt(5_000, 0, 4_997)).toBe(5_000 + MIN_STEADY_DELAY_MS);
+      expect(loopback.steadyPlayAt(5_000, 0, 0, 4_997)).toBe(5_000 + MIN_STEADY_DELAY_MS);
       const awful = new HitTiming();
       phrase(awful, 0, 10, 100, () => 400);
-      expect(awful.steadyPlayAt(5_000, 0, 5_001)).toBe(5_000 + MAX_STEADY_DELAY_MS);
+      expect(awful.steadyPlayAt(5_000, 0, 0, 5_001)).toBe(5_000 + MAX_STEADY_DELAY_MS);
     });
 
     it('keeps the spacing of the taps: every on-time hit plays at its tap time + the same delay', () => {
@@ -133,7 +133,7 @@ describe('HitTiming', () => {
       const delay = 10 + STEADY_MARGIN_MS;
       /** A hit tapped at `at` (DAW clock) by a controller whose clock is `skew` ahead, estimated as `estimate`. */
       const hit = (at: number, skew: number, estimate: number) => {
-        const playAt = timing.steadyPlayAt(at + skew, estimate, at + 10);
+        const playAt = timing.steadyPlayAt(at + skew, estimate, 0, at + 10);
         timing.observe(10, at + 10);
         return playAt;
       };
@@ -145,7 +145,34 @@ describe('HitTiming', () => {
       // A new phrase takes the estimate as it is then.
       tap += 200 + PHRASE_GAP_MS;
       expect(hit(tap, 1006, 1006)).toBe(tap + delay);
-      expect(timing.steadyPlayAt(tap + 100, Number.NaN, tap + 110)).toBeNaN(); // not synced: at once
+      expect(timing.steadyPlayAt(tap + 100, Number.NaN, 0, tap + 110)).toBeNaN(); // not synced: at once
+    });
+
+    it('carries the phrase’s offset on by the clocks’ drift (a phrase may last minutes)', () => {
+      const timing = new HitTiming();
+      let tap = phrase(timing, 0, 20, 100, () => 10) + PHRASE_GAP_MS;
+      const delay = 10 + STEADY_MARGIN_MS;
+      const ppm = 50; // the controller's clock gains 50 µs a second on ours
+      // A phrase of 2 minutes, a hit every 100 ms: each is planned at its true tap time + the delay.
+      const start = tap;
+      for (let i = 0; i <= 1_200; i++, tap += 100) {
+        const skew = 1000 + ((tap - start) * ppm) / 1e6;
+        const playAt = timing.steadyPlayAt(tap + skew, 1000, ppm, tap + 10); // the estimate as at the start
+        timing.observe(10, tap + 10);
+        if (i % 300 === 0) expect(playAt).toBeCloseTo(tap + delay, 6);
+      }
+      expect(timing.late).toBe(0);
+    });
+
+    it('plays at once, and does not count late, a hit whose tap time is in the future (a broken or hostile phone)', () => {
+      const timing = new HitTiming();
+      const tap = phrase(timing, 0, 20, 100, () => 10) + PHRASE_GAP_MS;
+      const lateBefore = timing.late;
+      expect(timing.steadyPlayAt(tap + 1e12, 0, 0, tap + 10)).toBeNaN();
+      expect(timing.lastLate).toBe(false);
+      expect(timing.late).toBe(lateBefore);
+      timing.observe(-1e12, tap + 10); // and its "transit" is no transit
+      expect(timing.oneWayMs).toBe(10);
     });
 
     it(`does not move mid-phrase, and moves at the start of the next one (after ${PHRASE_GAP_MS} ms of silence)`, () => {
