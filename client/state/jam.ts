@@ -16,6 +16,8 @@ import type { HitRecorder } from './hit-recorder.ts';
 import { initialTempo, withBeatsPerBar, withBpm, withRunning } from './tempo.ts';
 
 export const RECENT_HITS = 24;
+/** How often the member numbers, pad counts and the hit list are redrawn while hits come in. */
+const NUMBERS_MS = 100;
 /** A steady hit the engine had to start this much after its planned time counts as late. */
 const LATE_AUDIO_S = 0.0005;
 
@@ -87,6 +89,13 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   const later = () => {
     if (frame === 0) frame = requestAnimationFrame(render);
   };
+  let numbersAt = Number.NEGATIVE_INFINITY;
+  let numbersDue = false;
+  let numbersTimer: ReturnType<typeof setTimeout> | undefined;
+  const renderLater = () => {
+    numbersTimer = undefined;
+    if (numbersDue) later();
+  };
 
   /** A controller's hit: at once, or (steady mode) at its planned time on the audio clock. */
   function playHit(hit: Readonly<HitEvent>) {
@@ -137,6 +146,15 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
       flashAt[pad] = Number.NaN;
       padElements[pad]?.animate(FLASH, at > now + 1 ? { ...FLASH_TIMING, delay: at - now } : FLASH_TIMING);
     }
+    // The numbers and the list a few times a second, not every frame: a busy main thread is
+    // time a hit arriving now waits before it can be played.
+    if (now - numbersAt < NUMBERS_MS) {
+      numbersDue = true;
+      if (numbersTimer === undefined) numbersTimer = setTimeout(renderLater, NUMBERS_MS - (now - numbersAt));
+      return;
+    }
+    numbersAt = now;
+    numbersDue = false;
     for (const peerId of dirtyStats) {
       const stats = peers.stats(peerId);
       if (stats) setView('stats', peerId, { ...stats });
@@ -168,6 +186,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
 
   onCleanup(() => {
     cancelAnimationFrame(frame);
+    clearTimeout(numbersTimer);
     stopMetronome();
     peers.destroy();
   });
