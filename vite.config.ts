@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
+import { precompress } from './scripts/precompress.ts';
 
 const signalPort = Number(process.env.PORT ?? 8080);
 
 export default defineConfig({
   root: fileURLToPath(new URL('./client', import.meta.url)),
-  plugins: [solid()],
+  plugins: [solid(), precompress()],
   resolve: {
     alias: [
       // simple-peer's base class, a stream padmesh never uses as one: a small stand-in saves

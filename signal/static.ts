@@ -1,7 +1,12 @@
 /**
  * Serves the built web app: sirv's prebuilt file index (so no path can reach outside the
- * folder), MIME types from mrmime, SPA fallback for extension-less paths only, and caching
- * that suits Vite's output (hashed /assets/ forever, everything else revalidated).
+ * folder), MIME types from mrmime, SPA fallback for extension-less paths only, the build's
+ * Brotli/gzip copies to browsers that accept them (scripts/precompress.ts), and caching that
+ * suits Vite's output (hashed /assets/ forever, everything else revalidated).
+ *
+ * Every page is cross-origin isolated (COOP + COEP; the app loads nothing from other
+ * origins): where the browser honours it (a secure context, so the DAW on localhost), timers
+ * read to 5 µs instead of 100, which steady mode's scheduling and the timing figures use.
  */
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,6 +32,8 @@ export function createStaticHandler(dir: string | null): RequestHandler {
     gzip: true,
     brotli: true,
     setHeaders(res, pathname) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
       res.setHeader(
         'Cache-Control',
         pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',

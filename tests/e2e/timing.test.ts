@@ -57,6 +57,8 @@ describe('clock sync', () => {
   it('finds a phone’s clock offset, shows true one-way latency and jitter on both pages', async () => {
     await jam.startServer();
     const { daw, code } = await jam.openDaw();
+    // The DAW (localhost: a secure context) is cross-origin isolated: its timers read to 5 µs, not 100.
+    expect(await daw.evaluate(() => crossOriginIsolated)).toBe(true);
     const phone = await jam.joinPhone(code, 'Skew', skewedClock(SKEW_MS));
     await waitForP2p(phone);
     const offset = memberRow(daw, 'Skew').getByTestId('member-offset');

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { precompressDir } from '../../scripts/precompress.ts';
 import { Harness, TestClient } from '../helpers/clients.ts';
 
 let app: string;
@@ -70,6 +71,26 @@ describe('the web app', () => {
     }
     expect((await get('/assets/index-abc123.js')).headers['cache-control']).toContain('immutable');
     expect((await get('/')).headers['cache-control']).toBe('no-cache');
+  });
+
+  it('sends the build’s Brotli or gzip copy to a browser that takes it, and isolates every page', async () => {
+    const big = `console.log(${JSON.stringify('x'.repeat(4000))});`;
+    writeFileSync(join(app, 'assets', 'big-def456.js'), big);
+    precompressDir(app);
+    harness = await Harness.start({ staticDir: app });
+    const br = await get('/assets/big-def456.js', 'GET', { 'Accept-Encoding': 'gzip, deflate, br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(Number(br.headers['content-length'])).toBeLessThan(big.length / 10);
+    const gz = await get('/assets/big-def456.js', 'GET', { 'Accept-Encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    const plain = await get('/assets/big-def456.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(big);
+    for (const path of ['/', '/daw', '/assets/big-def456.js']) {
+      const reply = await get(path);
+      expect(reply.headers['cross-origin-opener-policy'], path).toBe('same-origin');
+      expect(reply.headers['cross-origin-embedder-policy'], path).toBe('require-corp');
+    }
   });
 
   it('falls back to index.html for app routes, not for missing files', async () => {
