@@ -377,7 +377,19 @@ export class Lan {
   async joinPhone(url: string, name: string): Promise<Page> {
     const phone = await this.page('phone');
     await phone.goto(url);
-    await phone.getByTestId('name-input').fill(name);
+    // Rarely (a few runs in a hundred, more on a loaded machine) the first load of the app over
+    // the TAP wire stalls after the HTML: its script never arrives. The cause is not found yet
+    // (docs/testing.md); a person would reload, and so does this, once, saying so.
+    const input = phone.getByTestId('name-input');
+    const shown = await input.waitFor({ timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!shown) {
+      console.warn(`lan: the phone's page did not come up in 5 s at ${url}: reloading it once`);
+      await phone.reload();
+    }
+    await input.fill(name);
     await phone.getByRole('button', { name: 'Join' }).click();
     await phone.locator('[data-testid=status][data-state=connected]').waitFor();
     return phone;
