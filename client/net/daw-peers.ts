@@ -16,6 +16,12 @@ export const MAX_SIGNALS_PER_ATTEMPT = 64;
 export const ATTEMPT_RATE = { perSecond: 1, burst: 3 };
 /** Hits a controller may play: far above any drummer (and issue 4's 200/s benchmark), far below a flood. */
 export const HIT_RATE = { perSecond: 250, burst: 250 };
+/**
+ * Relayed clock-sync pings the DAW answers per controller (it pings once a second): each
+ * answer is a message on the DAW's own socket, so a flood of pings must not become a flood
+ * the server holds against the DAW.
+ */
+export const RELAY_PING_RATE = { perSecond: 2, burst: 4 };
 
 /** How often the DAW tells each controller what it measured (TIMING) and its tempo again (TEMPO). */
 export const REPORT_MS = 1_000;
@@ -141,6 +147,7 @@ class Remote {
   readonly timing = new HitTiming();
   readonly hitBucket: TokenBucket;
   readonly attemptBucket: TokenBucket;
+  readonly pingBucket: TokenBucket;
   channel: HitChannel | null = null;
   attemptId: string | null = null;
   signals = 0;
@@ -152,6 +159,7 @@ class Remote {
   ) {
     this.hitBucket = new TokenBucket(HIT_RATE, now);
     this.attemptBucket = new TokenBucket(ATTEMPT_RATE, now);
+    this.pingBucket = new TokenBucket(RELAY_PING_RATE, now);
   }
 }
 
@@ -246,6 +254,10 @@ export class DawPeers {
       // Clock sync without a channel: the answer to the controller's ping is our own ping too.
       ping: (t) => {
         const at = this.#now();
+        if (!remote.pingBucket.take(at)) {
+          remote.stats.limited += 1;
+          return;
+        }
         this.#options.sendRelay?.(remote.peerId, { q: [t, at], p: at });
       },
       pong: (t, at) => this.#clockSample(remote, t, at, this.#now()),

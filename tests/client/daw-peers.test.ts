@@ -10,6 +10,7 @@ import {
   MAX_SIGNALS_PER_ATTEMPT,
   type PeerStats,
   type PlayMode,
+  RELAY_PING_RATE,
   REPORT_MS,
 } from '../../client/net/daw-peers.ts';
 import { STEADY_MARGIN_MS } from '../../client/net/hit-timing.ts';
@@ -557,6 +558,13 @@ describe('DawPeers: clock sync through the relay (a controller without a channel
     // A symmetric path: the offset is exact.
     expect(stats('ana').offsetMs).toBeCloseTo(SKEW_MS, 6);
     expect(stats('ana').bad).toBe(0);
+  });
+
+  it('answers at most a few relayed pings a second: a flood of them must not flood the DAW’s own socket', () => {
+    const { peers, sent, stats } = relayRig();
+    for (let i = 0; i < 100; i++) peers.handleRelay('ana', { p: i });
+    expect(sent.length).toBe(RELAY_PING_RATE.burst);
+    expect(stats('ana').limited).toBe(100 - RELAY_PING_RATE.burst);
   });
 
   it('times a relay-only controller by its relay transits, so steady mode works for it too', () => {
