@@ -111,17 +111,29 @@ describe('steady mode', () => {
     await phone.locator('[data-testid=timing-badge][data-mode=steady]').waitFor(WAIT);
     const steady = await phrase();
     const late = steady.late.filter((flag) => flag === 1).length;
-    const onTime = spacingErrors(steady.sentAt, steady.audioAt).filter((_, i) => steady.late[i] === 0);
+    // On-time hits, grouped by the steady delay they were planned with (playAt − tapAt): it stays
+    // put within a phrase unless 2 hits in 32 come late, when it rises once for the rest (by design).
+    // (The delay is whole ms, so a rise is a step of ≥ 1 ms; clock sync's refinements are far smaller.)
+    const groups = new Map<number, number[]>();
+    let current = Number.NaN;
+    for (let i = 0; i < steady.count; i++) {
+      if (steady.late[i] !== 0) continue;
+      const planned = (steady.playAt[i] as number) - (steady.tapAt[i] as number);
+      if (!(Math.abs(planned - current) < 0.9)) current = planned;
+      groups.set(current, [...(groups.get(current) ?? []), i]);
+    }
     // A few may miss the window (it covers the 98th percentile); every other sound keeps its tap's spacing.
     expect(late).toBeLessThanOrEqual(4);
-    expect(onTime.length).toBeGreaterThanOrEqual(36);
-    const detail = `late ${late}; each hit's distance from the taps' spacing (ms): ${spacingErrors(
-      steady.sentAt,
-      steady.audioAt,
-    )
-      .map((error) => error.toFixed(2))
-      .join(' ')}`;
-    expect(Math.max(...onTime), detail).toBeLessThan(1.5);
+    expect(groups.size).toBeLessThanOrEqual(2);
+    expect([...groups.values()].flat().length).toBeGreaterThanOrEqual(36);
+    for (const [delayMs, hits] of groups) {
+      const errors = spacingErrors(
+        hits.map((i) => steady.sentAt[i] as number),
+        hits.map((i) => steady.audioAt[i] as number),
+      );
+      const detail = `late ${late}; delay ${delayMs.toFixed(1)} ms; distance from the taps' spacing (ms): ${errors.map((e) => e.toFixed(2)).join(' ')}`;
+      expect(Math.max(...errors), detail).toBeLessThan(1.5);
+    }
     for (let i = 0; i < steady.count; i++) {
       if (steady.late[i] === 0) expect(steady.playAt[i]).toBeGreaterThan(steady.arrivedAt[i] as number);
     }
