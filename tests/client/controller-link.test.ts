@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SYNC_MIN_SAMPLES } from '../../client/net/clock-sync.ts';
 import { ControllerLink } from '../../client/net/controller-link.ts';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../client/net/hits.ts';
 import type { SignalEnvelope } from '../../client/net/signal-envelope.ts';
 import { fakeChannels } from '../helpers/fake-channel.ts';
+import { useFakeTimersEachTest } from '../helpers/fake-timers.ts';
 
 const timing = { openTimeoutMs: 3000, retryBaseMs: 1000, retryMaxMs: 8000, random: () => 0.5 };
 
@@ -68,12 +69,7 @@ function hitsIn(packets: Uint8Array[]): [number, number, number][] {
   return hits;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersEachTest();
 
 describe('ControllerLink', () => {
   it('offers to the DAW once it is present, tagging its signals with the attempt', () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SYNC_MIN_SAMPLES } from '../../client/net/clock-sync.ts';
 import {
   ATTEMPT_RATE,
@@ -25,6 +25,7 @@ import {
   type TimingReport,
 } from '../../client/net/hits.ts';
 import { type FakeChannel, fakeChannels } from '../helpers/fake-channel.ts';
+import { useFakeTimersEachTest } from '../helpers/fake-timers.ts';
 
 const offer = (c: string) => ({ c, s: { type: 'offer', sdp: 'v=0\r\n' } });
 const candidate = (c: string, n = 0) => ({ c, s: { candidate: `candidate:${n} 1 udp 1 127.0.0.1 9 typ host` } });
@@ -56,12 +57,7 @@ function rig(options: Partial<DawPeersOptions> = {}) {
   return { peers, channels: channels.made, played, events, signalsOut, advance, stats, now: () => clock };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersEachTest();
 
 describe('DawPeers: connections', () => {
   it('answers an offer with a new connection, feeds it its signals, and uses the server’s ICE servers', () => {

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HitSender, HOLD_LIMIT, HOLD_MS, REPEATS, TAIL_MS } from '../../client/net/hit-sender.ts';
 import { type PacketVisitor, type RelayHit, readPacket } from '../../client/net/hits.ts';
+import { useFakeTimersEachTest } from '../helpers/fake-timers.ts';
 
 type Sent = { via: 'p2p' | 'relay'; seq: number; pad: number; velocity: number; sentAt: number };
 
@@ -50,12 +51,7 @@ function rig(options: { holdLimit?: number } = {}) {
   return { sender, up, sent, packets, advance, drops: () => drops, now: () => clock };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersEachTest();
 
 describe('HitSender', () => {
   it('sends over the channel when it is open, numbering hits from 0', () => {

@@ -4,8 +4,9 @@
  * and `__destroy(err)`, which calls `end()` and then `_destroy(cb, err)` directly, cleaning up
  * a tick later and emitting 'error' itself. Each way must end in exactly one 'close'.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Duplex } from '../../client/net/peer-stream.ts';
+import { useFakeTimersEachTest } from '../helpers/fake-timers.ts';
 
 class Probe extends Duplex {
   _destroying = false;
@@ -34,12 +35,7 @@ function events(probe: Probe): string[] {
   return seen;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersEachTest();
 
 describe('peer-stream Duplex', () => {
   it('ends an outside destroy() with one close, after the cleanup', () => {

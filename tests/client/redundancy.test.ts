@@ -3,18 +3,14 @@
  * hit tapped at a drummer's pace arrives once although single packets are lost, because each
  * packet repeats the hits before it. (Real loss on a real network is issue 4's benchmark.)
  */
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { DawPeers } from '../../client/net/daw-peers.ts';
 import { HitSender } from '../../client/net/hit-sender.ts';
 import { type PacketVisitor, readPacket } from '../../client/net/hits.ts';
 import { fakeChannels } from '../helpers/fake-channel.ts';
+import { useFakeTimersEachTest } from '../helpers/fake-timers.ts';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersEachTest();
 
 function jam(lose: (packetIndex: number) => boolean) {
   let clock = 1_000_000;
