@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 import type { CDPSession, Page } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
 import { LAPTOP, PHONE } from '../tests/helpers/browser.ts';
-import { dawReady, Jam, memberRow, recordedHits, tapRhythm, withoutWebRtc } from '../tests/helpers/jam.ts';
+import { dawReady, Jam, memberRow, recordedHits, tapRhythm, waitForP2p, withoutWebRtc } from '../tests/helpers/jam.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -324,7 +324,7 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
     const relay = await jam.joinPhone(code, 'Relay', withoutWebRtc);
     await shimNames(relay);
     for (const [i, phone] of phones.entries()) {
-      await phone.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
+      await waitForP2p(phone, WAIT.timeout);
       await memberRow(daw, NAMES[i] as string)
         .and(daw.locator('[data-transport=p2p]'))
         .waitFor(WAIT);

@@ -12,7 +12,7 @@
 import type { Page } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
 import { FaultyLan, type UdpLossCounter, type WireStats } from '../tests/helpers/faulty-lan.ts';
-import { memberRow, recordedHits, tapRhythm } from '../tests/helpers/jam.ts';
+import { memberRow, recordedHits, tapRhythm, waitForP2p } from '../tests/helpers/jam.ts';
 import type { Lan } from '../tests/helpers/lan.ts';
 import {
   type BenchSection,
@@ -169,7 +169,7 @@ export async function lossBenchmark(options: BrowserBenchOptions): Promise<Bench
     const phone = await joinPhone(lan, joinUrl, 'Lossy');
     tapped = 0;
     await shimNames(phone);
-    await phone.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
+    await waitForP2p(phone, WAIT.timeout);
     await memberRow(daw, 'Lossy').and(daw.locator('[data-transport=p2p]')).waitFor(WAIT);
     await memberRow(daw, 'Lossy').getByTestId('member-offset').waitFor(WAIT); // clocks synced: steady can plan
 

@@ -53,8 +53,6 @@ export interface DrumEngine {
   readonly lastStartTime: number;
   /** The context time (s) of a wall-clock time (ms since the epoch, this page's clock); NaN if not running. */
   contextTimeAt(wallMs: number): number;
-  /** The wall-clock time (ms) of a context time (s); NaN if not running. */
-  wallTimeAt(contextTime: number): number;
   /** A metronome click at context time `at` (s): accented on the bar's first beat. */
   click(at: number, accent: boolean): void;
   /** What the browser reports: (baseLatency + outputLatency) in ms, or null if not reported. */
@@ -588,9 +586,6 @@ export function createDrumEngine(): DrumEngine {
     contextTimeAt(wallMs) {
       readClock();
       return raw.state === 'running' ? audioClock.toContext(wallMs) : Number.NaN;
-    },
-    wallTimeAt(contextTime) {
-      return raw.state === 'running' ? audioClock.toWall(contextTime) : Number.NaN;
     },
     click,
     outputLatencyMs() {

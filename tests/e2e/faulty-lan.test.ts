@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePython } from '../../scripts/loopback-namespace.ts';
 import { FaultyLan, summarizeMs, TAP_WIRE, tapWireArgs } from '../helpers/faulty-lan.ts';
-import { hitLog, memberRow, padPoint, touch } from '../helpers/jam.ts';
+import { hitLog, memberRow, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
 import { LAPTOP_IP, PORT } from '../helpers/lan.ts';
 
 const DELAY_MS = 20;
@@ -144,7 +144,7 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
     expect(joinUrl).toBe(`http://${LAPTOP_IP}:${PORT}/join/${code}`);
     const joinedAt = performance.now();
     const phone: Page = await lan.joinPhone(joinUrl, 'Pia');
-    await phone.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
+    await waitForP2p(phone, WAIT.timeout);
     const linkMs = performance.now() - joinedAt;
     await expect.poll(() => memberRow(daw, 'Pia').getAttribute('data-transport'), WAIT).toBe('p2p');
     await touch(phone, [await padPoint(phone, 4)]);

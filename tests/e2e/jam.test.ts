@@ -18,6 +18,7 @@ import {
   peerConnections,
   peerIdOf,
   touch,
+  waitForP2p,
   withoutWebRtc,
 } from '../helpers/jam.ts';
 
@@ -43,7 +44,6 @@ afterEach(async () => {
 });
 
 const transportOf = (daw: Page, name: string) => memberRow(daw, name).getAttribute('data-transport');
-const waitForP2p = (page: Page) => page.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
 
 /** A server, a DAW, and Ana and Ben linked to it P2P (both ends say so). */
 async function twoPhonesOnP2p(): Promise<{ daw: Page; code: string; ana: Page; ben: Page }> {

@@ -9,7 +9,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hitLog, memberRow, padPoint, touch } from '../helpers/jam.ts';
+import { hitLog, memberRow, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
 import { type Candidate, LAPTOP_IP, Lan, PHONE_IP, PORT, STUN_PORT } from '../helpers/lan.ts';
 
 const WAIT = { timeout: 15_000 };
@@ -71,7 +71,7 @@ describe('two hosts on a LAN', () => {
     expect(lan.serverOutput).toContain(`STUN on udp/${STUN_PORT}`);
     const { daw, phone, joinedAt } = await dawAndPhone();
 
-    await phone.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
+    await waitForP2p(phone, WAIT.timeout);
     const linkMs = performance.now() - joinedAt;
     await expect.poll(() => dawTransport(daw), WAIT).toBe('p2p');
     // Each welcome names the STUN server at the host that page reached the server by.
@@ -134,7 +134,7 @@ describe('two hosts on a LAN', () => {
     await lan.startServer({ stun: false });
     const { daw, phone, joinedAt } = await dawAndPhone();
 
-    await phone.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
+    await waitForP2p(phone, WAIT.timeout);
     const linkMs = performance.now() - joinedAt;
     await expect.poll(() => dawTransport(daw), WAIT).toBe('p2p');
     const candidates = [...lan.candidatesSent(phone), ...lan.candidatesSent(daw)];

@@ -6,10 +6,9 @@
  * packets or tail packets of its own (client/net/hit-sender.ts), so none is lost, and the
  * DAW plays each once. Without the redundancy about a third of the hits would be gone.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { FaultyLan } from '../helpers/faulty-lan.ts';
-import { memberRow, recordedHits, tapRhythm } from '../helpers/jam.ts';
+import { memberRow, recordedHits, tapRhythm, waitForP2p } from '../helpers/jam.ts';
 
 const WAIT = { timeout: 15_000 };
 
@@ -26,8 +25,6 @@ afterEach(async () => {
   await faulty.lan.reset();
   expect(errors).toEqual([]);
 });
-
-const waitForP2p = (page: Page) => page.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
 
 it('loses no hit and plays none twice when every third packet from the phone is dropped', async () => {
   if (!faulty) throw new Error('the faulty LAN was not built');

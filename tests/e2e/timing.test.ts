@@ -10,7 +10,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Jam, memberRow, recordedHits, skewedClock, tapRhythm } from '../helpers/jam.ts';
+import { Jam, memberRow, recordedHits, skewedClock, tapRhythm, waitForP2p } from '../helpers/jam.ts';
 
 const WAIT = { timeout: 15_000 };
 /** A phone clock this far ahead of the DAW's: not a whole number of beats at any tempo used here. */
@@ -38,8 +38,6 @@ afterEach(async () => {
   await jam.reset();
   expect(errors).toEqual([]);
 });
-
-const waitForP2p = (page: Page) => page.locator('[data-testid=transport][data-transport=p2p]').waitFor(WAIT);
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

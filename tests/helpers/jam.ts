@@ -296,3 +296,7 @@ export function skewedClock(skewMs: number): string {
     Object.defineProperty(performance, 'timeOrigin', { get: () => real + ${Number(skewMs)} });
   }`;
 }
+
+/** Waits (bounded) until a phone says its hits go P2P. */
+export const waitForP2p = (phone: Page, timeout = 15_000): Promise<void> =>
+  phone.locator('[data-testid=transport][data-transport=p2p]').waitFor({ timeout });
