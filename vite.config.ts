@@ -27,9 +27,10 @@ export default defineConfig({
     // Phones on the LAN open the dev server too.
     host: true,
     proxy: {
-      '/ws': { target: `ws://localhost:${signalPort}`, ws: true },
-      '/api': { target: `http://localhost:${signalPort}` },
-      '/healthz': { target: `http://localhost:${signalPort}` },
+      // xfwd: the signal server (started with --trust-proxy by npm run dev) sees each phone's address.
+      '/ws': { target: `ws://localhost:${signalPort}`, ws: true, xfwd: true },
+      '/api': { target: `http://localhost:${signalPort}`, xfwd: true },
+      '/healthz': { target: `http://localhost:${signalPort}`, xfwd: true },
     },
   },
 });

@@ -1,7 +1,8 @@
 /**
  * `npm run dev`: the signal server (restarted on change) and Vite's dev server with hot
  * reload, which proxies /ws and /api to it. Open the URL Vite prints; phones can use its
- * Network URL.
+ * Network URL. The signal server trusts the proxy's X-Forwarded-For (--trust-proxy), so every
+ * phone keeps its own address for per-address limits and bans instead of sharing Vite's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -12,7 +13,11 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const port = process.env.PORT ?? '8080';
 
 const children: ChildProcess[] = [
-  spawn(bin('tsx'), ['watch', 'signal/main.ts', '--port', port], { cwd: root, stdio: 'inherit', env: process.env }),
+  spawn(bin('tsx'), ['watch', 'signal/main.ts', '--port', port, '--trust-proxy'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: process.env,
+  }),
   spawn(bin('vite'), [], { cwd: root, stdio: 'inherit', env: { ...process.env, PORT: port } }),
 ];
 

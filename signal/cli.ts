@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from './limits.ts';
 
 export const DEFAULT_STUN_PORT = 3478;
 
-export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] [--capacity N]
+export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] [--capacity N] [--allowed-host NAME]…
 
   --host H        interface to listen on (env HOST; default 0.0.0.0, every interface)
   --port P        port (env PORT; default 8080; 0 picks a free one)
@@ -13,10 +13,17 @@ export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] 
                   on WiFi that blocks mDNS (env PADMESH_STUN_PORT; default ${DEFAULT_STUN_PORT};
                   0 turns it off — unlike --port, it does not pick a free one)
   --capacity N    controllers per room (env PADMESH_CAPACITY; default ${DEFAULT_LIMITS.roomCapacity})
+  --allowed-host NAME
+                  a name the server answers to besides its own addresses, localhost and its
+                  hostname (e.g. a name for the laptop in the LAN's DNS); repeat for more
+                  (env PADMESH_ALLOWED_HOSTS, comma-separated). Other names get 403: that stops
+                  web pages from reaching the server through DNS rebinding.
+  --trust-proxy   behind a proxy on this machine (npm run dev), take each client's address
+                  from X-Forwarded-For on connections from loopback
   -h, --help      this text
 
-The token secret that lets rooms survive a restart is kept in PADMESH_STATE_DIR
-(default \${XDG_STATE_HOME:-~/.local/state}/padmesh).`;
+The token secret that lets rooms survive a restart, and the bans, are kept in
+PADMESH_STATE_DIR (default \${XDG_STATE_HOME:-~/.local/state}/padmesh).`;
 
 export interface CliConfig {
   host: string;
@@ -24,6 +31,8 @@ export interface CliConfig {
   /** null: no STUN server (--stun-port 0). */
   stunPort: number | null;
   capacity: number;
+  allowedHosts: string[];
+  trustProxy: boolean;
 }
 
 /** Flags beat environment variables, which beat defaults. Throws a usage error. */
@@ -35,6 +44,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
       port: { type: 'string' },
       'stun-port': { type: 'string' },
       capacity: { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
+      'trust-proxy': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -56,7 +67,20 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
       1,
       256,
     ),
+    allowedHosts: (values['allowed-host'] ?? env.PADMESH_ALLOWED_HOSTS?.split(',') ?? [])
+      .map((name) => name.trim())
+      .filter((name) => name !== '')
+      .map(allowedHost),
+    trustProxy: values['trust-proxy'] ?? false,
   };
+}
+
+/** A name (or address) as a Host header would carry it, without port. */
+function allowedHost(name: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.:-]{1,253})$/.test(name)) {
+    throw new TypeError(`--allowed-host takes a host name or address, not "${name}"`);
+  }
+  return name.replace(/^\[|\]$/g, '');
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

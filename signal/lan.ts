@@ -11,10 +11,19 @@ function rank(name: string, address: string): number {
   return 2;
 }
 
-/** Non-loopback IPv4 addresses, home-network ranges first and virtual interfaces last. */
-export function lanAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
+export interface LanOptions {
+  /** Include virtual interfaces (containers, VMs, VPNs), ranked last. Default true. */
+  virtual?: boolean;
+}
+
+/** Non-loopback IPv4 addresses, home-network ranges first and virtual interfaces last (or left out). */
+export function lanAddresses(
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+  options: LanOptions = {},
+): string[] {
   const found: { address: string; rank: number }[] = [];
   for (const [name, infos] of Object.entries(interfaces)) {
+    if (options.virtual === false && VIRTUAL_INTERFACE.test(name)) continue;
     for (const info of infos ?? []) {
       if (info.family !== 'IPv4' || info.internal) continue;
       found.push({ address: info.address, rank: rank(name, info.address) });
@@ -24,9 +33,13 @@ export function lanAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = n
 }
 
 /** Hosts to print for a server bound to `host`: every LAN address when it listens on all of them. */
-export function reachableHosts(host: string, interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>): string[] {
+export function reachableHosts(
+  host: string,
+  interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>,
+  options: LanOptions = {},
+): string[] {
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
-  return wildcard ? lanAddresses(interfaces) : [host];
+  return wildcard ? lanAddresses(interfaces, options) : [host];
 }
 
 /** `path` '' gives an origin (no trailing slash). */

@@ -12,16 +12,30 @@ export interface RateLimit {
 export interface Limits {
   /** Largest WebSocket frame accepted; bigger ones close the socket with 1009. ws's own default is 100 MiB. */
   maxPayloadBytes: number;
+  /**
+   * Largest `relay` frame, else TOO_LARGE (nothing forwarded). A relayed pad hit is about 100
+   * bytes; without this, 64 KiB relays (2.6 ms of CPU each here) from two sockets filled a core.
+   */
+  maxRelayBytes: number;
   /** Largest `state` kept for a room (serialized JSON), else TOO_LARGE. */
   maxStateBytes: number;
   /** Controllers per room (the DAW is not counted). */
   roomCapacity: number;
   /** Rooms on one server, else SERVER_FULL. */
   maxRooms: number;
-  /** Open sockets on one server; upgrades beyond get HTTP 503. Sized under this machine's 20,000 open files. */
+  /** Open WebSocket connections on one server; upgrades beyond get HTTP 503. Sized under this machine's 20,000 open files. */
   maxConnections: number;
-  /** Open sockets from one remote address; upgrades beyond get HTTP 429. */
+  /**
+   * Open TCP connections from one remote address, page loads and WebSockets together; more are
+   * answered 429 and closed. (A browser opens about 6 per host; a phone needs 7 or so.)
+   */
   maxConnectionsPerAddress: number;
+  /**
+   * A TCP connection that has not sent a whole request (headers) within this, or sits idle
+   * between requests this long, is closed. WebSockets are exempt once upgraded (the heartbeat
+   * watches them). Without it, a few hundred silent connections used up the open files.
+   */
+  idleConnectionMs: number;
   /** Rooms whose DAW joined from one remote address, else SERVER_FULL. */
   maxRoomsPerAddress: number;
   /** Server ping interval; the client pings at the same rate. */
@@ -30,12 +44,39 @@ export interface Limits {
   missedHeartbeats: number;
   /** How long a room outlives its DAW's connection before `session-closed`. */
   dawGraceMs: number;
-  /** How long a controller's place (and peerId) is kept after its connection drops. */
+  /**
+   * How long a controller's place (and peerId) is kept after its connection drops. Its
+   * resumeToken expires with it (1 to 1.5 windows after it dropped: tokens are renewed while connected).
+   */
   resumeWindowMs: number;
+  /**
+   * How long a hostToken lives after it was issued; a connected DAW's is renewed every third of
+   * that. So a DAW away (tab closed, server down) this long can no longer take its room back.
+   */
+  hostTokenTtlMs: number;
   /** A socket that has not joined by then is closed (4102). */
   joinTimeoutMs: number;
   /** Per-connection message rate. A pad-hit relay at 200 hits/s must fit under it. */
   messageRate: RateLimit;
+  /**
+   * Messages from one remote address, all its sockets together: several sockets cannot add
+   * up past one phone's relay (250 hits/s) plus a DAW's traffic. Over it: RATE_LIMITED, dropped.
+   */
+  addressMessageRate: RateLimit;
+  /** Bytes of messages from one remote address, all its sockets together (an SDP offer is ~5 KB). */
+  addressByteRate: RateLimit;
+  /** A member's name or colour change is told to the room at most once per this (coalesced: the latest wins). */
+  profileNoticeMs: number;
+  /**
+   * A member's round trip is told to the DAW only when it changed by at least this much (ms)
+   * and by RTT_NOTICE_SHARE of the last value told: RTT jitters; the list shows whole ms.
+   */
+  rttNoticeMs: number;
+  /**
+   * Wrong room PINs per room, from everyone together (the per-address failed-join rate also
+   * applies): 10,000 PINs cannot be tried from many addresses at once. Over it: RATE_LIMITED.
+   */
+  pinAttemptRate: RateLimit;
   /** Messages the rate limit drops within one second before the socket is closed (4101). */
   floodCloseAfter: number;
   /** Per-remote-address rate of failed joins (unknown room, bad token): the guard against guessing room codes. */
@@ -46,18 +87,26 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPayloadBytes: 64 * 1024,
+  maxRelayBytes: 2 * 1024,
   maxStateBytes: 16 * 1024,
   roomCapacity: 16,
   maxRooms: 10_000,
   maxConnections: 19_800,
   maxConnectionsPerAddress: 256,
+  idleConnectionMs: 10_000,
   maxRoomsPerAddress: 16,
   heartbeatMs: 5_000,
   missedHeartbeats: 3,
   dawGraceMs: 60_000,
   resumeWindowMs: 60_000,
+  hostTokenTtlMs: 24 * 60 * 60 * 1000,
   joinTimeoutMs: 10_000,
   messageRate: { perSecond: 300, burst: 600 },
+  addressMessageRate: { perSecond: 600, burst: 1200 },
+  addressByteRate: { perSecond: 256 * 1024, burst: 1024 * 1024 },
+  profileNoticeMs: 1_000,
+  rttNoticeMs: 5,
+  pinAttemptRate: { perSecond: 0.2, burst: 20 },
   floodCloseAfter: 600,
   failedJoinRate: { perSecond: 1, burst: 20 },
   maxBufferedBytes: 1024 * 1024,

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
 import { banner, type CliConfig, readConfig, type StunStatus, USAGE } from './cli.ts';
 import { httpUrl, reachableHosts } from './lan.ts';
-import { defaultStateDir, loadOrCreateSecret } from './secret-file.ts';
-import { createSignalServer } from './server.ts';
+import { type BanStore, createSignalServer } from './server.ts';
+import { defaultStateDir, fileBanStore, loadOrCreateSecret } from './state-dir.ts';
 
 const CLIENT_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'client');
 
@@ -28,12 +28,15 @@ async function main(): Promise<void> {
   }
 
   let secret: string | undefined;
+  let banStore: BanStore | undefined;
   const stateDir = defaultStateDir();
   try {
     secret = loadOrCreateSecret(stateDir);
+    banStore = fileBanStore(stateDir);
   } catch (error) {
     console.warn(`  Could not keep the token secret in ${stateDir} (${(error as Error).message});`);
-    console.warn('  rooms will not survive a restart of this server. Set PADMESH_STATE_DIR to a writable folder.');
+    console.warn('  rooms and bans will not survive a restart of this server. Set PADMESH_STATE_DIR to a');
+    console.warn('  writable folder of your own.');
   }
 
   const server = await createSignalServer({
@@ -42,7 +45,10 @@ async function main(): Promise<void> {
     stunPort: config.stunPort,
     staticDir: CLIENT_DIST,
     limits: { roomCapacity: config.capacity },
+    allowedHosts: config.allowedHosts,
+    trustProxy: config.trustProxy,
     ...(secret === undefined ? {} : { secret }),
+    ...(banStore === undefined ? {} : { banStore }),
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') console.error(`Port ${config.port} is in use: choose another with --port.`);
     else if (error.code === 'EADDRNOTAVAIL') console.error(`This machine has no address ${config.host}: check --host.`);

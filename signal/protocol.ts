@@ -57,6 +57,12 @@ export const ErrorCode = {
   TOO_LARGE: 'TOO_LARGE',
   /** The server has as many rooms as it will hold. */
   SERVER_FULL: 'SERVER_FULL',
+  /** This device or address was kicked from this room: a kick is a ban for the room's lifetime. */
+  BANNED: 'BANNED',
+  /** The DAW locked the room: no new controllers (members with a resumeToken still come back). */
+  ROOM_LOCKED: 'ROOM_LOCKED',
+  /** The room asks for a PIN and the join had none, or a wrong one (the message says which). */
+  PIN_REQUIRED: 'PIN_REQUIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -95,12 +101,47 @@ export function isTerminalClose(code: number): boolean {
 const Id = v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/, 'must be 1–32 of A–Z a–z 0–9 _ -'));
 const DeviceId = v.pipe(v.string(), v.regex(/^[\w-]{8,64}$/, 'must be 8–64 of A–Z a–z 0–9 _ -'));
 const Token = v.pipe(v.string(), v.maxLength(256));
+export const MAX_NAME_LENGTH = 32;
+
+/**
+ * What is wrong with a player's name, or null. Shared by the server (which refuses such names)
+ * and the join form (which says so before joining). Empty means "no name" (the server picks one).
+ * Format characters (bidi overrides, zero-width joiners and spaces) are refused because they make
+ * one name look like another or reorder the text around it in every member list.
+ */
+export function nameProblem(name: string): string | null {
+  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/u.test(name))
+    return 'must not hold control or invisible formatting characters';
+  if (name !== '' && !/[\p{L}\p{N}\p{S}\p{P}]/u.test(name)) return 'needs at least one visible character';
+  return null;
+}
+/**
+ * A name as people would confuse it: compatibility-normalized (fullwidth, ligatures), case-folded,
+ * spaces collapsed. Two names with the same key are "the same name" in a room.
+ */
+export function nameKey(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+/** The DAW's name: no controller may call itself this (or anything that reads as it: "D A W", "ＤＡＷ"). */
+export function isReservedName(name: string): boolean {
+  return nameKey(name).replace(/[^\p{L}\p{N}]/gu, '') === 'daw';
+}
+
 const Name = v.pipe(
   v.string(),
   v.trim(),
-  v.maxLength(32),
-  v.regex(/^[^\p{Cc}]*$/u, 'must not hold control characters'),
+  v.check(
+    (name) => nameProblem(name) === null,
+    (issue) => nameProblem(String(issue.input)) ?? 'is not a valid name',
+  ),
 );
+/** A room PIN: four digits, asked of phones joining when the DAW sets one. */
+export const PIN_PATTERN = /^\d{4}$/;
+const Pin = v.pipe(v.string(), v.regex(PIN_PATTERN, 'must be 4 digits'));
+/** A client's own reference for a message, echoed in any `error` that message causes. */
+const Ref = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
 const Reason = v.pipe(v.string(), v.maxLength(200));
 const Color = v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be #rrggbb'));
 const Timestamp = v.pipe(v.number(), v.finite());
@@ -158,7 +199,6 @@ export const MemberSchema = v.object({
   name: v.string(),
   /** The member's colour, #rrggbb: chosen by the player, or given by the server. */
   color: v.string(),
-  deviceId: v.string(),
   /** Server time (ms since the epoch) of the member's first join. */
   joinedAt: v.number(),
   /** `away`: its socket is down and the server is holding its place (grace/resume window). */
@@ -175,7 +215,20 @@ export const IceServerSchema = v.object({
 });
 export type IceServer = v.InferOutput<typeof IceServerSchema>;
 
-export const MemberLeftReason = v.picklist(['left', 'timeout', 'kicked', 'replaced']);
+/**
+ * `displaced`: it was away when the room was full and a newcomer took its place (the place of
+ * whoever had been away longest goes first).
+ */
+export const MemberLeftReason = v.picklist(['left', 'timeout', 'kicked', 'replaced', 'displaced']);
+
+/** Who may join a room, as its DAW set it. `pin` is only ever sent to the DAW. */
+export const AccessSchema = v.object({
+  /** No new controllers; members with a valid resumeToken still come back. */
+  locked: v.boolean(),
+  /** Phones joining (new members) must give this PIN; null: none. */
+  pin: v.nullable(Pin),
+});
+export type Access = v.InferOutput<typeof AccessSchema>;
 export const SessionClosedReason = v.picklist(['ended', 'host-timeout']);
 
 // ─── Client → server ─────────────────────────────────────────────────────────────────────
@@ -190,9 +243,11 @@ const clientSchemas = {
     color: v.optional(Color),
     hostToken: v.optional(Token),
     resumeToken: v.optional(Token),
+    /** The room's PIN, when its DAW set one (asked of new members only). */
+    pin: v.optional(Pin),
   }),
-  signal: v.object({ type: v.literal('signal'), to: Id, data: Payload }),
-  relay: v.object({ type: v.literal('relay'), to: v.optional(Id), data: Payload }),
+  signal: v.object({ type: v.literal('signal'), to: Id, data: Payload, ref: v.optional(Ref) }),
+  relay: v.object({ type: v.literal('relay'), to: v.optional(Id), data: Payload, ref: v.optional(Ref) }),
   state: v.object({ type: v.literal('state'), state: RoomStateSchema }),
   /** A new name and/or colour for the sender, told to the room as member-updated. */
   profile: v.pipe(
@@ -200,7 +255,14 @@ const clientSchemas = {
     v.check((message) => message.name !== undefined || message.color !== undefined, 'needs "name" or "color"'),
   ),
   kick: v.object({ type: v.literal('kick'), peer: Id, reason: v.optional(Reason) }),
-  ping: v.object({ type: v.literal('ping'), t: Timestamp }),
+  /** DAW only: who may join (lock, PIN). Kept for the room; the DAW gets it back in its welcome. */
+  access: v.object({ type: v.literal('access'), access: AccessSchema }),
+  /** `rtt`: the round trip (ms) the client measured for its previous ping: the member's RTT. */
+  ping: v.object({
+    type: v.literal('ping'),
+    t: Timestamp,
+    rtt: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(60_000))),
+  }),
   leave: v.object({ type: v.literal('leave') }),
 };
 export type ClientMessageType = keyof typeof clientSchemas;
@@ -223,6 +285,8 @@ const serverSchemas = {
     hostToken: v.optional(v.string()),
     resumeToken: v.string(),
     heartbeatMs: v.number(),
+    /** DAW only: the room's access settings. */
+    access: v.optional(AccessSchema),
   }),
   'member-joined': v.object({ type: v.literal('member-joined'), member: MemberSchema }),
   'member-left': v.object({ type: v.literal('member-left'), peerId: Id, reason: MemberLeftReason }),
@@ -230,11 +294,22 @@ const serverSchemas = {
   signal: v.object({ type: v.literal('signal'), from: Id, data: Payload }),
   relay: v.object({ type: v.literal('relay'), from: Id, data: Payload }),
   state: v.object({ type: v.literal('state'), state: RoomStateSchema }),
-  pong: v.object({ type: v.literal('pong'), t: v.number(), serverTime: v.number() }),
+  /**
+   * `resumeToken`: a fresh one, when the one the client holds would expire within the resume
+   * window (tokens expire; a connected member's is renewed through its pings). A DAW's is its
+   * hostToken.
+   */
+  pong: v.object({
+    type: v.literal('pong'),
+    t: v.number(),
+    serverTime: v.number(),
+    resumeToken: v.optional(v.string()),
+  }),
   kicked: v.object({ type: v.literal('kicked'), reason: v.string() }),
   'session-closed': v.object({ type: v.literal('session-closed'), reason: SessionClosedReason }),
   // Any string: a client must treat a code it does not know (from a newer server) as an error, not ignore it.
-  error: v.object({ type: v.literal('error'), code: v.string(), message: v.string() }),
+  // `ref`: the `ref` of the message that caused it, when that message had one.
+  error: v.object({ type: v.literal('error'), code: v.string(), message: v.string(), ref: v.optional(v.number()) }),
 };
 export type ServerMessageType = keyof typeof serverSchemas;
 export type ServerMessages = { [K in ServerMessageType]: v.InferOutput<(typeof serverSchemas)[K]> };

@@ -4,13 +4,19 @@
  * the connections to close; signal/server.ts carries them out. `C` is whatever the transport
  * uses as a connection handle.
  */
+import { type BanList, type BanRecord, BanTable } from './bans.ts';
+import type { RateLimit } from './limits.ts';
 import {
+  type Access,
   CloseCode,
   ErrorCode,
   type IceServer,
+  isReservedName,
   type JoinMessage,
+  MAX_NAME_LENGTH,
   type Member,
   type MemberLeftReason,
+  nameKey,
   normalizeRoomCode,
   PLAYER_COLORS,
   PROTOCOL_VERSION,
@@ -20,6 +26,7 @@ import {
   type SessionClosedReason,
   type WelcomeMessage,
 } from './protocol.ts';
+import { TokenBucket } from './token-bucket.ts';
 import type { TokenSigner } from './tokens.ts';
 
 export interface Delivery<C> {
@@ -35,6 +42,8 @@ export interface Closing<C> {
 export interface Effects<C> {
   deliveries: Delivery<C>[];
   closings: Closing<C>[];
+  /** The ban table changed: whoever keeps it across restarts should write `exportBans()`. */
+  bansChanged: boolean;
 }
 export interface Failure {
   ok: false;
@@ -47,12 +56,18 @@ export type Outcome<C, T = object> = ({ ok: true; effects: Effects<C> } & T) | F
 interface MemberRecord<C> {
   /** The wire shape, kept current in place and sent as is. */
   readonly info: Member;
+  /** The browser's id: never sent to anyone (a deviceId seen by others could be used to impersonate). */
+  deviceId: string;
   /** Null while away. */
   conn: C | null;
-  /** Remote address of the latest connection: a deviceId is only taken over from the same address (or with a token). */
+  /** Remote address of the latest connection (bans take it). */
   address: string;
   /** When an away member is given up (ms); meaningless while connected. */
   awayUntil: number;
+  /** When the room was last told of this member's name or colour (profile changes are coalesced). */
+  profileToldAt: number;
+  /** The RTT the DAW was last told (RTT notices only for meaningful changes). */
+  rttTold: number | null;
 }
 
 interface Room<C> {
@@ -62,8 +77,12 @@ interface Room<C> {
   readonly daw: MemberRecord<C>;
   readonly controllers: Map<string, MemberRecord<C>>;
   state: RoomState | undefined;
-  /** peerIds kicked from this room: their resume tokens no longer give the peerId back. */
-  readonly revoked: Set<string>;
+  /** Who may join (the DAW's lock and PIN). */
+  access: Access;
+  /** Wrong PINs, from everyone together. */
+  readonly pinAttempts: TokenBucket;
+  /** Kicked devices, addresses and peerIds (they outlive this object: bans.ts). */
+  readonly bans: BanList;
   /** Controllers ever joined: numbers default names ("Player 3"). */
   joins: number;
 }
@@ -81,6 +100,14 @@ export interface RegistryOptions {
   maxRoomsPerAddress: number;
   dawGraceMs: number;
   resumeWindowMs: number;
+  /** How long a hostToken lives from when it was issued (renewed while its DAW is connected). */
+  hostTokenTtlMs: number;
+  /** Name and colour changes are told to the room at most once per this (ms). */
+  profileNoticeMs: number;
+  /** RTT changes smaller than this (ms) are not told to the DAW. */
+  rttNoticeMs: number;
+  /** Wrong PINs per room. */
+  pinAttemptRate: RateLimit;
   newRoomCode: () => string;
   newPeerId: () => string;
 }
@@ -92,12 +119,29 @@ export interface JoinContext {
   heartbeatMs: number;
 }
 
-/** Kicked peerIds remembered per room; the oldest is forgotten past this. */
-const MAX_REVOKED = 256;
-const DAW_COLOR = '#eef0f5';
+/** A token and when it stops working (ms since the epoch). */
+export interface IssuedToken {
+  token: string;
+  expiresAt: number;
+}
 
-/** An RTT change smaller than this (ms, and 25 %) is not worth a member-updated to everyone. */
-const RTT_NOTICE_MS = 2;
+export interface Joined {
+  welcome: WelcomeMessage;
+  token: IssuedToken;
+}
+
+const DAW_COLOR = '#eef0f5';
+const OPEN_ACCESS: Readonly<Access> = Object.freeze({ locked: false, pin: null });
+
+/** An RTT change must also be this share of the value last told to be worth a notice. */
+const RTT_NOTICE_SHARE = 0.5;
+/**
+ * A resume token lives 1.5 resume windows and is renewed once a third of that has passed, so
+ * whenever a member drops, its token works for between one and 1.5 resume windows more.
+ */
+const RESUME_TOKEN_LIFE = 1.5;
+/** Tokens are renewed once this share of their life has passed. */
+const RENEW_AFTER_SHARE = 1 / 3;
 
 const fail = (code: ErrorCode, message: string, closeCode?: number): Failure =>
   closeCode === undefined
@@ -109,10 +153,15 @@ export class RoomRegistry<C> {
   private readonly bindings = new Map<C, Binding<C>>();
   /** Members whose connection is down, with their room: what `sweep` looks at. */
   private readonly away = new Map<MemberRecord<C>, Room<C>>();
+  /** Members with a profile change not yet told (it waits for profileNoticeMs), with their room. */
+  private readonly profilesDue = new Map<MemberRecord<C>, Room<C>>();
   /** Rooms per creating address. */
   private readonly roomsByAddress = new Map<string, number>();
+  private readonly bans: BanTable;
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    this.bans = new BanTable(options.hostTokenTtlMs);
+  }
 
   get roomCount(): number {
     return this.rooms.size;
@@ -122,23 +171,44 @@ export class RoomRegistry<C> {
     return this.bindings.size + this.away.size;
   }
 
+  get resumeTokenTtlMs(): number {
+    return this.options.resumeWindowMs * RESUME_TOKEN_LIFE;
+  }
+
   binding(conn: C): Binding<C> | undefined {
     return this.bindings.get(conn);
   }
 
-  join(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, { welcome: WelcomeMessage }> {
+  /** A join; the welcome to send, and the token in it with its expiry (the transport renews it). */
+  join(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, Joined> {
     if (this.bindings.has(conn)) return fail(ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
     return message.role === 'daw' ? this.joinDaw(conn, message, context) : this.joinController(conn, message, context);
   }
 
+  /**
+   * Whether the join carries a token that verifies for what it asks (a DAW's hostToken for its
+   * room, a controller's resumeToken for its room and device). Such joins are never held back by
+   * the failed-join guard: only guessing is.
+   */
+  carriesValidToken(message: JoinMessage, now: number): boolean {
+    const { signer } = this.options;
+    const code = message.room === undefined ? null : normalizeRoomCode(message.room);
+    if (code === null) return false;
+    const claim =
+      message.role === 'daw'
+        ? signer.verifyHostToken(message.hostToken ?? message.resumeToken ?? '', now)
+        : signer.verifyResumeToken(message.resumeToken ?? '', message.deviceId, now);
+    return claim !== null && claim.room === code;
+  }
+
   /** The member sent `leave`: it goes at once, and a DAW ends the session. */
-  leave(conn: C): Effects<C> {
+  leave(conn: C, now: number): Effects<C> {
     const effects = newEffects<C>();
     const binding = this.bindings.get(conn);
     if (!binding) return effects;
     const { room, member } = binding;
     if (member === room.daw) {
-      this.closeRoom(room, 'ended', effects);
+      this.closeRoom(room, 'ended', now, effects);
     } else {
       this.removeController(room, member, 'left', effects);
     }
@@ -156,24 +226,32 @@ export class RoomRegistry<C> {
     member.info.state = 'away';
     member.awayUntil = now + (member === room.daw ? this.options.dawGraceMs : this.options.resumeWindowMs);
     this.away.set(member, room);
-    this.announce(room, member, { type: 'member-updated', member: member.info }, effects);
+    this.announceMember(room, member, now, effects);
     return effects;
   }
 
-  /** Gives up members and rooms whose window has passed. Call it now and then (the heartbeat does). */
+  /**
+   * Gives up members and rooms whose window has passed, tells the profile changes whose time
+   * has come, and forgets expired bans. Call it now and then (the heartbeat does).
+   */
   sweep(now: number): Effects<C> {
     const effects = newEffects<C>();
     for (const [member, room] of this.away) {
       if (member.awayUntil > now) continue;
       if (member === room.daw) {
-        this.closeRoom(room, 'host-timeout', effects);
+        this.closeRoom(room, 'host-timeout', now, effects);
       } else {
         this.removeController(room, member, 'timeout', effects);
       }
     }
+    for (const [member, room] of this.profilesDue) {
+      if (member.profileToldAt + this.options.profileNoticeMs <= now) this.announceMember(room, member, now, effects);
+    }
+    if (this.bans.sweep(now)) effects.bansChanged = true;
     return effects;
   }
 
+  /** The DAW removes a controller, and bans its device and address from this room for the room's lifetime. */
   kick(conn: C, peerId: string, reason: string): Outcome<C> {
     const binding = this.bindings.get(conn);
     if (!binding) return fail(ErrorCode.NOT_JOINED, 'join first');
@@ -186,20 +264,23 @@ export class RoomRegistry<C> {
       effects.deliveries.push({ to: [target.conn], message: { type: 'kicked', reason } });
       effects.closings.push({ conn: target.conn, code: CloseCode.KICKED, reason: 'kicked' });
     }
-    room.revoked.add(peerId);
-    if (room.revoked.size > MAX_REVOKED) room.revoked.delete(room.revoked.values().next().value as string);
+    room.bans.add(target.deviceId, target.address, peerId);
+    effects.bansChanged = true;
     this.removeController(room, target, 'kicked', effects);
     return { ok: true, effects };
   }
 
-  /** A member's new name and/or colour, told to everyone in the room when it changed. */
-  setProfile(conn: C, profile: { name?: string | undefined; color?: string | undefined }): Outcome<C> {
+  /** A member's new name and/or colour: kept now, told to the room at most once per profileNoticeMs. */
+  setProfile(conn: C, profile: { name?: string | undefined; color?: string | undefined }, now: number): Outcome<C> {
     const binding = this.bindings.get(conn);
     if (!binding) return fail(ErrorCode.NOT_JOINED, 'join first');
     const { room, member } = binding;
+    const refusal = this.nameRefusal(member, profile.name);
+    if (refusal) return refusal;
     const effects = newEffects<C>();
-    if (applyProfile(member.info, profile)) {
-      this.announce(room, member, { type: 'member-updated', member: member.info }, effects);
+    if (this.applyProfile(room, member, profile)) {
+      if (member.profileToldAt + this.options.profileNoticeMs <= now) this.announceMember(room, member, now, effects);
+      else this.profilesDue.set(member, room);
     }
     return { ok: true, effects };
   }
@@ -213,6 +294,16 @@ export class RoomRegistry<C> {
     const effects = newEffects<C>();
     this.announce(room, member, { type: 'state', state }, effects);
     return { ok: true, effects };
+  }
+
+  /** The DAW's lock and PIN. Nothing is told to controllers: the PIN is the DAW's to share. */
+  setAccess(conn: C, access: Access): Outcome<C> {
+    const binding = this.bindings.get(conn);
+    if (!binding) return fail(ErrorCode.NOT_JOINED, 'join first');
+    const { room, member } = binding;
+    if (member !== room.daw) return fail(ErrorCode.UNAUTHORIZED, 'only the DAW may lock the room or set its PIN');
+    room.access = { locked: access.locked, pin: access.pin };
+    return { ok: true, effects: newEffects() };
   }
 
   /**
@@ -244,26 +335,51 @@ export class RoomRegistry<C> {
 
   /**
    * Records a fresh RTT sample and tells the DAW (which shows everyone's latency) when it
-   * changed enough to matter. Controllers learn it with the next presence change: sending
-   * every sample to every phone would cost a broadcast per pong.
+   * changed meaningfully since it was last told: by rttNoticeMs and half of that value.
+   * Controllers learn it with the next presence change: sending every sample to every phone
+   * would cost a broadcast per ping.
    */
-  setRtt(conn: C, rttMs: number): Effects<C> {
-    const effects = newEffects<C>();
+  setRtt(conn: C, rttMs: number): Effects<C> | null {
     const binding = this.bindings.get(conn);
-    if (!binding) return effects;
+    if (!binding) return null;
     const { room, member } = binding;
-    const previous = member.info.rttMs;
     member.info.rttMs = rttMs;
-    const changed = previous === null || Math.abs(rttMs - previous) >= Math.max(RTT_NOTICE_MS, previous * 0.25);
-    if (changed && member !== room.daw && room.daw.conn !== null) {
-      effects.deliveries.push({ to: [room.daw.conn], message: { type: 'member-updated', member: member.info } });
-    }
+    const told = member.rttTold;
+    const changed =
+      told === null || Math.abs(rttMs - told) >= Math.max(this.options.rttNoticeMs, told * RTT_NOTICE_SHARE);
+    if (!changed || member === room.daw || room.daw.conn === null) return null;
+    member.rttTold = rttMs;
+    const effects = newEffects<C>();
+    effects.deliveries.push({ to: [room.daw.conn], message: { type: 'member-updated', member: member.info } });
     return effects;
+  }
+
+  /**
+   * A fresh token for the member on `conn` (its hostToken for a DAW), when the one it holds,
+   * issued at `issuedAt`, has lived a third of its life; else null.
+   */
+  renewToken(conn: C, issuedAt: number, now: number): IssuedToken | null {
+    const binding = this.bindings.get(conn);
+    if (!binding) return null;
+    const isDaw = binding.member === binding.room.daw;
+    const ttl = isDaw ? this.options.hostTokenTtlMs : this.resumeTokenTtlMs;
+    if (now - issuedAt < ttl * RENEW_AFTER_SHARE) return null;
+    return this.issueToken(binding.room, binding.member, now);
+  }
+
+  /** The ban table, for keeping across restarts. */
+  exportBans(): BanRecord[] {
+    return this.bans.export();
+  }
+
+  /** Bans kept from before a restart (see BanTable.restore). */
+  restoreBans(records: unknown, now: number): number {
+    return this.bans.restore(records, now);
   }
 
   // ─── joining ───────────────────────────────────────────────────────────────────────────
 
-  private joinDaw(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, { welcome: WelcomeMessage }> {
+  private joinDaw(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, Joined> {
     const { signer } = this.options;
     if (message.room === undefined) {
       const refusal = this.refuseNewRoom(context.address);
@@ -271,15 +387,19 @@ export class RoomRegistry<C> {
       const code = this.freshRoomCode();
       if (code === null) return fail(ErrorCode.SERVER_FULL, 'no free room code found: try again');
       const room = this.createRoom(code, this.options.newPeerId(), conn, message, context);
-      return this.welcome(room, room.daw, message.deviceId, context, newEffects());
+      return this.welcome(room, room.daw, context, newEffects());
     }
 
     // Taking a room back (tab reload, another tab, or after a server restart) needs its hostToken.
     const code = normalizeRoomCode(message.room);
     const token = message.hostToken ?? message.resumeToken;
-    const claim = token === undefined ? null : signer.verifyHostToken(token);
+    const claim = token === undefined ? null : signer.verifyHostToken(token, context.now);
     if (code === null || claim === null || claim.room !== code) {
-      return fail(ErrorCode.UNAUTHORIZED, 'a DAW takes a room back only with its hostToken', CloseCode.UNAUTHORIZED);
+      return fail(
+        ErrorCode.UNAUTHORIZED,
+        'a DAW takes a room back only with its hostToken (a valid one, not expired)',
+        CloseCode.UNAUTHORIZED,
+      );
     }
     const room = this.rooms.get(code);
     if (!room) {
@@ -287,7 +407,7 @@ export class RoomRegistry<C> {
       const refusal = this.refuseNewRoom(context.address);
       if (refusal) return refusal;
       const recreated = this.createRoom(code, claim.peerId, conn, message, context);
-      return this.welcome(recreated, recreated.daw, message.deviceId, context, newEffects());
+      return this.welcome(recreated, recreated.daw, context, newEffects());
     }
     if (room.daw.info.peerId !== claim.peerId) {
       return fail(
@@ -296,63 +416,96 @@ export class RoomRegistry<C> {
         CloseCode.UNAUTHORIZED,
       );
     }
-    if (room.daw.conn !== null && room.daw.info.deviceId !== message.deviceId) {
+    if (room.daw.conn !== null && room.daw.deviceId !== message.deviceId) {
       return fail(ErrorCode.ROLE_TAKEN, 'this room’s DAW is open on another device');
     }
     const effects = newEffects<C>();
-    this.attach(room, room.daw, conn, message, context.address, effects);
-    return this.welcome(room, room.daw, message.deviceId, context, effects);
+    this.attach(room, room.daw, conn, message, context, effects);
+    return this.welcome(room, room.daw, context, effects);
   }
 
-  private joinController(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, { welcome: WelcomeMessage }> {
+  private joinController(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, Joined> {
     if (message.room === undefined) return fail(ErrorCode.INVALID_MESSAGE, 'join: a controller must name a "room"');
     const code = normalizeRoomCode(message.room);
     const room = code === null ? undefined : this.rooms.get(code);
     if (!room) return fail(ErrorCode.ROOM_NOT_FOUND, `no room "${message.room.slice(0, 32)}"`);
+    if (room.bans.bans(message.deviceId, context.address)) {
+      return fail(ErrorCode.BANNED, 'the DAW removed this device from this room');
+    }
+    const nameRefusal = this.nameRefusal(null, message.name);
+    if (nameRefusal) return nameRefusal;
 
     const effects = newEffects<C>();
-    const resumePeerId = this.resumablePeerId(room, message);
+    const resumePeerId = this.resumablePeerId(room, message, context.now);
     const sameDevice = findByDevice(room, message.deviceId);
 
     if (resumePeerId !== null) {
       const existing = room.controllers.get(resumePeerId);
       if (existing) {
-        this.attach(room, existing, conn, message, context.address, effects);
-        return this.welcome(room, existing, message.deviceId, context, effects);
+        this.attach(room, existing, conn, message, context, effects);
+        return this.welcome(room, existing, context, effects);
       }
-      // Its place was given up (or the server restarted): it comes back under its old peerId.
+      // Its place was given up (or the server restarted): it comes back under its old peerId,
+      // past the lock and the PIN (it was let in before), if there is a place.
       if (sameDevice) this.removeController(room, sameDevice, 'replaced', effects);
-    } else if (sameDevice) {
-      if (sameDevice.address !== context.address) {
-        return fail(
-          ErrorCode.UNAUTHORIZED,
-          'this deviceId is already in the room from another address: rejoin with its resumeToken',
-        );
+    } else {
+      if (sameDevice) {
+        // A deviceId is not proof: it takes the resumeToken to be this member again.
+        return fail(ErrorCode.UNAUTHORIZED, 'this device is already in the room: rejoin with its resumeToken');
       }
-      this.attach(room, sameDevice, conn, message, context.address, effects);
-      return this.welcome(room, sameDevice, message.deviceId, context, effects);
+      const refusal = this.accessRefusal(room, message.pin, context.now);
+      if (refusal) return refusal;
     }
 
-    if (room.controllers.size >= this.options.roomCapacity) {
+    if (room.controllers.size >= this.options.roomCapacity && !this.displaceLongestAway(room, effects)) {
       return fail(ErrorCode.ROOM_FULL, `this room is full (${this.options.roomCapacity} controllers)`);
     }
     const peerId = resumePeerId ?? this.freshPeerId(room);
     room.joins += 1;
-    const name = message.name || `Player ${room.joins}`;
+    const name = this.distinctName(room, null, message.name || `Player ${room.joins}`);
     const color = message.color ?? (PLAYER_COLORS[(room.joins - 1) % PLAYER_COLORS.length] as string);
     const member = memberRecord(peerId, 'controller', name, color, conn, message.deviceId, context);
     room.controllers.set(peerId, member);
     this.bindings.set(conn, { room, member });
     this.announce(room, member, { type: 'member-joined', member: member.info }, effects);
-    return this.welcome(room, member, message.deviceId, context, effects);
+    return this.welcome(room, member, context, effects);
   }
 
-  /** The peerId a controller's resumeToken gives back, if it is valid here and not kicked. */
-  private resumablePeerId(room: Room<C>, message: JoinMessage): string | null {
+  /** Why the room's lock or PIN keeps a new member out, if it does. */
+  private accessRefusal(room: Room<C>, pin: string | undefined, now: number): Failure | null {
+    const { access } = room;
+    if (access.locked) return fail(ErrorCode.ROOM_LOCKED, 'the DAW locked this room: no new players for now');
+    if (access.pin === null) return null;
+    if (pin === undefined) return fail(ErrorCode.PIN_REQUIRED, 'this room asks for its PIN');
+    if (!room.pinAttempts.has(now)) {
+      return fail(ErrorCode.RATE_LIMITED, 'too many wrong PINs for this room: wait a little');
+    }
+    if (pin !== access.pin) {
+      room.pinAttempts.take(now);
+      return fail(ErrorCode.PIN_REQUIRED, 'wrong PIN');
+    }
+    return null;
+  }
+
+  /** A full room makes way for a newcomer: the member away longest goes. False if nobody is away. */
+  private displaceLongestAway(room: Room<C>, effects: Effects<C>): boolean {
+    let longest: MemberRecord<C> | undefined;
+    for (const controller of room.controllers.values()) {
+      if (controller.conn === null && (longest === undefined || controller.awayUntil < longest.awayUntil)) {
+        longest = controller;
+      }
+    }
+    if (longest === undefined) return false;
+    this.removeController(room, longest, 'displaced', effects);
+    return true;
+  }
+
+  /** The peerId a controller's resumeToken gives back, if it is valid here, unexpired and not kicked. */
+  private resumablePeerId(room: Room<C>, message: JoinMessage, now: number): string | null {
     if (message.resumeToken === undefined) return null;
-    const claim = this.options.signer.verifyResumeToken(message.resumeToken, message.deviceId);
+    const claim = this.options.signer.verifyResumeToken(message.resumeToken, message.deviceId, now);
     if (claim === null || claim.room !== room.code) return null;
-    if (room.revoked.has(claim.peerId) || claim.peerId === room.daw.info.peerId) return null;
+    if (room.bans.peerIds.has(claim.peerId) || claim.peerId === room.daw.info.peerId) return null;
     return claim.peerId;
   }
 
@@ -362,7 +515,7 @@ export class RoomRegistry<C> {
     member: MemberRecord<C>,
     conn: C,
     message: JoinMessage,
-    address: string,
+    context: JoinContext,
     effects: Effects<C>,
   ): void {
     const wasAway = member.conn === null;
@@ -371,28 +524,26 @@ export class RoomRegistry<C> {
       effects.closings.push({ conn: member.conn, code: CloseCode.REPLACED, reason: 'replaced by a newer connection' });
     }
     member.conn = conn;
-    member.address = address;
-    member.info.deviceId = message.deviceId; // a DAW may move to another device with its hostToken
+    member.address = context.address;
+    member.deviceId = message.deviceId; // a DAW may move to another device with its hostToken
     this.bindings.set(conn, { room, member });
     this.away.delete(member);
-    const renamed = applyProfile(member.info, message);
+    const renamed = this.applyProfile(room, member, message);
     member.info.state = 'connected';
     member.info.rttMs = null; // a new socket: its RTT is not known yet
-    if (wasAway || renamed) this.announce(room, member, { type: 'member-updated', member: member.info }, effects);
+    member.rttTold = null;
+    // Presence is told at once, with the profile as it stands.
+    if (wasAway || renamed) this.announceMember(room, member, context.now, effects);
   }
 
   private welcome(
     room: Room<C>,
     member: MemberRecord<C>,
-    deviceId: string,
     context: JoinContext,
     effects: Effects<C>,
-  ): { ok: true; effects: Effects<C>; welcome: WelcomeMessage } {
-    const { signer } = this.options;
-    const claim = { room: room.code, peerId: member.info.peerId };
+  ): { ok: true; effects: Effects<C> } & Joined {
     const isDaw = member === room.daw;
-    // A DAW resumes with its hostToken, so that is its resumeToken too.
-    const resumeToken = isDaw ? signer.hostToken(claim) : signer.resumeToken(claim, deviceId);
+    const token = this.issueToken(room, member, context.now);
     const welcome: WelcomeMessage = {
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -401,12 +552,71 @@ export class RoomRegistry<C> {
       role: member.info.role,
       members: [room.daw.info, ...Array.from(room.controllers.values(), (c) => c.info)],
       iceServers: context.iceServers,
-      resumeToken,
+      resumeToken: token.token,
       heartbeatMs: context.heartbeatMs,
     };
     if (room.state !== undefined) welcome.state = room.state;
-    if (isDaw) welcome.hostToken = resumeToken;
-    return { ok: true, effects, welcome };
+    if (isDaw) {
+      welcome.hostToken = token.token;
+      welcome.access = { ...room.access };
+    }
+    return { ok: true, effects, welcome, token };
+  }
+
+  /** A DAW resumes with its hostToken, so that is its resumeToken too. */
+  private issueToken(room: Room<C>, member: MemberRecord<C>, now: number): IssuedToken {
+    const { signer } = this.options;
+    const claim = { room: room.code, peerId: member.info.peerId };
+    if (member === room.daw) {
+      const expiresAt = now + this.options.hostTokenTtlMs;
+      return { token: signer.hostToken(claim, expiresAt), expiresAt };
+    }
+    const expiresAt = now + this.resumeTokenTtlMs;
+    return { token: signer.resumeToken(claim, member.deviceId, expiresAt), expiresAt };
+  }
+
+  // ─── names ─────────────────────────────────────────────────────────────────────────────
+
+  /** A controller may not take the DAW's name. */
+  private nameRefusal(member: MemberRecord<C> | null, name: string | undefined): Failure | null {
+    if (name === undefined || member?.info.role === 'daw' || !isReservedName(name)) return null;
+    return fail(ErrorCode.INVALID_MESSAGE, `name: "${name}" is the DAW's name; choose another`);
+  }
+
+  /** `wanted`, or `wanted 2`, `wanted 3`…: no two members of a room go by names people would confuse. */
+  private distinctName(room: Room<C>, self: MemberRecord<C> | null, wanted: string): string {
+    const taken = new Set<string>();
+    const others = [room.daw, ...room.controllers.values()];
+    for (const other of others) if (other !== self) taken.add(nameKey(other.info.name));
+    if (!taken.has(nameKey(wanted))) return wanted;
+    for (let n = 2; n <= others.length + 1; n++) {
+      const suffix = ` ${n}`;
+      const candidate = `${wanted.slice(0, MAX_NAME_LENGTH - suffix.length).trimEnd()}${suffix}`;
+      if (!taken.has(nameKey(candidate))) return candidate;
+    }
+    return wanted; // unreachable: n runs past every other member
+  }
+
+  /** Takes a (re)join's or profile's name and colour where given and different; whether anything changed. */
+  private applyProfile(
+    room: Room<C>,
+    member: MemberRecord<C>,
+    profile: { name?: string | undefined; color?: string | undefined },
+  ): boolean {
+    const { info } = member;
+    let changed = false;
+    if (profile.name !== undefined && profile.name !== '' && profile.name !== info.name) {
+      const name = member === room.daw ? profile.name : this.distinctName(room, member, profile.name);
+      if (name !== info.name) {
+        info.name = name;
+        changed = true;
+      }
+    }
+    if (profile.color !== undefined && profile.color !== info.color) {
+      info.color = profile.color;
+      changed = true;
+    }
+    return changed;
   }
 
   // ─── bookkeeping ───────────────────────────────────────────────────────────────────────
@@ -428,7 +638,9 @@ export class RoomRegistry<C> {
       daw,
       controllers: new Map(),
       state: undefined,
-      revoked: new Set(),
+      access: OPEN_ACCESS,
+      pinAttempts: new TokenBucket(this.options.pinAttemptRate, context.now),
+      bans: this.bans.open(code, dawPeerId),
       joins: 0,
     };
     this.rooms.set(code, room);
@@ -445,6 +657,7 @@ export class RoomRegistry<C> {
   ): void {
     room.controllers.delete(member.info.peerId);
     this.away.delete(member);
+    this.profilesDue.delete(member);
     if (member.conn !== null) {
       this.bindings.delete(member.conn);
       if (reason === 'replaced') {
@@ -458,10 +671,11 @@ export class RoomRegistry<C> {
     this.announce(room, member, { type: 'member-left', peerId: member.info.peerId, reason }, effects);
   }
 
-  private closeRoom(room: Room<C>, reason: SessionClosedReason, effects: Effects<C>): void {
+  private closeRoom(room: Room<C>, reason: SessionClosedReason, now: number, effects: Effects<C>): void {
     const conns: C[] = [];
     for (const controller of room.controllers.values()) {
       this.away.delete(controller);
+      this.profilesDue.delete(controller);
       if (controller.conn === null) continue;
       this.bindings.delete(controller.conn);
       conns.push(controller.conn);
@@ -469,11 +683,20 @@ export class RoomRegistry<C> {
     }
     if (conns.length > 0) effects.deliveries.push({ to: conns, message: { type: 'session-closed', reason } });
     this.away.delete(room.daw);
+    this.profilesDue.delete(room.daw);
     if (room.daw.conn !== null) this.bindings.delete(room.daw.conn);
     this.rooms.delete(room.code);
+    if (this.bans.closed(room.code, room.daw.info.peerId, reason === 'ended', now)) effects.bansChanged = true;
     const fromAddress = (this.roomsByAddress.get(room.createdFrom) ?? 1) - 1;
     if (fromAddress > 0) this.roomsByAddress.set(room.createdFrom, fromAddress);
     else this.roomsByAddress.delete(room.createdFrom);
+  }
+
+  /** Tells everyone else in the room how `member` stands now (presence, name, colour). */
+  private announceMember(room: Room<C>, member: MemberRecord<C>, now: number, effects: Effects<C>): void {
+    member.profileToldAt = now;
+    this.profilesDue.delete(member);
+    this.announce(room, member, { type: 'member-updated', member: member.info }, effects);
   }
 
   /** Sends `message` to every connected member of the room except `about`. */
@@ -509,13 +732,15 @@ export class RoomRegistry<C> {
   private freshPeerId(room: Room<C>): string {
     for (;;) {
       const peerId = this.options.newPeerId();
-      if (peerId !== room.daw.info.peerId && !room.controllers.has(peerId)) return peerId;
+      if (peerId !== room.daw.info.peerId && !room.controllers.has(peerId) && !room.bans.peerIds.has(peerId)) {
+        return peerId;
+      }
     }
   }
 }
 
 function newEffects<C>(): Effects<C> {
-  return { deliveries: [], closings: [] };
+  return { deliveries: [], closings: [], bansChanged: false };
 }
 
 function memberRecord<C>(
@@ -528,28 +753,17 @@ function memberRecord<C>(
   context: JoinContext,
 ): MemberRecord<C> {
   return {
-    info: { peerId, role, name, color, deviceId, joinedAt: context.now, state: 'connected', rttMs: null },
+    info: { peerId, role, name, color, joinedAt: context.now, state: 'connected', rttMs: null },
+    deviceId,
     conn,
     address: context.address,
     awayUntil: 0,
+    profileToldAt: Number.NEGATIVE_INFINITY,
+    rttTold: null,
   };
 }
 
-/** Takes a (re)join's or profile's name and colour where given and different; whether anything changed. */
-function applyProfile(info: Member, profile: { name?: string | undefined; color?: string | undefined }): boolean {
-  let changed = false;
-  if (profile.name !== undefined && profile.name !== '' && profile.name !== info.name) {
-    info.name = profile.name;
-    changed = true;
-  }
-  if (profile.color !== undefined && profile.color !== info.color) {
-    info.color = profile.color;
-    changed = true;
-  }
-  return changed;
-}
-
 function findByDevice<C>(room: Room<C>, deviceId: string): MemberRecord<C> | undefined {
-  for (const controller of room.controllers.values()) if (controller.info.deviceId === deviceId) return controller;
+  for (const controller of room.controllers.values()) if (controller.deviceId === deviceId) return controller;
   return undefined;
 }

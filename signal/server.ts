@@ -1,15 +1,23 @@
 /**
  * The signal server: one node:http server that serves the web app, GET /healthz, and the
- * signaling WebSocket at /ws. This module is the transport: sockets, heartbeat, rate limits,
- * backpressure. Who may do what in which room is signal/rooms.ts; the server only carries
- * out what the registry returns, and it never reads the SDP/ICE it forwards.
+ * signaling WebSocket at /ws. This module is the transport: connections, heartbeat, rate
+ * limits, backpressure. Who may do what in which room is signal/rooms.ts; the server only
+ * carries out what the registry returns, and it never reads the SDP/ICE it forwards.
+ *
+ * Everything that arrives is treated as hostile (docs/security.md): only Host names that are
+ * this machine's own are answered (DNS rebinding), TCP connections are capped per address and
+ * closed when idle, messages are budgeted per socket and per address (count and bytes), and no
+ * input can throw out of a listener.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import type { BanRecord } from './bans.ts';
+import { createHostGuard, isLoopbackAddress } from './hosts.ts';
 import { reachableHosts } from './lan.ts';
-import { type Limits, resolveLimits } from './limits.ts';
+import { type Limits, type RateLimit, resolveLimits } from './limits.ts';
 import {
   type ClientMessage,
   CloseCode,
@@ -28,12 +36,18 @@ import { createStunServer, type StunServer } from './stun.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { createTokenSigner, newSecret } from './tokens.ts';
 
+/** Keeps the ban table across restarts (signal/state-dir.ts keeps it in a file). */
+export interface BanStore {
+  load(): unknown;
+  save(records: BanRecord[]): void;
+}
+
 export interface SignalServerOptions {
   /** Interface to listen on. Default 0.0.0.0 (every interface: phones reach it over the LAN). */
   host?: string;
   /** Default 8080; 0 picks a free port (tests). */
   port?: number;
-  /** The built web app (dist/client); null serves a "not built" page. */
+  /** The built web app (dist/client), read into memory at start; null serves a "not built" page. */
   staticDir?: string | null;
   limits?: Partial<Limits>;
   /** HMAC secret for host/resume tokens. Give the same one after a restart and rooms come back. Default: random. */
@@ -49,15 +63,33 @@ export interface SignalServerOptions {
   stunPort?: number | null;
   /** Origins allowed to open the socket besides the server's own (browsers send Origin; other clients don't). */
   allowedOrigins?: string[];
+  /**
+   * Host names this server answers to besides its own addresses, localhost and its hostname
+   * (signal/hosts.ts): a name for the laptop in the LAN's DNS, say. Others get 403.
+   */
+  allowedHosts?: string[];
+  /**
+   * Behind a proxy on this machine (`npm run dev`: Vite's), take the client's address from the
+   * last X-Forwarded-For entry of connections from loopback. Off by default: anything on the
+   * laptop could claim any address.
+   */
+  trustProxy?: boolean;
+  /** Where the ban table is kept across restarts; default: only in memory. */
+  banStore?: BanStore;
   /** Told of an exception a message caused (a bug: the message is answered with an error and the server goes on). */
   onInternalError?: (error: unknown) => void;
-  /** Told of something the server works around (the STUN port is taken). Default: console.warn. */
+  /** Told of something the server works around (the STUN port is taken, the ban file is bad). Default: console.warn. */
   onWarning?: (message: string) => void;
   /**
-   * Wall clock in ms for timestamps and room lifetimes (grace, resume window, join timeout):
-   * tests pass a fake one. Liveness, RTT and rate limits run on the monotonic clock.
+   * Wall clock in ms for timestamps, room lifetimes (grace, resume window, join timeout) and
+   * tokens: tests pass a fake one. Liveness, RTT and rate limits run on the monotonic clock.
    */
   now?: () => number;
+  /**
+   * The monotonic clock (ms) for liveness, RTT and rate limits; default performance.now. Tests
+   * of liveness pass a fake one, so that a stall of a busy machine is not taken for silence.
+   */
+  monotonic?: () => number;
 }
 
 export interface SignalServerStats {
@@ -76,9 +108,38 @@ export interface SignalServer {
   close(): Promise<void>;
 }
 
+/**
+ * What one remote address may still send, all its sockets together, and how many TCP
+ * connections it holds. Kept while it has connections or its budgets are not full again, so
+ * closing and reopening sockets does not refill them.
+ */
+class AddressBudget {
+  /** Open TCP connections (page loads and WebSockets). */
+  connections = 0;
+  readonly messages: TokenBucket;
+  readonly bytes: TokenBucket;
+  /** Failed joins (unknown room, bad token, wrong PIN): the guard against guessing; null until one fails. */
+  failedJoins: TokenBucket | null = null;
+
+  constructor(messages: RateLimit, bytes: RateLimit, now: number) {
+    this.messages = new TokenBucket(messages, now);
+    this.bytes = new TokenBucket(bytes, now);
+  }
+
+  idle(now: number): boolean {
+    return (
+      this.connections === 0 &&
+      this.messages.isFull(now) &&
+      this.bytes.isFull(now) &&
+      (this.failedJoins === null || this.failedJoins.isFull(now))
+    );
+  }
+}
+
 const NO_ICE_SERVERS: IceServer[] = [];
-/** Placeholder until accept() gives the socket its own bucket (class fields cannot see the limits). */
+/** Placeholders until accept() gives the socket its own (class fields cannot see the limits). */
 const UNSET_BUCKET = new TokenBucket({ perSecond: 1, burst: 1 }, 0);
+const UNSET_BUDGET = new AddressBudget({ perSecond: 1, burst: 1 }, { perSecond: 1, burst: 1 }, 0);
 
 /**
  * One WebSocket connection, and the handle the room registry keys its members by. It is the
@@ -89,20 +150,24 @@ const UNSET_BUCKET = new TokenBucket({ perSecond: 1, burst: 1 }, 0);
  * memory (`npm run bench`, docs/benchmarks.md).
  */
 class PeerSocket extends WebSocket {
-  /** Remote address (IPv4-mapped IPv6 unwrapped): per-address limits key on it. */
+  /** Remote address (IPv4-mapped IPv6 unwrapped; a trusted proxy's client): per-address limits key on it. */
   address = '';
+  /** That address's shared budgets. */
+  budget: AddressBudget = UNSET_BUDGET;
   /** What this connection's `welcome` offers (iceServersFor). */
   iceServers: IceServer[] = NO_ICE_SERVERS;
   /** Wall-clock time the socket opened (the join timeout). */
   openedAt = 0;
   /** The per-connection message rate; set when the socket is accepted. */
   messages: TokenBucket = UNSET_BUCKET;
-  /** performance.now() of the last frame or pong from this peer. */
+  /** Monotonic time of the last frame or pong from this peer. */
   lastSeen = 0;
-  /** performance.now() of the last ping sent; 0 when none is outstanding. */
+  /** Monotonic time of the last ping sent; 0 when none is outstanding. */
   pingSentAt = 0;
   joined = false;
-  /** Start (performance.now()) of the current one-second window of rate-limited drops. */
+  /** Wall-clock time its current token was issued (tokens are renewed through pongs). */
+  tokenIssuedAt = 0;
+  /** Start (monotonic) of the current one-second window of rate-limited drops. */
   dropWindowStart = 0;
   /** Messages the rate limit dropped in that window. */
   dropsInWindow = 0;
@@ -120,6 +185,12 @@ function terminateOnError(this: WebSocket): void {
 
 /** The heartbeat visits 1/HEARTBEAT_SLICES of the peers every heartbeatMs/HEARTBEAT_SLICES. */
 const HEARTBEAT_SLICES = 50;
+/**
+ * A socket heard from within this many heartbeats gets no WebSocket ping: browsers ping us
+ * every heartbeat (and their pings carry their RTT), so only silent sockets are pinged. 1.5, not
+ * 1: their pings and our visits drift against each other by a timer's jitter.
+ */
+const HEARD_WITHIN_HEARTBEATS = 1.5;
 
 const newRoomCode = customAlphabet(ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH);
 const newPeerId = (): string => nanoid(10);
@@ -129,8 +200,11 @@ const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy
 export async function createSignalServer(options: SignalServerOptions = {}): Promise<SignalServer> {
   const limits = resolveLimits(options.limits);
   const now = options.now ?? Date.now;
+  const monotonic = options.monotonic ?? (() => performance.now());
   const iceServers = options.iceServers ?? [];
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const hosts = createHostGuard({ allowedHosts: options.allowedHosts ?? [] });
+  const trustProxy = options.trustProxy ?? false;
   const onInternalError =
     options.onInternalError ?? ((error: unknown) => console.error('padmesh: internal error', error));
   const onWarning = options.onWarning ?? ((message: string) => console.warn(`padmesh: ${message}`));
@@ -142,10 +216,22 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     maxRoomsPerAddress: limits.maxRoomsPerAddress,
     dawGraceMs: limits.dawGraceMs,
     resumeWindowMs: limits.resumeWindowMs,
+    hostTokenTtlMs: limits.hostTokenTtlMs,
+    profileNoticeMs: limits.profileNoticeMs,
+    rttNoticeMs: limits.rttNoticeMs,
+    pinAttemptRate: limits.pinAttemptRate,
     newRoomCode,
     newPeerId,
   });
-  /** Open sockets (accepted and not yet closed). */
+  const banStore = options.banStore;
+  if (banStore) {
+    try {
+      registry.restoreBans(banStore.load(), now());
+    } catch (error) {
+      onWarning(`the kept bans could not be read (${(error as Error).message}); starting without them`);
+    }
+  }
+  /** Open WebSockets (accepted and not yet closed). */
   let connections = 0;
   /**
    * Every open socket, split into slices that the heartbeat visits in turn, one slice per tick, so that
@@ -157,10 +243,16 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const sliceCount = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(limits.heartbeatMs)));
   const slices: Set<PeerSocket>[] = Array.from({ length: sliceCount }, () => new Set());
   let nextSlice = 0;
-  /** Failed joins per remote address: the guard against guessing room codes. */
-  const failedJoins = new Map<string, TokenBucket>();
-  /** Open sockets per remote address (so one host cannot take every connection). */
-  const socketsByAddress = new Map<string, number>();
+  /** Budgets per remote address (TCP connections, messages, bytes, failed joins). */
+  const budgets = new Map<string, AddressBudget>();
+  const budgetOf = (address: string): AddressBudget => {
+    let budget = budgets.get(address);
+    if (budget === undefined) {
+      budget = new AddressBudget(limits.addressMessageRate, limits.addressByteRate, monotonic());
+      budgets.set(address, budget);
+    }
+    return budget;
+  };
   /** Upgrades accepted but not yet open, counted against maxConnections. */
   let upgrading = 0;
   /** The STUN server, started before the HTTP server; null: none. */
@@ -174,9 +266,58 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     members: registry.memberCount,
   });
 
+  /** The client's address: the TCP peer's, or (trustProxy) the one a proxy on this machine forwarded. */
+  const clientAddress = (req: IncomingMessage): string => {
+    const address = unmapped(req.socket.remoteAddress ?? 'unknown');
+    if (!trustProxy || !isLoopbackAddress(address)) return address;
+    const forwarded = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').pop()?.trim();
+    return last ? unmapped(last) : address;
+  };
+
   // ─── HTTP ──────────────────────────────────────────────────────────────────────────────
-  const http = createServer((req, res) => {
+  const http = createServer(
+    {
+      // A connection must send its request headers promptly, and one that sends nothing at all
+      // is closed too (server.timeout below): idle connections would otherwise hold open files.
+      headersTimeout: limits.idleConnectionMs,
+      requestTimeout: limits.idleConnectionMs * 2,
+      connectionsCheckingInterval: Math.min(1_000, limits.idleConnectionMs),
+      keepAliveTimeout: Math.min(5_000, limits.idleConnectionMs),
+    },
+    (req, res) => {
+      try {
+        serveHttp(req, res);
+      } catch (error) {
+        onInternalError(error);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end('internal error\n');
+      }
+    },
+  );
+  // Idle sockets (nothing sent yet, or between keep-alive requests) are closed; ws clears the
+  // timeout of a socket it upgrades.
+  http.timeout = limits.idleConnectionMs;
+  http.on('connection', (socket: Socket) => {
+    socket.on('error', destroyOnError);
+    const address = unmapped(socket.remoteAddress ?? 'unknown');
+    const budget = budgetOf(address);
+    if (budget.connections >= limits.maxConnectionsPerAddress) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroySoon();
+      return;
+    }
+    budget.connections += 1;
+    socket.once('close', () => {
+      budget.connections -= 1;
+    });
+  });
+  // Failures to accept a connection (EMFILE when out of open files, say) must not end the process.
+  http.on('error', (error) => onWarning(`HTTP server: ${error.message}`));
+
+  function serveHttp(req: IncomingMessage, res: ServerResponse): void {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (!hosts.allows(req.headers.host)) return refuseHost(res, req.headers.host);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
       return;
@@ -193,8 +334,13 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       return;
     }
     if (path === '/api/lan') {
-      // The DAW page runs on localhost; the join URL in its QR code needs an address phones can reach.
-      const body = JSON.stringify({ hosts: reachableHosts(host) });
+      // The DAW page (on localhost) puts a LAN address in its QR code. Nobody else needs the
+      // laptop's addresses, so only pages on the laptop itself are told.
+      if (!isLoopbackAddress(clientAddress(req))) {
+        res.writeHead(403, { 'Content-Type': 'text/plain' }).end('LOOPBACK_ONLY: asked from this laptop only\n');
+        return;
+      }
+      const body = JSON.stringify({ hosts: reachableHosts(host, undefined, { virtual: false }) });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
       return;
     }
@@ -205,7 +351,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       return;
     }
     serveStatic(req, res);
-  });
+  }
 
   // ─── WebSocket ─────────────────────────────────────────────────────────────────────────
   const wss = new WebSocketServer({
@@ -222,24 +368,20 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     socket.on('error', destroyOnError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== SOCKET_PATH) return refuseUpgrade(socket, 404, 'Not Found');
-    if (!originAllowed(req, allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!hosts.allows(req.headers.host) || !originAllowed(req, allowedOrigins)) {
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
     if (connections + upgrading >= limits.maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
-    const address = remoteAddress(req);
-    const fromAddress = socketsByAddress.get(address) ?? 0;
-    if (fromAddress >= limits.maxConnectionsPerAddress) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    const address = clientAddress(req);
     // Read from `req` now, so that the closures below (which live as long as the socket) do not keep it.
     const connectionIceServers = iceServersFor(req.headers.host, iceServers, stun?.port ?? null);
-    // Counted against its address until it closes, and against `upgrading` until ws accepts it or
-    // it closes (a handshake ws refused never reaches the callback). Inline, unnamed closures:
-    // tsx names named ones with defineProperty, which costs ~300 bytes per connection.
-    socketsByAddress.set(address, fromAddress + 1);
+    // Counted against `upgrading` until ws accepts it or it closes (a handshake ws refused never
+    // reaches the callback). Inline, unnamed closures: tsx names named ones with defineProperty,
+    // which costs ~300 bytes per connection.
     upgrading += 1;
     let accepted = false;
     socket.on('close', () => {
       if (!accepted) upgrading -= 1;
-      const left = (socketsByAddress.get(address) ?? 1) - 1;
-      if (left > 0) socketsByAddress.set(address, left);
-      else socketsByAddress.delete(address);
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true;
@@ -250,9 +392,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   function accept(peer: PeerSocket, address: string, connectionIceServers: IceServer[]): void {
     peer.address = address;
+    peer.budget = budgetOf(address);
     peer.iceServers = connectionIceServers;
     peer.openedAt = now();
-    peer.lastSeen = performance.now();
+    peer.lastSeen = monotonic();
     peer.messages = new TokenBucket(limits.messageRate, peer.lastSeen);
     peer.slice = nextSlice++ % sliceCount;
     connections += 1;
@@ -274,23 +417,28 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   function onPong(this: WebSocket): void {
     const peer = this as PeerSocket;
-    peer.lastSeen = performance.now();
+    peer.lastSeen = monotonic();
     if (peer.pingSentAt === 0) return;
     const rttMs = Math.round((peer.lastSeen - peer.pingSentAt) * 10) / 10;
     peer.pingSentAt = 0;
-    apply(registry.setRtt(peer, rttMs));
+    const effects = registry.setRtt(peer, rttMs);
+    if (effects !== null) apply(effects);
   }
 
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    receive(this as PeerSocket, data, isBinary);
+    receive(this as PeerSocket, data as Buffer, isBinary);
   }
 
-  function receive(peer: PeerSocket, data: RawData, isBinary: boolean): void {
+  function receive(peer: PeerSocket, data: Buffer, isBinary: boolean): void {
     // Frames that arrive after we began closing this socket (kick, bad token…) are not acted on.
     if (peer.readyState !== WebSocket.OPEN) return;
-    const at = performance.now();
+    const at = monotonic();
     peer.lastSeen = at;
-    if (!peer.messages.take(at)) return dropForRate(peer, at);
+    // The socket's own rate, then its address's (all its sockets together), in messages and bytes.
+    const { budget } = peer;
+    if (!peer.messages.take(at) || !budget.messages.take(at) || !budget.bytes.takeMany(data.length, at)) {
+      return dropForRate(peer, at);
+    }
     if (isBinary) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'binary frames are not part of the protocol');
     try {
       dispatch(peer, data);
@@ -312,7 +460,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     if (peer.dropsInWindow === limits.floodCloseAfter) peer.close(CloseCode.RATE_LIMITED, 'flooding');
   }
 
-  function dispatch(peer: PeerSocket, data: RawData): void {
+  function dispatch(peer: PeerSocket, data: Buffer): void {
     const parsed = parseClientMessage(data.toString());
     if (!parsed.ok) {
       sendError(peer, parsed.error.code, parsed.error.message);
@@ -329,32 +477,44 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         peer.joined ? 'this connection has left the room' : 'send "join" first',
       );
     }
+    if (message.type === 'relay' && data.length > limits.maxRelayBytes) {
+      const text = `a relay is limited to ${limits.maxRelayBytes} bytes (pad hits need ~100)`;
+      return sendError(peer, ErrorCode.TOO_LARGE, text, message.ref);
+    }
     handle(peer, binding, message);
   }
 
   function join(peer: PeerSocket, message: Extract<ClientMessage, { type: 'join' }>): void {
     if (peer.joined) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
-    const at = performance.now();
-    const guard = failedJoins.get(peer.address);
-    if (guard && !guard.has(at))
+    const at = monotonic();
+    const wall = now();
+    const { budget } = peer;
+    // Only guessing is held back: a join with a token that verifies (a DAW taking its room back,
+    // a phone resuming) always goes through, whoever else shares its address.
+    if (budget.failedJoins && !budget.failedJoins.has(at) && !registry.carriesValidToken(message, wall)) {
       return sendError(peer, ErrorCode.RATE_LIMITED, 'too many failed joins from this address: wait a little');
+    }
     const outcome = registry.join(peer, message, {
-      now: now(),
+      now: wall,
       address: peer.address,
       iceServers: peer.iceServers,
       heartbeatMs: limits.heartbeatMs,
     });
     if (!outcome.ok) {
       const { code } = outcome.error;
-      if (code === ErrorCode.ROOM_NOT_FOUND || code === ErrorCode.UNAUTHORIZED) {
-        const bucket = guard ?? new TokenBucket(limits.failedJoinRate, at);
-        bucket.take(at);
-        failedJoins.set(peer.address, bucket);
+      const guess =
+        code === ErrorCode.ROOM_NOT_FOUND ||
+        code === ErrorCode.UNAUTHORIZED ||
+        (code === ErrorCode.PIN_REQUIRED && message.pin !== undefined);
+      if (guess) {
+        budget.failedJoins ??= new TokenBucket(limits.failedJoinRate, at);
+        budget.failedJoins.take(at);
       }
       reject(peer, outcome);
       return;
     }
     peer.joined = true;
+    peer.tokenIssuedAt = wall;
     send(peer, JSON.stringify(outcome.welcome));
     apply(outcome.effects);
   }
@@ -374,7 +534,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
           return;
         }
         const target = registry.route(binding, message.to);
-        if (typeof target === 'string') return sendError(peer, target, routeErrorText(target, message.to));
+        if (typeof target === 'string') return sendError(peer, target, routeErrorText(target, message.to), message.ref);
         send(target, text);
         return;
       }
@@ -385,15 +545,37 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         return settle(peer, registry.setState(peer, message.state));
       }
       case 'profile':
-        return settle(peer, registry.setProfile(peer, message));
+        return settle(peer, registry.setProfile(peer, message, now()));
       case 'kick':
         return settle(peer, registry.kick(peer, message.peer, message.reason ?? 'removed by the DAW'));
+      case 'access':
+        return settle(peer, registry.setAccess(peer, message.access));
       case 'ping':
-        return send(peer, JSON.stringify({ type: 'pong', t: message.t, serverTime: now() } satisfies ServerMessage));
+        return pong(peer, message.t, message.rtt);
       case 'leave':
-        apply(registry.leave(peer));
+        apply(registry.leave(peer, now()));
         peer.close(CloseCode.NORMAL, 'left');
         return;
+    }
+  }
+
+  /**
+   * The answer to a client's ping: its `t` back, our time, and a renewed token when its token
+   * has lived a third of its life. The RTT the client measured for its previous ping is its RTT
+   * (the client's pings keep us from pinging it ourselves).
+   */
+  function pong(peer: PeerSocket, t: number, rtt: number | undefined): void {
+    const wall = now();
+    const renewed = registry.renewToken(peer, peer.tokenIssuedAt, wall);
+    const reply: ServerMessage = { type: 'pong', t, serverTime: wall };
+    if (renewed !== null) {
+      reply.resumeToken = renewed.token;
+      peer.tokenIssuedAt = wall;
+    }
+    send(peer, JSON.stringify(reply));
+    if (rtt !== undefined) {
+      const effects = registry.setRtt(peer, Math.round(rtt * 10) / 10);
+      if (effects !== null) apply(effects);
     }
   }
 
@@ -414,6 +596,13 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       for (const peer of to) send(peer, text);
     }
     for (const { conn, code, reason } of effects.closings) conn.close(code, reason);
+    if (effects.bansChanged && banStore) {
+      try {
+        banStore.save(registry.exportBans());
+      } catch (error) {
+        onWarning(`the bans could not be kept (${(error as Error).message}); they last until a restart`);
+      }
+    }
   }
 
   function send(peer: PeerSocket, text: string): void {
@@ -424,30 +613,34 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     if (ws.bufferedAmount > limits.maxBufferedBytes) ws.terminate();
   }
 
-  function sendError(peer: PeerSocket, code: ErrorCode, message: string): void {
-    send(peer, JSON.stringify({ type: 'error', code, message } satisfies ServerMessage));
+  function sendError(peer: PeerSocket, code: ErrorCode, message: string, ref?: number): void {
+    const error: ServerMessage = { type: 'error', code, message };
+    if (ref !== undefined) error.ref = ref;
+    send(peer, JSON.stringify(error));
   }
 
   // ─── heartbeat: pings, dead peers, expired rooms ───────────────────────────────────────
   const silenceLimitMs = limits.heartbeatMs * limits.missedHeartbeats;
+  const heardWithinMs = limits.heartbeatMs * HEARD_WITHIN_HEARTBEATS;
   let tick = 0;
   const beat = (): void => {
     const at = now();
-    const monotonic = performance.now();
+    const monotonicNow = monotonic();
     for (const peer of slices[tick++ % sliceCount] as Set<PeerSocket>) {
+      const silentFor = monotonicNow - peer.lastSeen;
       if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
         peer.close(CloseCode.JOIN_TIMEOUT, 'no join');
-      } else if (monotonic - peer.lastSeen >= silenceLimitMs) {
+      } else if (silentFor >= silenceLimitMs) {
         peer.terminate();
-      } else if (peer.readyState === WebSocket.OPEN) {
+      } else if (silentFor >= heardWithinMs && peer.readyState === WebSocket.OPEN) {
         // A pong answers the oldest unanswered ping: time it from there.
-        if (peer.pingSentAt === 0) peer.pingSentAt = monotonic;
+        if (peer.pingSentAt === 0) peer.pingSentAt = monotonicNow;
         peer.ping();
       }
     }
     apply(registry.sweep(at));
     if (tick % sliceCount === 0) {
-      for (const [address, bucket] of failedJoins) if (bucket.isFull(monotonic)) failedJoins.delete(address);
+      for (const [address, budget] of budgets) if (budget.idle(monotonicNow)) budgets.delete(address);
     }
   };
   const heartbeat = setInterval(beat, limits.heartbeatMs / sliceCount);
@@ -530,6 +723,16 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+function refuseHost(res: ServerResponse, hostHeader: string | undefined): void {
+  const shown = (hostHeader ?? '').slice(0, 100).replace(/[^\x20-\x7e]/g, '?');
+  res
+    .writeHead(403, { 'Content-Type': 'text/plain;charset=utf-8', 'Cache-Control': 'no-store' })
+    .end(
+      `HOST_NOT_ALLOWED: this padmesh server answers only to this machine's own names and addresses, ` +
+        `not "${shown}". To use another name for it, start it with --allowed-host ${shown.split(':')[0] || 'NAME'}\n`,
+    );
+}
+
 /** Browsers always send Origin; a page from another site may not open our socket. */
 function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): boolean {
   const origin = req.headers.origin;
@@ -542,8 +745,7 @@ function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): bool
   }
 }
 
-function remoteAddress(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? 'unknown';
+function unmapped(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 

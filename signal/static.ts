@@ -1,17 +1,28 @@
 /**
- * Serves the built web app: sirv's prebuilt file index (so no path can reach outside the
- * folder), MIME types from mrmime, SPA fallback for extension-less paths only, the build's
- * Brotli/gzip copies to browsers that accept them (scripts/precompress.ts), and caching that
- * suits Vite's output (hashed /assets/ forever, everything else revalidated).
+ * Serves the built web app from memory. The whole build (~650 KB with its Brotli and gzip
+ * copies) is read once when the server starts, so a request never opens a file: no file
+ * descriptor per request (a few hundred idle connections cannot make page loads fail with
+ * EMFILE), no read stream whose error could end the process, and one consistent build for the
+ * server's lifetime (rebuilding the client while it runs, or a second `npm start` that rebuilds
+ * and then finds the port taken, cannot make an old page's hashed assets vanish: they are kept
+ * until a restart). sirv, which this replaces, streamed every file from disk and left those
+ * streams' errors unhandled.
  *
- * Every page is cross-origin isolated (COOP + COEP; the app loads nothing from other
- * origins): where the browser honours it (a secure context, so the DAW on localhost), timers
- * read to 5 µs instead of 100, which steady mode's scheduling and the timing figures use.
+ * What it does: MIME types from mrmime; the SPA fallback (index.html) for extension-less
+ * paths only; the build's Brotli/gzip copies (scripts/precompress.ts) to browsers that accept
+ * them; ETags and 304s; caching that suits Vite's output (hashed /assets/ forever, everything
+ * else revalidated); no path outside the folder (only the files read at start exist).
+ *
+ * Headers on every page: cross-origin isolation (COOP + COEP; where the browser honours it, in
+ * a secure context such as the DAW on localhost, timers read to 5 µs instead of 100) and a
+ * Content-Security-Policy: scripts, styles, workers and connections from this server only, no
+ * framing (the pages cannot be clickjacked into playing or kicking).
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import sirv from 'sirv';
+import { join, relative, sep } from 'node:path';
+import { lookup } from 'mrmime';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -19,25 +30,145 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>padmesh</title>
 <p>The padmesh web app has not been built yet. Run <code>npm run build</code>
 (<code>npm start</code> does it for you) and reload.</p>`;
 
+/** A build bigger than this is not a padmesh build (and would not belong in memory). */
+const MAX_BUILD_BYTES = 64 * 1024 * 1024;
+
+interface Asset {
+  body: Buffer;
+  br: Buffer | undefined;
+  gzip: Buffer | undefined;
+  type: string;
+  etag: string;
+  cacheControl: string;
+}
+
+/**
+ * The policy every page gets. `connect-src` names the socket's origin explicitly (ws:// of the
+ * Host the page was loaded from): older Safari does not count ws: as 'self'. Tone.js runs its
+ * clock in a Worker made from a blob: URL.
+ */
+export function contentSecurityPolicy(host: string): string {
+  return [
+    "default-src 'self'",
+    `connect-src 'self' ws://${host} wss://${host}`,
+    "worker-src 'self' blob:",
+    "img-src 'self' data: blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * The handler for the built app in `dir` (read now), or one that says how to build it. `host`
+ * is the request's Host header, already checked by the caller (signal/hosts.ts).
+ */
 export function createStaticHandler(dir: string | null): RequestHandler {
-  if (dir === null || !existsSync(join(dir, 'index.html'))) {
+  const assets = dir === null ? null : readBuild(dir);
+  const index = assets?.get('/index.html');
+  if (!assets || !index) {
     return (_req, res) => {
       res.writeHead(503, { 'Content-Type': 'text/html;charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(NOT_BUILT);
     };
   }
-  return sirv(dir, {
-    single: true,
-    etag: true,
-    gzip: true,
-    brotli: true,
-    setHeaders(res, pathname) {
-      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      res.setHeader(
-        'Cache-Control',
-        pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-      );
-    },
-  });
+  return (req, res) => {
+    const path = decodedPath(req.url ?? '/');
+    if (path === null) {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad path\n');
+      return;
+    }
+    const asset = assets.get(path === '/' ? '/index.html' : path) ?? (hasExtension(path) ? undefined : index);
+    if (asset === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache' }).end('not found\n');
+      return;
+    }
+    send(req, res, asset);
+  };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, asset: Asset): void {
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? ''));
+  res.setHeader('Cache-Control', asset.cacheControl);
+  res.setHeader('ETag', asset.etag);
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Content-Type', asset.type);
+  if (req.headers['if-none-match'] === asset.etag) {
+    res.writeHead(304).end();
+    return;
+  }
+  const accepted = req.headers['accept-encoding'] ?? '';
+  let body = asset.body;
+  if (asset.br !== undefined && /\bbr\b/.test(accepted)) {
+    body = asset.br;
+    res.setHeader('Content-Encoding', 'br');
+  } else if (asset.gzip !== undefined && /\bgzip\b/.test(accepted)) {
+    body = asset.gzip;
+    res.setHeader('Content-Encoding', 'gzip');
+  }
+  res.setHeader('Content-Length', body.length);
+  res.writeHead(200);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * `/a/b%20c?x` → `/a/b c`; null for a path that tries to climb out. A malformed escape (a link
+ * or QR code cut short: `/join/%`) stays as it is: no file has such a name, so an app route gets
+ * the app, which says the code is not one.
+ */
+function decodedPath(url: string): string | null {
+  const raw = url.split('?', 1)[0] as string;
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    path = raw;
+  }
+  if (!path.startsWith('/') || path.includes('\\') || path.includes('\0') || /(^|\/)\.\.(\/|$)/.test(path)) {
+    return null;
+  }
+  return path;
+}
+
+const hasExtension = (path: string): boolean => /\.[^/]*$/.test(path);
+
+/** Every regular file under `dir`, by URL path, with its precompressed copies; null if it holds no build. */
+function readBuild(dir: string): Map<string, Asset> | null {
+  if (!existsSync(join(dir, 'index.html'))) return null;
+  const files = new Map<string, Buffer>();
+  let total = 0;
+  const walk = (folder: string): void => {
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      const stat = lstatSync(path); // symlinks are not followed: nothing outside the folder
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isFile()) {
+        total += stat.size;
+        if (total > MAX_BUILD_BYTES) throw new Error(`${dir} holds more than ${MAX_BUILD_BYTES} bytes: not a build`);
+        files.set(`/${relative(dir, path).split(sep).join('/')}`, readFileSync(path));
+      }
+    }
+  };
+  walk(dir);
+  const assets = new Map<string, Asset>();
+  for (const [path, body] of files) {
+    if (/\.(br|gz)$/.test(path) && files.has(path.slice(0, -3))) continue; // a copy, served with its original
+    assets.set(path, {
+      body,
+      br: files.get(`${path}.br`),
+      gzip: files.get(`${path}.gz`),
+      type: contentType(path),
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+      cacheControl: path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+  }
+  return assets;
+}
+
+function contentType(path: string): string {
+  const type = lookup(path) ?? 'application/octet-stream';
+  return /^text\/|javascript|json|svg|manifest/.test(type) ? `${type};charset=utf-8` : type;
 }

@@ -78,11 +78,19 @@ export async function createStunServer(options: StunServerOptions): Promise<Stun
   const host = options.host ?? '0.0.0.0';
   const limiter = new ReplyLimiter({ ...DEFAULT_STUN_LIMITS, ...options.limits });
   const answer = (socket: Socket) => (datagram: Buffer, from: RemoteInfo) => {
+    // Port 0 cannot be sent to (Node throws at once, inside this listener, which would end the
+    // process): such a datagram is forged, since no real socket has port 0.
+    if (from.port === 0) return;
     const transactionId = bindingRequestId(datagram);
     if (transactionId === null || !limiter.allow(from.address, performance.now())) return;
     const reply = bindingResponse(transactionId, from.address, from.port);
-    // A failed send (the source is unreachable) is not our problem: the callback keeps it quiet.
-    if (reply !== null) socket.send(reply, from.port, from.address, ignore);
+    if (reply === null) return;
+    try {
+      // A failed send (the source is unreachable) is not our problem: the callback keeps it quiet.
+      socket.send(reply, from.port, from.address, ignore);
+    } catch {
+      // Anything else send() throws at once is about this one datagram's source: ignore it too.
+    }
   };
 
   const sockets: Socket[] = [];

@@ -24,6 +24,14 @@ export class TokenBucket {
     return true;
   }
 
+  /** Takes `count` tokens at once if there are that many (a byte budget: count is the size). */
+  takeMany(count: number, now: number): boolean {
+    this.refill(now);
+    if (this.tokens < count) return false;
+    this.tokens -= count;
+    return true;
+  }
+
   /** Whether a token is there, without taking it. */
   has(now: number): boolean {
     this.refill(now);

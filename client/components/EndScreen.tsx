@@ -25,6 +25,12 @@ export function endMessage(reason: EndReason): { title: string; detail: string }
           return { title: 'This room’s DAW is open elsewhere', detail: 'Close it there first.' };
         case ErrorCode.VERSION_MISMATCH:
           return { title: 'Out of date', detail: 'Reload the page to get the current version.' };
+        case ErrorCode.BANNED:
+          return { title: 'You were removed from this jam', detail: 'The DAW removed this phone from the room.' };
+        case ErrorCode.ROOM_LOCKED:
+          return { title: 'This jam is locked', detail: 'The DAW is not letting new players in right now.' };
+        case ErrorCode.PIN_REQUIRED:
+          return { title: 'This jam asks for a PIN', detail: reason.message };
         default:
           return { title: 'Could not join', detail: reason.message };
       }

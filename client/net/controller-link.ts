@@ -20,8 +20,11 @@ export interface ControllerLinkOptions {
   /** ICE servers from the server's welcome (never public defaults). */
   iceServers(): IceServer[];
   sendSignal(to: string, data: SignalEnvelope): void;
-  /** Through the signal server now, or false (never queued). */
-  sendRelay(data: RelayData): boolean;
+  /**
+   * Through the signal server now, or false (never queued). `ref` (a hit's seq) comes back in
+   * the `error` the server answers with if it cannot deliver it: pass that to `relayRefused`.
+   */
+  sendRelay(data: RelayData, ref?: number): boolean;
   /** Transport, round trip or counts changed. */
   onChange(): void;
   timing?: Partial<LinkTiming>;
@@ -60,7 +63,8 @@ export class ControllerLink {
       {
         p2p: (packet) => this.#channel?.send(packet) ?? false,
         p2pLively: () => this.#channel?.lively ?? false,
-        relay: (hit) => this.#socketUp && options.sendRelay(hit),
+        // Not while the DAW is known to be away: the server would only hand the hit back.
+        relay: (hit) => this.#socketUp && this.#dawPresent && options.sendRelay(hit, hit.h[1]),
       },
       { epoch: options.epoch ?? newEpoch(), onDrop: () => options.onChange() },
     );
@@ -129,10 +133,20 @@ export class ControllerLink {
     this.#options.onChange();
   }
 
+  /**
+   * The server could not deliver a relayed message with this `ref` (a hit's seq): PEER_AWAY,
+   * the DAW was away when it got there. The hit is held again while it is fresh, else dropped
+   * and counted (client/net/hit-sender.ts `bounced`).
+   */
+  relayRefused(ref: number): void {
+    if (!this.#destroyed) this.#sender.bounced(ref);
+  }
+
   /** The room's DAW, and whether it is connected to the signal server (an offer can reach it). */
   setDaw(peerId: string | null, present: boolean): void {
     if (this.#destroyed) return;
     const back = peerId === this.#daw && present && !this.#dawPresent;
+    const arrived = present && peerId !== null && !this.#dawPresent;
     if (peerId !== this.#daw || back) {
       // Another DAW, or ours back (perhaps a reloaded page, whose tempo versions may be lower):
       // what the last one measured and its tempo are not to be trusted. It sends them anew.
@@ -145,6 +159,12 @@ export class ControllerLink {
     }
     this.#dawPresent = peerId !== null && present;
     this.#dispatch({ type: 'daw', present: this.#dawPresent });
+    if (arrived) {
+      // Hits held while it was away go now, if still fresh; and a DAW page that came back knows
+      // nothing of what we dropped meanwhile: tell it again.
+      this.#reportedDropped = -1;
+      this.#sender.flush();
+    }
   }
 
   /** A `signal` from the server. Only the DAW's, for the current attempt, is used. */
@@ -266,7 +286,7 @@ export class ControllerLink {
    * through the relay (the DAW's answer pings us back, so both ends stay synced).
    */
   #report(): void {
-    if (this.#channel?.open || !this.#socketUp || this.#daw === null) return;
+    if (this.#channel?.open || !this.#socketUp || this.#daw === null || !this.#dawPresent) return;
     this.#options.sendRelay({ p: wallClock() });
     const { dropped } = this.#sender.counts;
     if (dropped !== this.#reportedDropped && this.#options.sendRelay({ d: dropped })) this.#reportedDropped = dropped;

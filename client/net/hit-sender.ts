@@ -1,8 +1,10 @@
 /**
  * The controller's outgoing pad hits: over the data channel when it is open, else through
  * the signal server's relay, else held for at most HOLD_MS in case one of them comes back
- * (a channel opening, a socket reconnecting) and then dropped and counted. A hit is never
- * sent late beyond that: a drum hit a quarter second late is a wrong note, not a slow one.
+ * (a channel opening, a socket reconnecting, the DAW's page coming back) and then dropped and
+ * counted. A hit is never sent late beyond that: a drum hit a quarter second late is a wrong
+ * note, not a slow one. A relayed hit the server hands back (`bounced`: the DAW was away when
+ * it got there) is held again under its seq, or dropped and counted: never lost quietly.
  *
  * The hot path (`send` with an open channel) writes into a buffer it owns and allocates
  * nothing; the relay path makes one small object, as JSON needs.
@@ -20,6 +22,11 @@ export const HOLD_LIMIT = 32;
  */
 export const REPEATS = 2;
 export const TAIL_MS = 10;
+/**
+ * Relayed hits remembered (the latest), in case the server hands one back: at the DAW's limit
+ * of 250 hits/s, more than HOLD_MS of them, so a hit forgotten is one too old to send anyway.
+ */
+export const RELAY_MEMORY = 64;
 
 export interface HitTransports {
   /** Sends a packet on the open data channel; false if there is none (or it is backed up). */
@@ -30,7 +37,10 @@ export interface HitTransports {
    * plays whichever copy comes first, once).
    */
   p2pLively(): boolean;
-  /** Sends a hit through the signal server now; false if the socket cannot take it now. */
+  /**
+   * Sends a hit through the signal server now; false if the socket cannot take it now (or the
+   * DAW is known to be away). The hit's seq is its reference in any error the server answers with.
+   */
   relay(hit: RelayHit): boolean;
 }
 
@@ -66,7 +76,9 @@ export class HitSender {
   readonly #holdMs: number;
   readonly #onDrop: (() => void) | undefined;
   #seq = 0;
-  // Held hits in parallel typed arrays (a ring): nothing allocated while holding.
+  // Held hits in parallel typed arrays (a ring): nothing allocated while holding. A held hit's
+  // seq is −1 until it is first sent (a hit handed back by the server keeps the one it had).
+  readonly #heldSeq: Float64Array;
   readonly #heldPad: Uint8Array;
   readonly #heldVelocity: Uint8Array;
   readonly #heldAt: Float64Array;
@@ -84,6 +96,12 @@ export class HitSender {
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #tailTimer: ReturnType<typeof setTimeout> | undefined;
   #lastP2pAt = Number.NEGATIVE_INFINITY;
+  // The last RELAY_MEMORY relayed hits (a ring): what `bounced` looks a seq up in.
+  readonly #relayedSeq = new Float64Array(RELAY_MEMORY).fill(-1);
+  readonly #relayedPad = new Uint8Array(RELAY_MEMORY);
+  readonly #relayedVelocity = new Uint8Array(RELAY_MEMORY);
+  readonly #relayedAt = new Float64Array(RELAY_MEMORY);
+  #relayedNext = 0;
   readonly #sendTail = () => this.#tail();
 
   constructor(transports: HitTransports, options: HitSenderOptions) {
@@ -94,6 +112,7 @@ export class HitSender {
     this.#holdMs = options.holdMs ?? HOLD_MS;
     this.#onDrop = options.onDrop;
     const limit = options.holdLimit ?? HOLD_LIMIT;
+    this.#heldSeq = new Float64Array(limit);
     this.#heldPad = new Uint8Array(limit);
     this.#heldVelocity = new Uint8Array(limit);
     this.#heldAt = new Float64Array(limit);
@@ -109,10 +128,24 @@ export class HitSender {
     // Hits held earlier go first, so the DAW hears them in the order they were played.
     if (this.#heldCount > 0) this.flush();
     if (this.#heldCount === 0) {
-      const outcome = this.#transmit(pad, velocity, tappedAt, tappedAt);
+      const outcome = this.#transmit(-1, pad, velocity, tappedAt, tappedAt);
       if (outcome !== null) return outcome;
     }
-    return this.#hold(pad, velocity, tappedAt);
+    return this.#hold(-1, pad, velocity, tappedAt);
+  }
+
+  /**
+   * The server handed a relayed hit back undelivered (its DAW was away when it arrived): it is
+   * held again under its own seq while it is fresh (a DAW page reloading is back within the
+   * hold), else dropped and counted. A seq no longer remembered counts as dropped at once.
+   */
+  bounced(seq: number): void {
+    const i = this.#relayedSeq.indexOf(seq);
+    if (i < 0) return this.#drop(1);
+    this.#relayedSeq[i] = -1;
+    const tappedAt = this.#relayedAt[i] as number;
+    if (this.#now() - tappedAt > this.#holdMs) return this.#drop(1);
+    this.#hold(seq, this.#relayedPad[i] as number, this.#relayedVelocity[i] as number, tappedAt);
   }
 
   /** A way out may be back: sends the held hits that are still fresh, drops the stale ones. */
@@ -125,8 +158,11 @@ export class HitSender {
       const tappedAt = this.#heldAt[i] as number;
       if (now - tappedAt > this.#holdMs) {
         dropped += 1;
-      } else if (this.#transmit(this.#heldPad[i] as number, this.#heldVelocity[i] as number, tappedAt, now) === null) {
-        break;
+      } else {
+        const pad = this.#heldPad[i] as number;
+        if (this.#transmit(this.#heldSeq[i] as number, pad, this.#heldVelocity[i] as number, tappedAt, now) === null) {
+          break;
+        }
       }
       this.#heldStart = (i + 1) % limit;
       this.#heldCount -= 1;
@@ -144,10 +180,11 @@ export class HitSender {
     this.#heldCount = 0;
   }
 
-  #transmit(pad: number, velocity: number, tappedAt: number, now: number): 'p2p' | 'relay' | null {
-    const seq = this.#seq;
+  /** Sends one hit (a new one when `given` is −1, numbered then; else again under seq `given`). */
+  #transmit(given: number, pad: number, velocity: number, tappedAt: number, now: number): 'p2p' | 'relay' | null {
+    const seq = given < 0 ? this.#seq : given;
     if (this.#transports.p2p(this.#packet(seq, pad, velocity, tappedAt, now))) {
-      this.#seq = seq + 1;
+      if (given < 0) this.#seq = seq + 1;
       this.counts.p2p += 1;
       this.#spendRepeats(now);
       this.#remember(seq, pad, velocity, tappedAt);
@@ -155,15 +192,31 @@ export class HitSender {
       if (this.#tailTimer === undefined) this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS);
       if (!this.#transports.p2pLively() && this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
         this.counts.doubled += 1;
+        this.#relayed(seq, pad, velocity, tappedAt);
       }
       return 'p2p';
     }
     if (this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
-      this.#seq = seq + 1;
+      if (given < 0) this.#seq = seq + 1;
       this.counts.relay += 1;
+      this.#relayed(seq, pad, velocity, tappedAt);
       return 'relay';
     }
     return null;
+  }
+
+  /**
+   * Remembers a hit that went through the relay. (Also a doubled one, sent on a quiet channel
+   * too: if the server hands its relay copy back, the DAW is away, so the channel is likely dead
+   * as well; holding it again is safe, the DAW plays each seq once.)
+   */
+  #relayed(seq: number, pad: number, velocity: number, tappedAt: number): void {
+    const r = this.#relayedNext;
+    this.#relayedSeq[r] = seq;
+    this.#relayedPad[r] = pad;
+    this.#relayedVelocity[r] = velocity;
+    this.#relayedAt[r] = tappedAt;
+    this.#relayedNext = (r + 1) % RELAY_MEMORY;
   }
 
   /** A HIT packet: the earlier hits with copies due (oldest first), then this one (if `seq` ≥ 0). */
@@ -230,13 +283,14 @@ export class HitSender {
     if (this.#recentCount < REPEATS) this.#recentCount += 1;
   }
 
-  #hold(pad: number, velocity: number, tappedAt: number): SendOutcome {
+  #hold(seq: number, pad: number, velocity: number, tappedAt: number): SendOutcome {
     const limit = this.#heldPad.length;
     if (this.#heldCount >= limit) {
       this.#drop(1);
       return 'dropped';
     }
     const i = (this.#heldStart + this.#heldCount) % limit;
+    this.#heldSeq[i] = seq;
     this.#heldPad[i] = pad;
     this.#heldVelocity[i] = velocity;
     this.#heldAt[i] = tappedAt;

@@ -28,6 +28,8 @@ export interface JoinParams {
   color?: string;
   hostToken?: string;
   resumeToken?: string;
+  /** The room's PIN, when its DAW set one (asked of new members). */
+  pin?: string;
 }
 
 /** Why the connection ended for good: the UI shows a screen for each. */
@@ -47,7 +49,7 @@ export type SignalingStatus =
   | { kind: 'ended'; reason: EndReason };
 
 /** Messages that wait in the queue while the socket is down. */
-export type ControlMessage = ClientMessages['state' | 'profile' | 'kick' | 'signal'];
+export type ControlMessage = ClientMessages['state' | 'profile' | 'kick' | 'access' | 'signal'];
 export type SendResult = 'sent' | 'queued' | 'dropped';
 
 /** The part of the WebSocket API we use: the browser's, or `ws` in Node. */
@@ -95,7 +97,11 @@ export interface Signaling {
   send(message: ControlMessage): SendResult;
   /** Our new name and/or colour: told to the room now (or once back), and used in every later join. */
   setProfile(profile: { name?: string; color?: string }): SendResult;
-  /** Volatile message (a pad hit through the relay): sent now or not at all (also not when the socket is backed up, so it would go out late). */
+  /**
+   * Volatile message (a pad hit through the relay): sent now or not at all (also not when the
+   * socket is backed up, so it would go out late). Give it a `ref` to recognise the `error`
+   * it may cause (PEER_AWAY when the DAW is away, say).
+   */
   sendNow(message: ClientMessages['relay']): boolean;
   /** Leaves the room for good. Connected, the server tells the others at once; otherwise our place expires with the resume window. */
   leave(): void;
@@ -107,7 +113,7 @@ const WS_OPEN = 1;
 /** A volatile message behind this many unsent bytes would arrive late: it is refused instead. */
 const maxVolatileBacklog = 8 * 1024;
 
-/** Join refusals worth retrying: the server may have room again in a moment. */
+/** Join refusals worth retrying: the server may have room again in a moment (or the room may take wrong PINs again). */
 const RETRYABLE_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.SERVER_FULL]);
 
 export function defaultSignalingUrl(location: { protocol: string; host: string }): string {
@@ -161,6 +167,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
       if (params.color !== undefined) join.color = params.color;
       if (params.hostToken !== undefined) join.hostToken = params.hostToken;
       if (params.resumeToken !== undefined) join.resumeToken = params.resumeToken;
+      if (params.pin !== undefined) join.pin = params.pin;
       ws.send(JSON.stringify(join));
     };
     ws.onmessage = (event) => {
@@ -192,6 +199,11 @@ export function createSignaling(options: SignalingOptions): Signaling {
         break;
       case 'pong':
         rttMs = Math.round((performance.now() - message.t) * 10) / 10;
+        // Tokens expire; a connected member's is renewed in a pong, before the old one would.
+        if (message.resumeToken !== undefined) {
+          params.resumeToken = message.resumeToken;
+          if (params.role === 'daw') params.hostToken = message.resumeToken;
+        }
         break;
       case 'kicked':
         end({ kind: 'kicked', reason: message.reason });
@@ -246,10 +258,15 @@ export function createSignaling(options: SignalingOptions): Signaling {
     if (silentMs > limit) retry();
   }
 
+  /** Our pings keep the server from pinging us, and tell it our round trip (the member's RTT). */
   function startPinging(heartbeatMs: number): void {
     clearInterval(pingTimer);
+    rttMs = null;
     pingTimer = setInterval(() => {
-      if (socket?.readyState === WS_OPEN) socket.send(JSON.stringify({ type: 'ping', t: performance.now() }));
+      if (socket?.readyState !== WS_OPEN) return;
+      const ping: ClientMessages['ping'] = { type: 'ping', t: performance.now() };
+      if (rttMs !== null) ping.rtt = rttMs;
+      socket.send(JSON.stringify(ping));
     }, heartbeatMs);
   }
 
@@ -301,9 +318,9 @@ export function createSignaling(options: SignalingOptions): Signaling {
         socket.send(JSON.stringify(message));
         return 'sent';
       }
-      // Only the newest state matters: it replaces a queued older one.
-      if (message.type === 'state') {
-        const older = queue.findIndex((queued) => queued.type === 'state');
+      // Only the newest state (or access) matters: it replaces a queued older one.
+      if (message.type === 'state' || message.type === 'access') {
+        const older = queue.findIndex((queued) => queued.type === message.type);
         if (older >= 0) queue.splice(older, 1);
       }
       if (queue.length >= queueLimit) return 'dropped';

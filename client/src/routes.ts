@@ -7,10 +7,19 @@ export function routeOf(pathname: string): Route {
   if (pathname === '/daw' || pathname === '/daw/') return { page: 'daw' };
   const join = /^\/join(?:\/([^/]*))?\/?$/.exec(pathname);
   if (join) {
-    const typed = join[1] ? decodeURIComponent(join[1]) : null;
+    const typed = join[1] ? decodedOrNull(join[1]) : null;
     return { page: 'join', room: typed === null ? null : normalizeRoomCode(typed), typed };
   }
   return { page: 'start' };
+}
+
+/** A path segment decoded; a malformed escape (`%`, `%zz`, a lone surrogate) is no room, not a crash. */
+function decodedOrNull(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 export const joinPath = (room: string): string => `/join/${room}`;

@@ -3,6 +3,8 @@
  * mode, disabled cookies): then everything still works, it is just forgotten.
  */
 import { nanoid } from 'nanoid';
+import * as v from 'valibot';
+import { type Access, AccessSchema } from '../../signal/protocol.ts';
 
 function read(storage: () => Storage, key: string): string | null {
   try {
@@ -40,6 +42,8 @@ export const saveName = (name: string): void => write(local, 'padmesh.name', nam
 export interface DawRoom {
   room: string;
   hostToken: string;
+  /** The room's lock and PIN: told to the server again after it restarts (it forgets them). */
+  access?: Access;
 }
 
 /** The DAW's room, so a reload (or a new tab) takes it back instead of stranding the phones. */
@@ -48,8 +52,10 @@ export function savedDawRoom(): DawRoom | null {
   if (text === null) return null;
   try {
     const parsed: unknown = JSON.parse(text);
-    const { room, hostToken } = parsed as Partial<DawRoom>;
-    return typeof room === 'string' && typeof hostToken === 'string' ? { room, hostToken } : null;
+    const { room, hostToken, access } = parsed as Partial<DawRoom>;
+    if (typeof room !== 'string' || typeof hostToken !== 'string') return null;
+    const kept = v.safeParse(AccessSchema, access);
+    return kept.success ? { room, hostToken, access: kept.output } : { room, hostToken };
   } catch {
     return null;
   }

@@ -1,6 +1,14 @@
 import { createEffect, createSignal, For, onCleanup, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import { normalizeRoomCode, PLAYER_COLORS, ROOM_CODE_LENGTH } from '../../signal/protocol.ts';
+import {
+  ErrorCode,
+  isReservedName,
+  nameProblem,
+  normalizeRoomCode,
+  PIN_PATTERN,
+  PLAYER_COLORS,
+  ROOM_CODE_LENGTH,
+} from '../../signal/protocol.ts';
 import { KIT } from '../audio/kit.ts';
 import { BeatLight } from '../components/BeatLight.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
@@ -10,7 +18,7 @@ import { StatusLight } from '../components/StatusLight.tsx';
 import { TransportBadge } from '../components/TransportBadge.tsx';
 import { ControllerLink, type Transport } from '../net/controller-link.ts';
 import { type Tempo, type TimingReport, wallClock } from '../net/hits.ts';
-import type { Signaling } from '../net/signaling.ts';
+import type { EndReason, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
 import { createSession } from '../state/session.ts';
 import {
@@ -28,12 +36,16 @@ export function ControllerPage(props: { room: string | null; typed: string | nul
   const [name, setName] = createSignal(savedName());
   // Null until the player picks one: then the server gives each player a different colour.
   const [color, setColor] = createSignal<string | null>(savedColor());
-  const [ready, setReady] = createSignal(props.room !== null && savedName() !== '');
+  const [ready, setReady] = createSignal(props.room !== null && savedName() !== '' && !nameIssue(savedName()));
+  // The room's PIN, once the player typed it (asked only when the DAW set one). Each PIN typed
+  // is a new attempt to join (a new object, even for the same digits): InRoom is made again for it.
+  const [attempt, setAttempt] = createSignal<{ pin: string | undefined }>({ pin: undefined });
 
   return (
     <main class="controller">
       <Show
-        when={ready() && props.room}
+        when={ready() && props.room ? { room: props.room, pin: attempt().pin } : null}
+        keyed
         fallback={
           <JoinForm
             {...props}
@@ -45,15 +57,17 @@ export function ControllerPage(props: { room: string | null; typed: string | nul
           />
         }
       >
-        {(room) => (
+        {(joining) => (
           <InRoom
-            room={room()}
+            room={joining.room}
+            pin={joining.pin}
             name={name()}
             color={color()}
             onProfile={(next) => {
               setName(next.name);
               setColor(next.color);
             }}
+            onPin={(pin) => setAttempt({ pin })}
             navigate={props.navigate}
           />
         )}
@@ -95,7 +109,8 @@ function JoinForm(props: {
   navigate: (path: string) => void;
 }) {
   const [code, setCode] = createSignal(props.room ?? props.typed ?? '');
-  const valid = () => normalizeRoomCode(code()) !== null && props.name.trim() !== '';
+  const problem = () => (props.name.trim() === '' ? null : nameIssue(props.name));
+  const valid = () => normalizeRoomCode(code()) !== null && props.name.trim() !== '' && problem() === null;
   return (
     <form
       class="join-form"
@@ -124,8 +139,16 @@ function JoinForm(props: {
         autocomplete="nickname"
         maxlength={32}
         value={props.name}
+        aria-invalid={problem() !== null}
         onInput={(event) => props.onName(event.currentTarget.value)}
       />
+      <Show when={problem()}>
+        {(text) => (
+          <p class="warning" data-testid="name-problem">
+            {text()}
+          </p>
+        )}
+      </Show>
       <ColorPicker value={props.color} onPick={props.onColor} />
       <button type="submit" class="big primary" disabled={!valid()}>
         Join
@@ -160,7 +183,8 @@ function createLink(getSignaling: () => Signaling) {
   const link = new ControllerLink({
     iceServers: () => getSignaling().welcome?.iceServers ?? [],
     sendSignal: (to, data) => getSignaling().send({ type: 'signal', to, data }),
-    sendRelay: (data) => getSignaling().sendNow({ type: 'relay', data }),
+    sendRelay: (data, ref) =>
+      getSignaling().sendNow(ref === undefined ? { type: 'relay', data } : { type: 'relay', data, ref }),
     onChange: () =>
       setView({
         transport: link.transport,
@@ -178,9 +202,12 @@ function createLink(getSignaling: () => Signaling) {
 
 function InRoom(props: {
   room: string;
+  /** The room's PIN, when the player gave one. */
+  pin: string | undefined;
   name: string;
   color: string | null;
   onProfile: (profile: { name: string; color: string }) => void;
+  onPin: (pin: string) => void;
   navigate: (path: string) => void;
 }) {
   const resumeToken = savedResumeToken(props.room);
@@ -194,6 +221,7 @@ function InRoom(props: {
       name: props.name.trim(),
       ...(props.color === null ? {} : { color: props.color }),
       ...(resumeToken === undefined ? {} : { resumeToken }),
+      ...(props.pin === undefined ? {} : { pin: props.pin }),
     },
     {
       onWelcome: (welcome) => {
@@ -213,13 +241,22 @@ function InRoom(props: {
       onMessage: (message) => {
         if (message.type === 'signal') link.handleSignal(message.from, message.data);
         else if (message.type === 'relay') link.handleRelay(message.from, message.data);
+        // A relayed hit the server could not deliver (the DAW was away): held again, or counted.
+        else if (message.type === 'error' && message.ref !== undefined) link.relayRefused(message.ref);
+        // Tokens expire; the server renews ours while we are here.
+        else if (message.type === 'pong' && message.resumeToken !== undefined) {
+          saveResumeToken(props.room, message.resumeToken);
+        }
       },
     },
   );
   signaling = created;
 
   const daw = () => session.members.find((m) => m.role === 'daw');
-  const myColor = () => session.members.find((m) => m.peerId === session.peerId)?.color ?? props.color ?? undefined;
+  const me = () => session.members.find((m) => m.peerId === session.peerId);
+  const myColor = () => me()?.color ?? props.color ?? undefined;
+  // The server may have made our name distinct from another player's ("Ana 2").
+  const myName = () => me()?.name ?? props.name;
   createEffect(() => {
     const current = daw();
     link.setDaw(current?.peerId ?? null, session.status.kind === 'connected' && current?.state === 'connected');
@@ -270,7 +307,7 @@ function InRoom(props: {
               style={{ '--chip-color': myColor() }}
               onClick={() => setEditing(!editing())}
             >
-              {props.name}
+              {myName()}
             </button>
           </header>
           <Show when={daw()?.state === 'away'}>
@@ -300,23 +337,88 @@ function InRoom(props: {
       }
     >
       {(reason) => (
-        <EndScreen reason={reason()}>
-          <button
-            type="button"
-            class="big primary"
-            onClick={() => {
-              saveResumeToken(props.room, null);
-              location.assign(joinPath(props.room));
-            }}
-          >
-            Join again
-          </button>
-          <button type="button" class="big" onClick={() => props.navigate('/join')}>
-            Another code
-          </button>
-        </EndScreen>
+        <Show
+          when={askedForPin(reason())}
+          fallback={
+            <EndScreen reason={reason()}>
+              <Show when={mayJoinAgain(reason())}>
+                <button
+                  type="button"
+                  class="big primary"
+                  onClick={() => {
+                    // Taken over by another tab: with our token we take it back. Otherwise a fresh start.
+                    if (reason().kind !== 'replaced') saveResumeToken(props.room, null);
+                    location.assign(joinPath(props.room));
+                  }}
+                >
+                  Join again
+                </button>
+              </Show>
+              <button type="button" class="big" onClick={() => props.navigate('/join')}>
+                Another code
+              </button>
+            </EndScreen>
+          }
+        >
+          {(message) => <PinForm message={message()} onPin={props.onPin} onCancel={() => props.navigate('/join')} />}
+        </Show>
       )}
     </Show>
+  );
+}
+
+/** What to show above the PIN field when the room asked for its PIN, or null if it did not. */
+function askedForPin(reason: EndReason): string | null {
+  if (reason.kind !== 'refused' || reason.code !== ErrorCode.PIN_REQUIRED) return null;
+  return reason.message === 'wrong PIN' ? 'That PIN is not right. Try again.' : 'This jam asks for a PIN.';
+}
+
+/** Whether "Join again" can work: not after being removed, or with the room locked to newcomers. */
+function mayJoinAgain(reason: EndReason): boolean {
+  if (reason.kind === 'kicked') return false;
+  return reason.kind !== 'refused' || (reason.code !== ErrorCode.BANNED && reason.code !== ErrorCode.ROOM_LOCKED);
+}
+
+/** Why a name cannot be used, shared with the server's rule (signal/protocol.ts), or null. */
+function nameIssue(name: string): string | null {
+  const trimmed = name.trim();
+  if (isReservedName(trimmed)) return '“DAW” is the laptop’s name: choose another.';
+  const problem = nameProblem(trimmed);
+  return problem === null ? null : `A name ${problem}.`;
+}
+
+function PinForm(props: { message: string; onPin: (pin: string) => void; onCancel: () => void }) {
+  const [pin, setPin] = createSignal('');
+  const valid = () => PIN_PATTERN.test(pin());
+  return (
+    <form
+      class="join-form"
+      data-testid="pin-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (valid()) props.onPin(pin());
+      }}
+    >
+      <h1>PIN</h1>
+      <p class="muted">{props.message} The DAW screen shows it.</p>
+      <label for="pin">4-digit PIN</label>
+      <input
+        id="pin"
+        data-testid="pin-input"
+        inputmode="numeric"
+        autocomplete="off"
+        maxlength={4}
+        pattern="[0-9]{4}"
+        value={pin()}
+        onInput={(event) => setPin(event.currentTarget.value.replace(/\D/g, ''))}
+      />
+      <button type="submit" class="big primary" disabled={!valid()}>
+        Join
+      </button>
+      <button type="button" class="big" onClick={() => props.onCancel()}>
+        Another code
+      </button>
+    </form>
   );
 }
 

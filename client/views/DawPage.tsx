@@ -1,7 +1,9 @@
 import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
+import { type Access, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
+import { AccessControls } from '../components/AccessControls.tsx';
 import { DawPads } from '../components/DawPads.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
 import { HitLog } from '../components/HitLog.tsx';
@@ -49,7 +51,9 @@ async function lanOrigin(): Promise<string> {
 export function DawPage(props: { navigate: (path: string) => void }) {
   const saved = savedDawRoom();
   const join: JoinParams = { role: 'daw', deviceId: deviceId() };
-  if (saved) Object.assign(join, saved);
+  if (saved) Object.assign(join, { room: saved.room, hostToken: saved.hostToken });
+  const [access, setAccess] = createSignal<Access>(saved?.access ?? { locked: false, pin: null });
+  const keep = (room: string, hostToken: string) => saveDawRoom({ room, hostToken, access: access() });
   const engine = createDrumEngine();
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
@@ -67,7 +71,11 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   });
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
-      if (welcome.hostToken) saveDawRoom({ room: welcome.room, hostToken: welcome.hostToken });
+      // The server keeps the lock and PIN while the room lives; after a restart it has forgotten them.
+      const held = welcome.access;
+      if (held && (held.locked || held.pin !== null)) setAccess(held);
+      else if (access().locked || access().pin !== null) signaling?.send({ type: 'access', access: access() });
+      if (welcome.hostToken) keep(welcome.room, welcome.hostToken);
       // A reloaded DAW page gets its room's tempo back from the server.
       const kept = welcome.state?.tempo;
       if (firstWelcome && kept !== undefined && kept !== jam.view.tempo.bpm) jam.setBpm(kept);
@@ -85,7 +93,24 @@ export function DawPage(props: { navigate: (path: string) => void }) {
         PRUNE_AFTER_MS,
       );
     },
+    onStatus: (status) => {
+      // The room we kept could not be taken back (its hostToken expired, or the server's secret
+      // changed): start a new one rather than show an error about an old room.
+      if (
+        status.kind === 'ended' &&
+        status.reason.kind === 'refused' &&
+        status.reason.code === ErrorCode.UNAUTHORIZED &&
+        saved !== null
+      ) {
+        saveDawRoom(null);
+        location.assign('/daw');
+      }
+    },
     onMessage: (message) => {
+      // Tokens expire; the server renews the hostToken in a pong while this page is connected.
+      if (message.type === 'pong' && message.resumeToken !== undefined && session.room) {
+        keep(session.room, message.resumeToken);
+      }
       if (message.type === 'signal') jam.peers.handleSignal(message.from, message.data);
       else if (message.type === 'relay') jam.peers.handleRelay(message.from, message.data);
       else if (message.type === 'member-left') jam.forget(message.peerId);
@@ -173,6 +198,17 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 </p>
               </div>
               <Show when={joinUrl()}>{(url) => <QrCode text={url()} label={`QR code for ${url()}`} />}</Show>
+            </section>
+            <section>
+              <AccessControls
+                access={access()}
+                onChange={(next) => {
+                  setAccess(next);
+                  signaling?.send({ type: 'access', access: next });
+                  const hostToken = signaling?.params.hostToken;
+                  if (session.room && hostToken) keep(session.room, hostToken);
+                }}
+              />
             </section>
             <section>
               <TimingControls

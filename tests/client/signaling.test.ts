@@ -191,7 +191,9 @@ describe('signaling client', () => {
     const deviceId = newDeviceId();
     const first = client(server.port, { room, deviceId });
     await until(connected(first.signaling), 'the first tab');
-    const second = client(server.port, { room, deviceId });
+    // A second tab of the same browser has the same deviceId and the saved resumeToken.
+    const resumeToken = first.signaling.params.resumeToken as string;
+    const second = client(server.port, { room, deviceId, resumeToken });
     await until(connected(second.signaling), 'the second tab');
     await until(() => first.signaling.status.kind === 'ended', 'the first tab to stop');
     expect(first.signaling.status).toEqual({ kind: 'ended', reason: { kind: 'replaced' } });

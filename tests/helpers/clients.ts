@@ -151,6 +151,7 @@ export interface JoinOptions {
   color?: string;
   hostToken?: string;
   resumeToken?: string;
+  pin?: string;
 }
 
 export function joinMessage(options: JoinOptions = {}): ClientMessage {
@@ -160,7 +161,7 @@ export function joinMessage(options: JoinOptions = {}): ClientMessage {
     role: options.role ?? 'controller',
     deviceId: options.deviceId ?? newDeviceId(),
   };
-  for (const key of ['room', 'name', 'color', 'hostToken', 'resumeToken'] as const) {
+  for (const key of ['room', 'name', 'color', 'hostToken', 'resumeToken', 'pin'] as const) {
     if (options[key] !== undefined) message[key] = options[key];
   }
   return message as ClientMessage;

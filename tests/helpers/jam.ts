@@ -78,6 +78,8 @@ export class Jam {
       limits: options.limits ?? {},
       // As `npm start` does: a STUN server on the laptop, advertised in welcome (here on a free loopback port).
       stunPort: 0,
+      // Phones reach the laptop by a name mapped to loopback (not localhost, so not a secure context).
+      allowedHosts: [PHONE_HOST],
     });
     this.port = this.server.port;
   }

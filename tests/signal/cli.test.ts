@@ -1,12 +1,22 @@
 /** The `npm start` command line: config, LAN addresses, the banner, the secret file, and the real process. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { banner, readConfig } from '../../signal/cli.ts';
 import { httpUrl, lanAddresses, reachableHosts } from '../../signal/lan.ts';
-import { defaultStateDir, loadOrCreateSecret } from '../../signal/secret-file.ts';
+import { defaultStateDir, fileBanStore, loadOrCreateSecret } from '../../signal/state-dir.ts';
 import { closeUdpSockets, freeUdpPort, stunAnswers, udpSocket } from '../helpers/udp.ts';
 
 const dirs: string[] = [];
@@ -25,7 +35,8 @@ function tempDir(): string {
 
 describe('readConfig', () => {
   it('takes flags over environment over defaults', () => {
-    expect(readConfig([], {})).toEqual({ host: '0.0.0.0', port: 8080, stunPort: 3478, capacity: 16 });
+    const defaults = { allowedHosts: [], trustProxy: false };
+    expect(readConfig([], {})).toEqual({ host: '0.0.0.0', port: 8080, stunPort: 3478, capacity: 16, ...defaults });
     expect(
       readConfig([], { HOST: '127.0.0.1', PORT: '9000', PADMESH_STUN_PORT: '3479', PADMESH_CAPACITY: '4' }),
     ).toEqual({
@@ -33,6 +44,7 @@ describe('readConfig', () => {
       port: 9000,
       stunPort: 3479,
       capacity: 4,
+      ...defaults,
     });
     expect(
       readConfig(['--host', '::', '--port', '0', '--stun-port', '5000', '--capacity', '8'], {
@@ -45,6 +57,7 @@ describe('readConfig', () => {
       port: 0,
       stunPort: 5000,
       capacity: 8,
+      ...defaults,
     });
     expect(readConfig(['--help'], {})).toBe('help');
   });
@@ -52,6 +65,19 @@ describe('readConfig', () => {
   it('turns STUN off with port 0', () => {
     expect(readConfig(['--stun-port', '0'], {})).toMatchObject({ stunPort: null });
     expect(readConfig([], { PADMESH_STUN_PORT: '0' })).toMatchObject({ stunPort: null });
+  });
+
+  it('takes extra host names, repeated or from the environment, and the proxy switch', () => {
+    expect(readConfig(['--allowed-host', 'jam.lan', '--allowed-host', '[fe80::1]', '--trust-proxy'], {})).toMatchObject(
+      {
+        allowedHosts: ['jam.lan', 'fe80::1'],
+        trustProxy: true,
+      },
+    );
+    expect(readConfig([], { PADMESH_ALLOWED_HOSTS: 'a.lan, b.lan,' })).toMatchObject({
+      allowedHosts: ['a.lan', 'b.lan'],
+    });
+    expect(() => readConfig(['--allowed-host', 'http://x/'], {})).toThrow('--allowed-host');
   });
 
   it('refuses bad values with a clear message', () => {
@@ -81,6 +107,14 @@ describe('LAN addresses', () => {
 
   it('lists home-network addresses first, virtual interfaces last, no loopback or IPv6', () => {
     expect(lanAddresses(interfaces)).toEqual(['192.168.1.23', '100.64.1.2', '172.17.0.1']);
+  });
+
+  it('leaves virtual interfaces (containers, VPNs) out when asked: what /api/lan tells the DAW page', () => {
+    const withVpn = { ...interfaces, tailscale0: [{ address: '100.101.1.1', family: 'IPv4', internal: false }] };
+    expect(reachableHosts('0.0.0.0', withVpn as unknown as typeof interfaces, { virtual: false })).toEqual([
+      '192.168.1.23',
+      '100.64.1.2',
+    ]);
   });
 
   it('lists every LAN address for a wildcard host, else the host itself', () => {
@@ -127,6 +161,46 @@ describe('the token secret file', () => {
     const file = join(dir, 'token-secret');
     expect(readFileSync(file, 'utf8').trim()).toBe(secret);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('tightens a folder and file it finds readable by others (they hold the secret)', () => {
+    const dir = join(tempDir(), 'loose');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'token-secret'), 'an-old-secret-0123456789abcdef\n', { mode: 0o644 });
+    chmodSync(join(dir, 'token-secret'), 0o644);
+    expect(loadOrCreateSecret(dir)).toBe('an-old-secret-0123456789abcdef');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'token-secret')).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses, saying how to fix it, a loose folder of another user, a symbolic link, or a folder for a file', () => {
+    const dir = join(tempDir(), 'theirs');
+    mkdirSync(dir, { mode: 0o777 });
+    chmodSync(dir, 0o777);
+    const someoneElse = { uid: (process.getuid?.() ?? 0) + 4242 };
+    expect(() => loadOrCreateSecret(dir, someoneElse)).toThrow(/belongs to user .*chmod 700/);
+    expect(statSync(dir).mode & 0o777).toBe(0o777); // not touched
+    const linked = join(tempDir(), 'linked');
+    symlinkSync(tempDir(), linked);
+    expect(() => loadOrCreateSecret(linked)).toThrow(/symbolic link/);
+    const odd = join(tempDir(), 'odd');
+    mkdirSync(join(odd, 'token-secret'), { recursive: true, mode: 0o700 });
+    chmodSync(odd, 0o700);
+    expect(() => loadOrCreateSecret(odd)).toThrow(/not a regular file/);
+  });
+
+  it('keeps the bans beside it, privately, written whole', () => {
+    const dir = join(tempDir(), 'state');
+    const store = fileBanStore(dir);
+    expect(store.load()).toEqual([]);
+    const records = [
+      { room: 'ACDEF3', daw: 'd1', devices: ['x'], addresses: ['10.0.0.2'], peerIds: ['p'], expiresAt: null },
+    ];
+    store.save(records);
+    expect(fileBanStore(dir).load()).toEqual(records);
+    expect(statSync(join(dir, 'bans.json')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['bans.json']);
   });
 
   it('lives where the environment says', () => {

@@ -34,6 +34,10 @@ function registry(overrides: Partial<ConstructorParameters<typeof RoomRegistry>[
     maxRoomsPerAddress: 5,
     dawGraceMs: 60_000,
     resumeWindowMs: 30_000,
+    hostTokenTtlMs: 86_400_000,
+    profileNoticeMs: 1_000,
+    rttNoticeMs: 5,
+    pinAttemptRate: { perSecond: 0.2, burst: 3 },
     newRoomCode: () => codes.shift() ?? 'ACDEF9',
     newPeerId: sequence('peer'),
     ...overrides,
@@ -79,7 +83,6 @@ describe('RoomRegistry', () => {
         role: 'daw',
         name: 'DAW',
         color: '#eef0f5',
-        deviceId: 'laptop-1',
         joinedAt: 1000,
         state: 'connected',
         rttMs: null,
@@ -115,18 +118,30 @@ describe('RoomRegistry', () => {
     expect(rooms.join(conn('x'), join({}), context())).toMatchObject({ error: { code: ErrorCode.INVALID_MESSAGE } });
   });
 
-  it('keeps one member per device: a second connection from the same address replaces the first', () => {
+  it('never tells anyone a deviceId, and a deviceId alone (same address or not) takes no member over', () => {
     const { room } = openRoom();
     const first = conn('first');
-    const second = conn('second');
     const joined = ok(rooms.join(first, join({ room, deviceId: 'phone-1' }), context()));
-    const again = ok(rooms.join(second, join({ room, deviceId: 'phone-1' }), context()));
+    expect(JSON.stringify(joined)).not.toContain('phone-1');
+    expect(JSON.stringify(joined.welcome.members)).not.toContain('laptop-1');
+    expect(rooms.join(conn('second'), join({ room, deviceId: 'phone-1' }), context())).toMatchObject({
+      error: { code: ErrorCode.UNAUTHORIZED, message: expect.stringContaining('resumeToken') },
+    });
+    expect(rooms.binding(first)).toBeDefined();
+    // With its token it is the same member again (a second tab, a reload): the older socket goes.
+    const again = ok(
+      rooms.join(
+        conn('second'),
+        join({ room, deviceId: 'phone-1', resumeToken: joined.welcome.resumeToken }),
+        context(),
+      ),
+    );
     expect(again.welcome.peerId).toBe(joined.welcome.peerId);
     expect(again.welcome.members).toHaveLength(2);
     expect(again.effects.closings).toEqual([{ conn: first, code: CloseCode.REPLACED, reason: expect.any(String) }]);
     expect(to(again.effects, daw)).toEqual([]); // no churn
     expect(rooms.binding(first)).toBeUndefined();
-    expect(rooms.disconnect(first, 2000)).toEqual({ deliveries: [], closings: [] });
+    expect(rooms.disconnect(first, 2000)).toEqual({ deliveries: [], closings: [], bansChanged: false });
   });
 
   it('does not let another address take a deviceId over without its token', () => {
@@ -280,17 +295,21 @@ describe('RoomRegistry', () => {
     expect(to(kicked.effects, a)).toEqual([{ type: 'kicked', reason: 'too loud' }]);
     expect(to(kicked.effects, b)).toEqual([{ type: 'member-left', peerId: aWelcome.peerId, reason: 'kicked' }]);
     expect(kicked.effects.closings).toEqual([{ conn: a, code: CloseCode.KICKED, reason: 'kicked' }]);
-    const rejoin = ok(
+    // A kick is a ban: not with its token, not as a new member, not from its address.
+    expect(
       rooms.join(conn('a2'), join({ room, deviceId: 'phone-a', resumeToken: aWelcome.resumeToken }), context()),
-    );
-    expect(rejoin.welcome.peerId).not.toBe(aWelcome.peerId);
+    ).toMatchObject({ error: { code: ErrorCode.BANNED } });
+    expect(rooms.join(conn('a3'), join({ room, deviceId: 'phone-new' }), context())).toMatchObject({
+      error: { code: ErrorCode.BANNED },
+    });
+    expect(kicked.effects.bansChanged).toBe(true);
   });
 
   it('ends the session when the DAW leaves', () => {
     const { room } = openRoom();
     const phone = conn('phone');
     ok(rooms.join(phone, join({ room }), context()));
-    const left = rooms.leave(daw);
+    const left = rooms.leave(daw, 2000);
     expect(to(left, phone)).toEqual([{ type: 'session-closed', reason: 'ended' }]);
     expect(left.closings).toEqual([{ conn: phone, code: CloseCode.SESSION_CLOSED, reason: expect.any(String) }]);
     expect(rooms.roomCount).toBe(0);
@@ -335,14 +354,16 @@ describe('RoomRegistry', () => {
     const other = conn('other');
     const joined = ok(rooms.join(phone, join({ room, deviceId: 'phone-1', color: '#111111' }), context()));
     ok(rooms.join(other, join({ room, deviceId: 'phone-2' }), context()));
-    const effects = ok(rooms.setProfile(phone, { name: 'Ana', color: '#222222' })).effects;
+    const effects = ok(rooms.setProfile(phone, { name: 'Ana', color: '#222222' }, 1000)).effects;
     const updated = { type: 'member-updated', member: expect.objectContaining({ name: 'Ana', color: '#222222' }) };
     expect(to(effects, daw)).toEqual([updated]);
     expect(to(effects, other)).toEqual([updated]);
     expect(to(effects, phone)).toEqual([]);
-    expect(ok(rooms.setProfile(phone, { name: 'Ana', color: '#222222' })).effects.deliveries).toEqual([]);
-    expect(ok(rooms.setProfile(phone, { name: '' })).effects.deliveries).toEqual([]);
-    expect(rooms.setProfile(conn('stranger'), { name: 'X' })).toMatchObject({ error: { code: ErrorCode.NOT_JOINED } });
+    expect(ok(rooms.setProfile(phone, { name: 'Ana', color: '#222222' }, 5000)).effects.deliveries).toEqual([]);
+    expect(ok(rooms.setProfile(phone, { name: '' }, 5000)).effects.deliveries).toEqual([]);
+    expect(rooms.setProfile(conn('stranger'), { name: 'X' }, 5000)).toMatchObject({
+      error: { code: ErrorCode.NOT_JOINED },
+    });
     // A rejoin with the resume token keeps the new profile unless it brings its own.
     rooms.disconnect(phone, 2000);
     const back = ok(
@@ -355,22 +376,27 @@ describe('RoomRegistry', () => {
     expect(back.welcome.members).toContainEqual(expect.objectContaining({ name: 'Ana', color: '#222222' }));
   });
 
-  it('tells the DAW of a controller’s RTT when it changes enough, and nobody else', () => {
+  it('tells the DAW of a controller’s RTT when it changes meaningfully, and nobody else', () => {
     const { room } = openRoom();
     const phone = conn('phone');
     const other = conn('other');
     ok(rooms.join(phone, join({ room, deviceId: 'phone-1' }), context()));
     ok(rooms.join(other, join({ room, deviceId: 'phone-2' }), context()));
     const first = rooms.setRtt(phone, 10);
+    if (first === null) throw new Error('the first RTT is news');
     expect(to(first, daw)).toEqual([{ type: 'member-updated', member: expect.objectContaining({ rttMs: 10 }) }]);
     expect(to(first, other)).toEqual([]);
-    expect(to(rooms.setRtt(phone, 11), daw)).toHaveLength(0);
-    expect(to(rooms.setRtt(phone, 20), daw)).toHaveLength(1);
-    expect(rooms.setRtt(daw, 5).deliveries).toEqual([]);
-    // Everyone sees it with the next presence change.
+    // Under 5 ms, or under half the value told: jitter, not news (and nothing is allocated for it).
+    for (const rtt of [11, 14.9, 6, 12, 5.1]) expect(rooms.setRtt(phone, rtt)).toBeNull();
+    expect(rooms.setRtt(phone, 15)).not.toBeNull(); // 5 ms and half of 10
+    expect(rooms.setRtt(phone, 21)).toBeNull(); // 6 ms, but not half of 15
+    expect(rooms.setRtt(phone, 23)).not.toBeNull(); // 8 ms and half of 15
+    expect(rooms.setRtt(daw, 50)).toBeNull();
+    // Everyone sees the latest with the next presence change.
+    rooms.setRtt(phone, 24);
     const away = rooms.disconnect(phone, 2000);
     expect(to(away, other)).toEqual([
-      { type: 'member-updated', member: expect.objectContaining({ rttMs: 20, state: 'away' }) },
+      { type: 'member-updated', member: expect.objectContaining({ rttMs: 24, state: 'away' }) },
     ]);
   });
 
@@ -393,7 +419,7 @@ describe('RoomRegistry', () => {
       error: { code: ErrorCode.SERVER_FULL, message: 'at most 2 rooms from one address' },
     });
     ok(tight.join(conn('d4'), join({ role: 'daw', deviceId: 'laptop-4' }), context(1000, '10.0.0.8')));
-    tight.leave(first);
+    tight.leave(first, 2000);
     ok(tight.join(conn('d5'), join({ role: 'daw', deviceId: 'laptop-5' }), context(1000, '10.0.0.9')));
   });
 
@@ -407,7 +433,7 @@ describe('RoomRegistry', () => {
         context(),
       ),
     );
-    expect(moved.welcome.members[0]).toMatchObject({ deviceId: 'laptop-2' });
+    expect(moved.welcome.peerId).toBe(welcome.peerId);
     // The old laptop is now "another device" while the new one is live.
     expect(
       rooms.join(
@@ -423,5 +449,260 @@ describe('RoomRegistry', () => {
     expect(rooms.join(daw, join({ role: 'daw', deviceId: 'laptop-1' }), context())).toMatchObject({
       error: { code: ErrorCode.INVALID_MESSAGE, message: 'this connection has already joined' },
     });
+  });
+});
+
+describe('RoomRegistry against squatters, intruders and impostors', () => {
+  let rooms: RoomRegistry<Conn>;
+  const daw = conn('daw');
+  beforeEach(() => {
+    rooms = registry();
+  });
+  const openRoom = () => ok(rooms.join(daw, join({ role: 'daw', deviceId: 'laptop-1' }), context())).welcome;
+
+  it('gives a full room’s place of the member away longest to a newcomer (member-left displaced)', () => {
+    const { room } = openRoom();
+    const phones = ['a', 'b', 'c'].map((name) => conn(name));
+    const ids = phones.map(
+      (phone, i) =>
+        ok(rooms.join(phone, join({ room, deviceId: `phone-${i}` }), context(1000, `10.0.0.${i + 2}`))).welcome.peerId,
+    );
+    rooms.disconnect(phones[1] as Conn, 2000);
+    rooms.disconnect(phones[0] as Conn, 3000);
+    const newcomer = conn('newcomer');
+    const joined = ok(rooms.join(newcomer, join({ room, deviceId: 'phone-9' }), context(4000, '10.0.0.9')));
+    expect(to(joined.effects, daw)).toEqual([
+      { type: 'member-left', peerId: ids[1], reason: 'displaced' },
+      { type: 'member-joined', member: expect.objectContaining({ peerId: joined.welcome.peerId }) },
+    ]);
+    expect(joined.welcome.members.map((m) => m.peerId)).not.toContain(ids[1]);
+    // Nobody away: full is full.
+    rooms.join(conn('d'), join({ room, deviceId: 'phone-8' }), context(4000, '10.0.0.8'));
+    expect(rooms.join(conn('e'), join({ room, deviceId: 'phone-7' }), context(4000, '10.0.0.7'))).toMatchObject({
+      error: { code: ErrorCode.ROOM_FULL },
+    });
+  });
+
+  it('keeps a kick’s ban when the room closes by timeout and is recreated from its hostToken, not after an end', () => {
+    const welcome = openRoom();
+    const phone = conn('phone');
+    const phoneWelcome = ok(rooms.join(phone, join({ room: welcome.room, deviceId: 'phone-1' }), context())).welcome;
+    ok(rooms.kick(daw, phoneWelcome.peerId, 'bye'));
+    rooms.disconnect(daw, 2000);
+    rooms.sweep(2000 + 60_000); // host-timeout: the room is gone
+    expect(rooms.roomCount).toBe(0);
+    const daw2 = conn('daw2');
+    ok(
+      rooms.join(
+        daw2,
+        join({ role: 'daw', room: welcome.room, deviceId: 'laptop-1', hostToken: welcome.hostToken }),
+        context(70_000),
+      ),
+    );
+    expect(
+      rooms.join(conn('p'), join({ room: welcome.room, deviceId: 'phone-1' }), context(70_000, '10.1.1.1')),
+    ).toMatchObject({
+      error: { code: ErrorCode.BANNED },
+    });
+    expect(rooms.join(conn('p'), join({ room: welcome.room, deviceId: 'phone-2' }), context(70_000))).toMatchObject({
+      error: { code: ErrorCode.BANNED },
+    });
+    // The DAW ends the session: that room's lifetime is over, and so are its bans.
+    expect(rooms.leave(daw2, 80_000).bansChanged).toBe(true);
+    expect(rooms.exportBans()).toEqual([]);
+  });
+
+  it('keeps bans across a restart through exportBans/restoreBans, and refuses bad records', () => {
+    const welcome = openRoom();
+    const phoneWelcome = ok(
+      rooms.join(conn('p'), join({ room: welcome.room, deviceId: 'phone-1' }), context()),
+    ).welcome;
+    ok(rooms.kick(daw, phoneWelcome.peerId, 'bye'));
+    const kept = JSON.parse(JSON.stringify(rooms.exportBans())) as unknown[];
+    expect(kept).toEqual([
+      {
+        room: welcome.room,
+        daw: welcome.peerId,
+        devices: ['phone-1'],
+        addresses: ['10.0.0.2'],
+        peerIds: [phoneWelcome.peerId],
+        expiresAt: null,
+      },
+    ]);
+    const restarted = registry();
+    expect(restarted.restoreBans([...kept, { room: 'x', daw: 5 }, 'junk', null], 5000)).toBe(1);
+    expect(restarted.restoreBans('not a list', 5000)).toBe(0);
+    ok(
+      restarted.join(
+        conn('daw'),
+        join({ role: 'daw', room: welcome.room, deviceId: 'laptop-1', hostToken: welcome.hostToken }),
+        context(6000),
+      ),
+    );
+    expect(
+      restarted.join(conn('p'), join({ room: welcome.room, deviceId: 'phone-1' }), context(6000, '10.7.7.7')),
+    ).toMatchObject({
+      error: { code: ErrorCode.BANNED },
+    });
+    // Another room that happens to get the same code later is another room: no bans.
+    const other = registry({ newRoomCode: () => welcome.room, newPeerId: sequence('other') });
+    other.restoreBans(kept, 5000);
+    const fresh = ok(other.join(conn('d'), join({ role: 'daw', deviceId: 'laptop-9' }), context(6000))).welcome;
+    expect(fresh.room).toBe(welcome.room);
+    ok(other.join(conn('p'), join({ room: welcome.room, deviceId: 'phone-1' }), context(6000)));
+  });
+
+  it('forgets a closed room’s bans once its hostToken could no longer recreate it', () => {
+    const welcome = openRoom();
+    const phoneWelcome = ok(
+      rooms.join(conn('p'), join({ room: welcome.room, deviceId: 'phone-1' }), context()),
+    ).welcome;
+    ok(rooms.kick(daw, phoneWelcome.peerId, 'bye'));
+    rooms.disconnect(daw, 2000);
+    rooms.sweep(62_000); // closed by timeout at 62 s
+    expect(rooms.exportBans()).toHaveLength(1);
+    expect(rooms.sweep(62_000 + 86_400_000).bansChanged).toBe(true);
+    expect(rooms.exportBans()).toEqual([]);
+  });
+
+  it('lets the DAW lock the room: no newcomers, but members with their token come back', () => {
+    const welcome = openRoom();
+    const { room } = welcome;
+    const phone = conn('phone');
+    const joined = ok(rooms.join(phone, join({ room, deviceId: 'phone-1' }), context())).welcome;
+    expect(rooms.setAccess(phone, { locked: true, pin: null })).toMatchObject({
+      error: { code: ErrorCode.UNAUTHORIZED },
+    });
+    ok(rooms.setAccess(daw, { locked: true, pin: null }));
+    expect(rooms.join(conn('new'), join({ room, deviceId: 'phone-2' }), context())).toMatchObject({
+      error: { code: ErrorCode.ROOM_LOCKED },
+    });
+    rooms.disconnect(phone, 2000);
+    const back = conn('back');
+    ok(rooms.join(back, join({ room, deviceId: 'phone-1', resumeToken: joined.resumeToken }), context(3000)));
+    // Its place given up, it still comes back (it was let in before).
+    rooms.disconnect(back, 4000);
+    rooms.sweep(40_000);
+    const again = ok(
+      rooms.join(conn('again'), join({ room, deviceId: 'phone-1', resumeToken: joined.resumeToken }), context(41_000)),
+    );
+    expect(again.welcome.peerId).toBe(joined.peerId);
+    // The DAW gets its settings back in its welcome (a reload); controllers never see them.
+    ok(rooms.setAccess(daw, { locked: false, pin: '4321' }));
+    const reload = ok(
+      rooms.join(
+        conn('daw again'),
+        join({ role: 'daw', room, deviceId: 'laptop-1', hostToken: welcome.hostToken }),
+        context(42_000),
+      ),
+    );
+    expect(reload.welcome.access).toEqual({ locked: false, pin: '4321' });
+    expect(again.welcome.access).toBeUndefined();
+    expect(
+      JSON.stringify(ok(rooms.join(conn('x'), join({ room, deviceId: 'phone-5', pin: '4321' }), context(42_000)))),
+    ).not.toContain('4321');
+  });
+
+  it('asks newcomers for the PIN, and limits wrong PINs per room', () => {
+    const { room } = openRoom();
+    ok(rooms.setAccess(daw, { locked: false, pin: '0427' }));
+    expect(rooms.join(conn('a'), join({ room, deviceId: 'phone-1' }), context())).toMatchObject({
+      error: { code: ErrorCode.PIN_REQUIRED, message: expect.stringContaining('asks') },
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(
+        rooms.join(conn('a'), join({ room, deviceId: 'phone-1', pin: '1111' }), context(1000, `10.0.1.${i}`)),
+      ).toMatchObject({
+        error: { code: ErrorCode.PIN_REQUIRED, message: 'wrong PIN' },
+      });
+    }
+    // The room's budget of wrong PINs (3 here) is spent, from whatever address: even the right one waits.
+    expect(
+      rooms.join(conn('a'), join({ room, deviceId: 'phone-1', pin: '0427' }), context(1000, '10.0.2.1')),
+    ).toMatchObject({
+      error: { code: ErrorCode.RATE_LIMITED },
+    });
+    const joined = ok(rooms.join(conn('a'), join({ room, deviceId: 'phone-1', pin: '0427' }), context(6000)));
+    expect(joined.welcome.role).toBe('controller');
+  });
+
+  it('keeps the DAW’s name for the DAW, and no two members under names people would confuse', () => {
+    const { room } = openRoom();
+    for (const name of ['DAW', 'daw', 'D A W', 'ＤＡＷ', 'D.A.W']) {
+      expect(rooms.join(conn('x'), join({ room, deviceId: 'phone-x', name }), context())).toMatchObject({
+        error: { code: ErrorCode.INVALID_MESSAGE, message: expect.stringContaining('DAW') },
+      });
+    }
+    const a = ok(rooms.join(conn('a'), join({ room, deviceId: 'phone-a', name: 'Ana' }), context())).welcome;
+    const b = ok(rooms.join(conn('b'), join({ room, deviceId: 'phone-b', name: 'ana' }), context())).welcome;
+    const cConn = conn('c');
+    const c = ok(rooms.join(cConn, join({ room, deviceId: 'phone-c', name: 'ＡＮＡ' }), context())).welcome;
+    const names = (w: typeof c) => w.members.filter((m) => m.role === 'controller').map((m) => m.name);
+    expect(names(c)).toEqual(['Ana', 'ana 2', 'ＡＮＡ 3']);
+    expect(a.peerId).not.toBe(b.peerId);
+    // A rename takes the same care; renaming to your own name is no change.
+    expect(rooms.setProfile(cConn, { name: 'Daw' }, 9000)).toMatchObject({
+      error: { code: ErrorCode.INVALID_MESSAGE },
+    });
+    const renamed = ok(rooms.setProfile(cConn, { name: 'Ana 2' }, 9000));
+    expect(to(renamed.effects, daw)).toEqual([
+      { type: 'member-updated', member: expect.objectContaining({ name: 'Ana 2 2' }) },
+    ]);
+    // The DAW may call itself what it likes.
+    ok(rooms.setProfile(daw, { name: 'DAW' }, 9000));
+  });
+
+  it('tells the room of name and colour changes at most once a second, the latest winning', () => {
+    const { room } = openRoom();
+    const phone = conn('phone');
+    ok(rooms.join(phone, join({ room, deviceId: 'phone-1' }), context()));
+    expect(to(ok(rooms.setProfile(phone, { name: 'A' }, 10_000)).effects, daw)).toHaveLength(1);
+    for (const [i, name] of ['B', 'C', 'D'].entries()) {
+      expect(ok(rooms.setProfile(phone, { name }, 10_100 + i)).effects.deliveries).toEqual([]);
+    }
+    expect(rooms.sweep(10_999).deliveries).toEqual([]);
+    expect(to(rooms.sweep(11_000), daw)).toEqual([
+      { type: 'member-updated', member: expect.objectContaining({ name: 'D' }) },
+    ]);
+    expect(rooms.sweep(12_000).deliveries).toEqual([]);
+    // A presence change in between carries the latest profile and settles what was due.
+    ok(rooms.setProfile(phone, { name: 'E' }, 11_500));
+    expect(to(rooms.disconnect(phone, 11_600), daw)).toEqual([
+      { type: 'member-updated', member: expect.objectContaining({ name: 'E', state: 'away' }) },
+    ]);
+    expect(rooms.sweep(13_000).deliveries).toEqual([]);
+  });
+
+  it('knows a join with a valid token from a guess, and renews tokens once a third of their life has passed', () => {
+    const welcome = openRoom();
+    const phone = conn('phone');
+    const joined = ok(rooms.join(phone, join({ room: welcome.room, deviceId: 'phone-1' }), context(1000)));
+    const resume = join({ room: welcome.room, deviceId: 'phone-1', resumeToken: joined.welcome.resumeToken });
+    expect(rooms.carriesValidToken(resume, 2000)).toBe(true);
+    expect(rooms.carriesValidToken({ ...resume, deviceId: 'phone-2' }, 2000)).toBe(false);
+    expect(rooms.carriesValidToken({ ...resume, room: 'ACDEF4' }, 2000)).toBe(false);
+    expect(rooms.carriesValidToken(resume, 1000 + 45_000)).toBe(false); // expired: 1.5 resume windows
+    const dawJoin = join({ role: 'daw', room: welcome.room, deviceId: 'laptop-1', hostToken: welcome.hostToken });
+    expect(rooms.carriesValidToken(dawJoin, 2000)).toBe(true);
+    expect(rooms.carriesValidToken({ ...dawJoin, hostToken: joined.welcome.resumeToken }, 2000)).toBe(false);
+    expect(joined.token.expiresAt).toBe(1000 + 45_000);
+    expect(rooms.renewToken(phone, 1000, 1000 + 14_999)).toBeNull();
+    const renewed = rooms.renewToken(phone, 1000, 1000 + 15_000);
+    expect(renewed?.expiresAt).toBe(16_000 + 45_000);
+    expect(rooms.carriesValidToken({ ...resume, resumeToken: renewed?.token ?? '' }, 50_000)).toBe(true);
+    expect(rooms.renewToken(daw, 1000, 1000 + 28_800_000)).toMatchObject({ expiresAt: 1000 + 28_800_000 + 86_400_000 });
+    expect(rooms.renewToken(conn('stranger'), 0, 1e12)).toBeNull();
+  });
+
+  it('refuses an expired resume token (it no longer gives the peerId back)', () => {
+    const { room } = openRoom();
+    const phone = conn('phone');
+    const joined = ok(rooms.join(phone, join({ room, deviceId: 'phone-1' }), context(1000))).welcome;
+    rooms.disconnect(phone, 2000);
+    rooms.sweep(40_000);
+    const late = ok(
+      rooms.join(conn('late'), join({ room, deviceId: 'phone-1', resumeToken: joined.resumeToken }), context(47_000)),
+    );
+    expect(late.welcome.peerId).not.toBe(joined.peerId);
   });
 });

@@ -170,7 +170,11 @@ describe('abuse from one address', () => {
 describe('a peer that stops reading', () => {
   it('is cut off once its unsent data passes the limit, and its room goes on', async () => {
     const h = await Harness.start({
-      limits: { maxBufferedBytes: 256 * 1024, messageRate: { perSecond: 10_000, burst: 10_000 } },
+      limits: {
+        maxBufferedBytes: 256 * 1024,
+        messageRate: { perSecond: 10_000, burst: 10_000 },
+        addressByteRate: { perSecond: 1e9, burst: 1e9 },
+      },
     });
     try {
       const { daw, controllers } = await h.room(2);
@@ -181,7 +185,7 @@ describe('a peer that stops reading', () => {
       socket.pause();
       const chunk = 'x'.repeat(60_000);
       for (let i = 0; i < 1000 && h.server.stats().connections === 3; i++) {
-        daw.send({ type: 'relay', to: stalled.welcome.peerId, data: chunk });
+        daw.send({ type: 'signal', to: stalled.welcome.peerId, data: chunk });
         if (i % 20 === 19) await daw.sync(); // let the server catch up before sending more
       }
       expect(h.server.stats().connections).toBe(2);

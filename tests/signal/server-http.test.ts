@@ -187,7 +187,7 @@ describe('the WebSocket endpoint', () => {
   });
 
   it('gives back the place of a handshake ws refused, and of a socket that closed', async () => {
-    harness = await Harness.start({ limits: { maxConnections: 1, maxConnectionsPerAddress: 1 } });
+    harness = await Harness.start({ limits: { maxConnections: 1 } });
     // A bad Sec-WebSocket-Key: ws answers 400 and the accept callback never runs.
     const reply = await get('/ws', 'GET', {
       Connection: 'Upgrade',

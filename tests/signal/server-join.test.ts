@@ -144,7 +144,15 @@ describe('one member per device', () => {
       deviceId: 'phone-device-1',
     });
     await daw.next('member-joined');
-    const { welcome: second } = await harness.join({ room: welcome.room, deviceId: 'phone-device-1' });
+    // Without its resumeToken a deviceId takes nothing over, from the same address either.
+    const bare = await harness.open();
+    bare.send(joinMessage({ room: welcome.room, deviceId: 'phone-device-1' }));
+    expect(await bare.error()).toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+    const { welcome: second } = await harness.join({
+      room: welcome.room,
+      deviceId: 'phone-device-1',
+      resumeToken: firstWelcome.resumeToken,
+    });
     expect(second.peerId).toBe(firstWelcome.peerId);
     expect(second.members).toHaveLength(2);
     expect(await first.closedWithin()).toMatchObject({ code: CloseCode.REPLACED });
@@ -212,7 +220,11 @@ describe('leaving and kicking', () => {
 
 describe('the laptop’s STUN server in welcome.iceServers', () => {
   it('is offered at the host the client reached the server by, before the configured ICE servers', async () => {
-    harness = await Harness.start({ stunPort: 0, iceServers: [{ urls: 'stun:192.0.2.1:3478' }] });
+    harness = await Harness.start({
+      stunPort: 0,
+      iceServers: [{ urls: 'stun:192.0.2.1:3478' }],
+      allowedHosts: ['fe80::1'],
+    });
     const { stunPort } = harness.server;
     expect(stunPort).toBeGreaterThan(0);
     const { welcome } = await harness.join({ role: 'daw' });
