@@ -20,14 +20,16 @@ function rig(options: { socketUp?: boolean; relayWorks?: boolean } = {}) {
   const channels = fakeChannels();
   const signals: [string, SignalEnvelope][] = [];
   const relayed: RelayData[] = [];
+  const refs: (number | undefined)[] = [];
   let relayWorks = options.relayWorks ?? true;
   let changes = 0;
   const link = new ControllerLink({
     iceServers: () => [{ urls: 'stun:10.0.0.1:3478' }],
     sendSignal: (to, data) => signals.push([to, data]),
-    sendRelay: (data) => {
+    sendRelay: (data, ref) => {
       if (!relayWorks) return false;
       relayed.push(data);
+      refs.push(ref);
       return true;
     },
     onChange: () => changes++,
@@ -42,6 +44,7 @@ function rig(options: { socketUp?: boolean; relayWorks?: boolean } = {}) {
     channels: channels.made,
     signals,
     relayed,
+    refs,
     setRelay: (works: boolean) => {
       relayWorks = works;
     },
@@ -211,6 +214,48 @@ describe('ControllerLink', () => {
     const reports = relayed.filter((data) => 'd' in data).length;
     vi.advanceTimersByTime(3000);
     expect(relayed.filter((data) => 'd' in data).length).toBe(reports); // said once, not again and again
+  });
+
+  it('holds hits while the DAW is away instead of relaying them into the void, and sends them when it is back', () => {
+    const { link, relayed, refs } = rig();
+    link.setDaw('daw-1', true);
+    expect(link.hit(1, 100)).toBe('relay');
+    expect(refs).toEqual([0]); // a relayed hit carries its seq as its ref
+    link.setDaw('daw-1', false); // the DAW's tab reloads
+    expect(link.hit(2, 100)).toBe('held');
+    vi.advanceTimersByTime(100);
+    link.setDaw('daw-1', true);
+    expect(relayed.filter((data) => 'h' in data)).toEqual([
+      relayHit(42, 0, 1, 100, expect.any(Number)),
+      relayHit(42, 1, 2, 100, expect.any(Number)),
+    ]);
+    expect(link.counts.dropped).toBe(0);
+  });
+
+  it('counts as dropped what the DAW did not come back for in time, and tells the returning DAW', () => {
+    const { link, relayed } = rig();
+    link.setDaw('daw-1', true);
+    link.setDaw('daw-1', false);
+    link.hit(2, 100);
+    vi.advanceTimersByTime(300);
+    expect(link.counts.dropped).toBe(1);
+    vi.advanceTimersByTime(2000);
+    expect(relayed.filter((data) => 'd' in data)).toEqual([]); // nobody to tell while it is away
+    link.setDaw('daw-1', true); // a reloaded DAW page knows nothing of it: told again
+    vi.advanceTimersByTime(1000);
+    expect(relayed).toContainEqual({ d: 1 });
+  });
+
+  it('takes back a relayed hit the server bounced (PEER_AWAY, ref = its seq) and sends it again', () => {
+    const { link, relayed } = rig();
+    link.setDaw('daw-1', true);
+    link.hit(5, 80);
+    link.setDaw('daw-1', false);
+    link.relayRefused(0);
+    link.setDaw('daw-1', true);
+    const hits = relayed.filter((data): data is ReturnType<typeof relayHit> => 'h' in data);
+    expect(hits.map((data) => data.h[1])).toEqual([0, 0]);
+    expect(link.counts.dropped).toBe(0);
   });
 
   it('stops for good when destroyed: no channel, no new attempts', () => {

@@ -250,6 +250,50 @@ describe('HitSender', () => {
     expect(sender.held).toBe(HOLD_LIMIT);
   });
 
+  it('holds a relayed hit the server hands back (the DAW was away), and sends it again under its seq', () => {
+    const { sender, up, sent, advance, drops } = rig();
+    up.relay = true;
+    sender.send(3, 90);
+    sender.send(4, 91);
+    up.relay = false; // the page now knows the DAW is away
+    sender.bounced(0);
+    expect(sender.held).toBe(1);
+    advance(100);
+    up.relay = true; // it is back
+    sender.flush();
+    expect(sent.at(-1)).toMatchObject({ via: 'relay', seq: 0, pad: 3, velocity: 90 });
+    expect(sender.send(5, 92)).toBe('relay');
+    expect(sent.at(-1)).toMatchObject({ seq: 2 }); // no seq spent on the resend
+    expect(drops()).toBe(0);
+    expect(sender.counts.dropped).toBe(0);
+  });
+
+  it('drops and counts a bounced hit it can no longer send in time, or no longer remembers', () => {
+    const { sender, up, advance } = rig();
+    up.relay = true;
+    sender.send(3, 90);
+    up.relay = false;
+    advance(HOLD_MS + 1);
+    sender.bounced(0); // too old to be worth sending
+    expect(sender.held).toBe(0);
+    expect(sender.counts.dropped).toBe(1);
+    sender.bounced(12345); // never sent (or long forgotten): lost all the same, and counted
+    expect(sender.counts.dropped).toBe(2);
+    sender.bounced(0); // handed back twice: counted once
+    expect(sender.counts.dropped).toBe(3);
+  });
+
+  it('holds a bounced hit for at most HOLD_MS, then drops and counts it, if the DAW does not come back', () => {
+    const { sender, up, advance } = rig();
+    up.relay = true;
+    sender.send(1, 100);
+    up.relay = false;
+    sender.bounced(0);
+    advance(HOLD_MS + 5);
+    expect(sender.held).toBe(0);
+    expect(sender.counts.dropped).toBe(1);
+  });
+
   it('counts what is still held as dropped when disposed', () => {
     const { sender } = rig();
     sender.send(1, 100);
