@@ -68,6 +68,8 @@ interface MemberRecord<C> {
   profileToldAt: number;
   /** The RTT the DAW was last told (RTT notices only for meaningful changes). */
   rttTold: number | null;
+  /** nameKey(info.name), kept with it: every join compares the newcomer's name with everyone's. */
+  nameKey: string;
 }
 
 interface Room<C> {
@@ -587,7 +589,7 @@ export class RoomRegistry<C> {
   private distinctName(room: Room<C>, self: MemberRecord<C> | null, wanted: string): string {
     const taken = new Set<string>();
     const others = [room.daw, ...room.controllers.values()];
-    for (const other of others) if (other !== self) taken.add(nameKey(other.info.name));
+    for (const other of others) if (other !== self) taken.add(other.nameKey);
     if (!taken.has(nameKey(wanted))) return wanted;
     for (let n = 2; n <= others.length + 1; n++) {
       const suffix = ` ${n}`;
@@ -609,6 +611,7 @@ export class RoomRegistry<C> {
       const name = member === room.daw ? profile.name : this.distinctName(room, member, profile.name);
       if (name !== info.name) {
         info.name = name;
+        member.nameKey = nameKey(name);
         changed = true;
       }
     }
@@ -760,6 +763,7 @@ function memberRecord<C>(
     awayUntil: 0,
     profileToldAt: Number.NEGATIVE_INFINITY,
     rttTold: null,
+    nameKey: nameKey(name),
   };
 }
 

@@ -175,6 +175,14 @@ class PeerSocket extends WebSocket {
   slice = 0;
 }
 
+/** Where a TCP connection is counted (its address's budget), kept on the socket itself. */
+const COUNTED_IN = Symbol('padmesh.countedIn');
+type CountedSocket = Socket & { [COUNTED_IN]?: AddressBudget };
+function uncount(this: CountedSocket): void {
+  const budget = this[COUNTED_IN];
+  if (budget) budget.connections -= 1;
+}
+
 /** Shared 'error' listeners: a peer's mistake never becomes an uncaught 'error'. */
 function destroyOnError(this: Duplex): void {
   this.destroy();
@@ -298,19 +306,16 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   // Idle sockets (nothing sent yet, or between keep-alive requests) are closed; ws clears the
   // timeout of a socket it upgrades.
   http.timeout = limits.idleConnectionMs;
-  http.on('connection', (socket: Socket) => {
-    socket.on('error', destroyOnError);
-    const address = unmapped(socket.remoteAddress ?? 'unknown');
-    const budget = budgetOf(address);
+  http.on('connection', (socket: CountedSocket) => {
+    const budget = budgetOf(unmapped(socket.remoteAddress ?? 'unknown'));
     if (budget.connections >= limits.maxConnectionsPerAddress) {
       socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroySoon();
       return;
     }
     budget.connections += 1;
-    socket.once('close', () => {
-      budget.connections -= 1;
-    });
+    // On the socket, with a listener shared by all: no closure per connection.
+    socket[COUNTED_IN] = budget;
+    socket.once('close', uncount);
   });
   // Failures to accept a connection (EMFILE when out of open files, say) must not end the process.
   http.on('error', (error) => onWarning(`HTTP server: ${error.message}`));

@@ -11,7 +11,7 @@
  * that (signal/server.ts, through its pings). Anything but exactly this shape is refused,
  * trailing characters after the MAC included.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface TokenClaim {
   room: string;
@@ -42,8 +42,10 @@ export function newSecret(): string {
 export function createTokenSigner(secret: string): TokenSigner {
   if (secret.length < 16) throw new RangeError('the token secret must be at least 16 characters');
 
+  // A KeyObject, made once: HMAC with it costs about half what it does with the secret as a string.
+  const key = createSecretKey(Buffer.from(secret));
   const mac = (text: string): string =>
-    createHmac('sha256', secret).update(text).digest().subarray(0, MAC_BYTES).toString('base64url');
+    createHmac('sha256', key).update(text).digest().subarray(0, MAC_BYTES).toString('base64url');
   const sign = (kind: 'h' | 'r', { room, peerId }: TokenClaim, expiresAt: number, deviceId = ''): string => {
     const body = `${kind}.${room}.${peerId}.${Math.ceil(expiresAt / 1000).toString(36)}`;
     return `${body}.${mac(`${body}.${deviceId}`)}`;

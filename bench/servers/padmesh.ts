@@ -13,6 +13,8 @@ const server = await createSignalServer({
     maxRooms: 20_000,
     maxRoomsPerAddress: 20_000,
     failedJoinRate: { perSecond: 1000, burst: 100_000 },
+    addressMessageRate: { perSecond: 10_000_000, burst: 10_000_000 },
+    addressByteRate: { perSecond: 1e12, burst: 1e12 },
   },
 });
 serveBenchContender(server.port);
