@@ -11,16 +11,17 @@
  * would be copied, queued and delivered a microtask later, and nothing would read the
  * stream, so it would buffer forever.
  *
- * A flood costs the receiver mostly in the browser, not here: with a controller sending
- * 1-byte packets as fast as its channel takes them (~150,000–500,000 a second on loopback),
- * the DAW's main thread was busy ~75 % of the time and honest hits waited up to a second
- * behind the queued messages. Chromium's sampling profiler (bench/flood.ts --profile)
- * put ~58 % of that in "(program)" (native: a task, a MessageEvent and an ArrayBuffer per
- * message), ~11 % in the message handler's entry (reading `event.data`), ~1 % in
- * simple-peer's `onmessage` wrapper and ~5 % in decoding and counting them. So no
- * cheaper handler could help: the owner's `onPacket` budget is checked first, before
- * anything is read, and a channel over it is closed at once (connection and all, not a
- * task later as simple-peer would), which is what stops the messages.
+ * A flood costs the receiver mostly in the browser, not in this code. With a controller
+ * sending 1-byte packets as fast as its channel takes them, the DAW read ~100,000 a second
+ * and honest hits waited behind them for up to a second. Chromium's sampling profiler
+ * (`npx tsx bench/flood.ts --quick --profile`, unminified build, against a run without the
+ * flood) put ~7 µs of the DAW's main thread on each message: ~5.5 in "(program)", the
+ * browser's own work (a task, a MessageEvent and an ArrayBuffer per message, dispatch), and
+ * ~1 in the page's JavaScript (the handler's entry with `event.data` ~0.45, `#receive` and
+ * decoding ~0.25, simple-peer's `onmessage` wrapper ~0.1, counting the rest). So no cheaper
+ * handler could help: the owner's `onPacket` budget is checked first, before anything is
+ * read, and a channel over it is closed at once (the connection too, not a task later as
+ * simple-peer would), which is what stops the messages.
  */
 
 import Peer from '@thaunknown/simple-peer/lite.js';

@@ -33,7 +33,7 @@ export function floodScript({ auto, ms, sizes = [1] }: FloodOptions): string {
   const sizes = ${JSON.stringify(sizes.map((size) => Math.max(0, Math.floor(size))))};
   // Junk that is no packet: a 1-byte packet is TOO_SHORT; longer ones start with kind 0xEE (UNKNOWN_KIND).
   const packets = sizes.map((size) => { const p = new Uint8Array(size); p.fill(0xee); return p; });
-  const HIGH = 64 * 1024;
+  const HIGH = 1 << 20;
   state.start = (floodMs) => {
     if (state.running) return state.running;
     const channel = state.channel;
