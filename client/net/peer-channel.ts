@@ -12,8 +12,8 @@
  * stream, so it would buffer forever.
  *
  * A flood costs the receiver mostly in the browser, not in this code. With a controller
- * sending 1-byte packets as fast as its channel takes them, the DAW read ~100,000 a second
- * and honest hits waited behind them for up to a second. Chromium's sampling profiler
+ * sending 1-byte packets as fast as its channel takes them, the DAW read up to 500,000 a
+ * second, and honest hits waited behind them for up to a second. Chromium's sampling profiler
  * (`npx tsx bench/flood.ts --quick --profile`, unminified build, against a run without the
  * flood) put ~7 µs of the DAW's main thread on each message: ~5.5 in "(program)", the
  * browser's own work (a task, a MessageEvent and an ArrayBuffer per message, dispatch), and
