@@ -9,9 +9,10 @@
  * The DAW, the honest phones and the extra controllers each run in a browser of their own,
  * as on separate devices: in one browser every page's packets pass through one network
  * process, and the flooder's backlog there delayed the honest phones' sends, which no real
- * phone would suffer. The machine's cores are still shared, so the flooder's sending costs
- * CPU here that a real phone's would not; the DAW browser's own CPU time (every process of
- * it, from /proc) is the figure that load from elsewhere does not inflate.
+ * phone would suffer. The cores are still shared, so the extra controllers' browser runs at
+ * the lowest CPU priority (`nice -n 19`): a flooding phone spends its own CPU, not the
+ * laptop's. The DAW browser's own CPU time (every process of it, from /proc) is the figure
+ * that load from elsewhere does not inflate.
  *
  * `--profile`: one more flood and one more quiet run with the DAW page under Chromium's sampling
  * profiler, and where its main thread's time went (printed, and in the results JSON).
@@ -19,10 +20,12 @@
  * Needs a loopback-only network namespace. Alone: `npx tsx bench/flood.ts [--quick] [--no-build] [--profile]`
  * (re-runs itself in one); from bench/run.ts: `floodBenchmark({ quick })`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, PHONE } from '../tests/helpers/browser.ts';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { findChromium, INSTALL_HINT } from '../scripts/chromium.ts';
+import { CHROMIUM_ARGS, launchChromium, PHONE } from '../tests/helpers/browser.ts';
 import { type FloodResult, floodScript, startFlood } from '../tests/helpers/flood.ts';
 import { Jam, memberRow, recordedHits, tapRhythm, WEBRTC_ARGS, waitForP2p } from '../tests/helpers/jam.ts';
 import {
@@ -32,6 +35,7 @@ import {
   isMain,
   medianOfRounds,
   ms,
+  RESULTS_DIR,
   runAlone,
   type Summary,
   shimNames,
@@ -128,6 +132,17 @@ async function withPid<T>(launch: () => Promise<T>): Promise<{ value: T; pid: nu
   const added = [...childPids()].filter((pid) => !before.has(pid));
   if (added.length !== 1) throw new Error(`expected one new browser process, found ${added.length}`);
   return { value, pid: added[0] as number };
+}
+
+/** Chromium at the lowest CPU priority: what it does costs this machine only CPU nothing else wants. */
+async function launchNiced(): Promise<Browser> {
+  const executable = findChromium();
+  if (!executable) throw new Error(INSTALL_HINT);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const wrapper = join(RESULTS_DIR, 'niced-chromium.sh');
+  writeFileSync(wrapper, `#!/bin/sh\nexec nice -n 19 '${executable.replaceAll("'", "'\\''")}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_ARGS, ...WEBRTC_ARGS] });
 }
 
 /** A phone in a browser of its own (Jam.joinPhone, in another browser). */
@@ -289,7 +304,7 @@ export async function floodBenchmark(options: BrowserBenchOptions & { profile?: 
   const load = [loadavg()[0] as number];
   const { value: jam, pid: dawPid } = await withPid(() => Jam.launch());
   const phones = await launchChromium(WEBRTC_ARGS);
-  const extras = await launchChromium(WEBRTC_ARGS);
+  const extras = await launchNiced();
   try {
     await jam.startServer();
     const { daw, code } = await jam.openDaw('?record=20000');
@@ -358,7 +373,8 @@ channel takes them (up to 1 MiB buffered) until the channel closes or ${plan.flo
 (tests/helpers/flood.ts); in **quiet** runs it sends nothing. It leaves after each run, so every flood comes from a
 fresh controller. The DAW, the honest phones and the extra controllers run in three browsers, as on three devices (in
 one browser all pages' packets pass one network process, and the flooder's backlog there held up the honest phones'
-sends); they still share this machine's cores. Flood and quiet alternate over ${plan.rounds} rounds; each figure is the
+sends); they share this machine's cores, the extra controllers' browser at the lowest priority (\`nice -n 19\`), so
+that the flooder's own sending, which a real phone does on its own CPU, takes little of the laptop's. Flood and quiet alternate over ${plan.rounds} rounds; each figure is the
 median over runs, n the total. Delay = arrival at \`DawPeers\` − tap, both on this machine's wall clock. "DAW busy": the
 DAW page's main-thread task time (CDP TaskDuration); "DAW CPU": the CPU time of every process of the DAW's browser
 (/proc), which waiting for a core does not inflate; both over the run, % of its wall time. "Read": the extra
