@@ -96,7 +96,7 @@ interface RunStats extends Summary {
 
 const sessions = new Map<Page, CDPSession>();
 /** Seconds of main-thread tasks a page has run so far (CDP Performance.TaskDuration). */
-async function taskSeconds(page: Page): Promise<number> {
+export async function taskSeconds(page: Page): Promise<number> {
   let session = sessions.get(page);
   if (!session) {
     session = await page.context().newCDPSession(page);

@@ -5,11 +5,12 @@
  *      open → first P2P hit, bundle sizes (bench/hit-path.ts);
  *   2. arrival → scheduled sound start in the engine beside Tone's default (bench/engine-schedule.ts);
  *   3. loss and jitter on a two-namespace LAN (bench/loss.ts);
- *   4. the signal server beside a bare `ws` relay and peerjs-server (bench/signal-bench.ts).
+ *   4. the signal server beside a bare `ws` relay and peerjs-server (bench/signal-bench.ts);
+ *   5. honest hits while one controller floods its data channel, beside no flood (bench/flood.ts).
  *
  *   npm run bench                 # the full run: about 6 minutes on 2 cores
  *   npm run bench -- --quick      # a smoke run
- *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, loss, signal)
+ *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, loss, signal, flood)
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchSection, buildClient, enterLoopbackNamespace } from './browser-common.ts';
 import { engineBenchmark } from './engine-schedule.ts';
+import { floodBenchmark } from './flood.ts';
 import { hitPathBenchmark } from './hit-path.ts';
 import { lossBenchmark } from './loss.ts';
 import { signalBenchmark } from './signal-bench.ts';
@@ -34,6 +36,7 @@ const benchmarks: Record<string, (options: { quick: boolean }) => Promise<Pick<B
   engine: engineBenchmark,
   loss: lossBenchmark,
   signal: signalBenchmark,
+  flood: floodBenchmark,
 };
 const only = values.only?.split(',') ?? Object.keys(benchmarks);
 const unknown = only.filter((name) => !(name in benchmarks));

@@ -9,10 +9,29 @@ const formatOffset = (ms: number): string =>
     ? `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))} ms`
     : `${ms >= 0 ? '+' : '−'}${(Math.abs(ms) / 1000).toFixed(1)} s`;
 
+/** A wall-clock time (ms since the epoch) as the laptop's clock shows it. */
+const clockTime = (ms: number): string =>
+  new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** What a controller's floods did, for its row: the blocks in force and what they refused, or that it flooded before. */
+function blockedText(stats: PeerStats): string {
+  const parts: string[] = [];
+  if (stats.channelBlockedUntil !== null) {
+    const until = clockTime(stats.channelBlockedUntil);
+    parts.push(`direct link closed, new ones refused until ${until} (${stats.refusedOffers} so far)`);
+  }
+  if (stats.relayBlockedUntil !== null) {
+    parts.push(`relayed messages ignored until ${clockTime(stats.relayBlockedUntil)} (${stats.ignored} so far)`);
+  }
+  if (parts.length > 0) return `Flooded the DAW: ${parts.join('; ')}`;
+  return `Flooded the DAW ${stats.floods === 1 ? 'once' : `${stats.floods} times`} (blocked for a while each time)`;
+}
+
 /**
  * Who is in the room: colour, name, state, how their hits travel (P2P or relay), their round
  * trip (the data channel's when there is one, else the signaling socket's), their timing (one-way
- * latency, jitter, clock offset; steady mode's delay and late hits) and hit counts.
+ * latency, jitter, clock offset; steady mode's delay and late hits) and hit counts; under a
+ * controller that flooded the DAW, a line saying what was blocked and until when.
  */
 export function MemberList(props: {
   members: Member[];
@@ -27,7 +46,10 @@ export function MemberList(props: {
           const stats = () => props.stats?.(member.peerId);
           const controller = member.role === 'controller';
           const rtt = () => stats()?.rttMs ?? member.rttMs;
-          const refused = () => (stats()?.bad ?? 0) + (stats()?.limited ?? 0);
+          const refused = () => {
+            const s = stats();
+            return s ? s.bad + s.limited + s.refusedOffers + s.ignored : 0;
+          };
           return (
             <li
               data-testid="member"
@@ -115,7 +137,7 @@ export function MemberList(props: {
                     <span
                       class="warn"
                       data-testid="member-refused"
-                      title="Malformed packets or signals, and hits over the rate limit: not played"
+                      title="Malformed packets or signals, hits over the rate limit, offers and relayed messages while blocked for flooding: not taken"
                     >
                       {refused()}
                     </span>{' '}
@@ -127,6 +149,26 @@ export function MemberList(props: {
                 <button type="button" class="small" onClick={() => props.onKick?.(member.peerId)}>
                   Remove
                 </button>
+              </Show>
+              <Show when={controller && (stats()?.floods ?? 0) > 0 && stats()}>
+                {(s) => (
+                  <p
+                    class="warning blocked"
+                    data-testid="member-blocked"
+                    data-blocked={[
+                      s().channelBlockedUntil !== null ? 'channel' : '',
+                      s().relayBlockedUntil !== null ? 'relay' : '',
+                    ]
+                      .filter(Boolean)
+                      .join(' ')}
+                    data-floods={s().floods}
+                    data-refused-offers={s().refusedOffers}
+                    data-ignored={s().ignored}
+                    title="Sent the DAW more packets than any player could (see docs/protocol.md): its direct link is closed and its offers refused, or its relayed messages ignored, for a while that doubles with each flood"
+                  >
+                    {blockedText(s())}
+                  </p>
+                )}
               </Show>
             </li>
           );

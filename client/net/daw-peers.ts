@@ -4,8 +4,9 @@
  * deduplicated per controller and handed to `onHit` in the same task they arrive in.
  *
  * Every controller's input is untrusted: a modified phone must not be able to grow the
- * DAW's memory, keep half-made connections for ever, or flood the engine. Hence the limits
- * below, each counted where the DAW shows a controller's numbers.
+ * DAW's memory, keep half-made connections for ever, flood the engine, or freeze the tab
+ * with a flood of packets. Hence the limits below, each counted where the DAW shows a
+ * controller's numbers.
  */
 
 /** A connection not open this long after its offer is given up (the controller retries). */
@@ -22,6 +23,35 @@ export const HIT_RATE = { perSecond: 250, burst: 250 };
  * the server holds against the DAW.
  */
 export const RELAY_PING_RATE = { perSecond: 2, burst: 4 };
+/**
+ * Messages one data channel may bring, good or bad, counted before anything in them is read.
+ * A flood costs the DAW mostly inside the browser (a task and an event per message: see
+ * peer-channel.ts), so the only defence is to stop it: a channel over this is closed at
+ * once. An honest controller sends one packet per hit (each also carries the copies of the
+ * hits before it; tail packets, 10 ms apart, only while it pauses, so no more than ~190 a
+ * second then), a ping a second (6 in the first half second) and a pong for each of ours:
+ * at HIT_RATE, about 265 a second. Four times that, and a burst as large, for packets that a
+ * stalled link or a busy DAW let pile up (a phone queues at most 16 KiB: ~750 packets).
+ * In bench/flood.ts the DAW reads ~3,000 messages of a 1-byte flood (its first second
+ * arrives slowly) before closing it: ~20 ms of its time, where it read 60,000 to 1,000,000
+ * without this.
+ */
+export const CHANNEL_PACKET_RATE = { perSecond: 1_000, burst: 1_000 };
+/**
+ * Relayed messages one controller may send the DAW: hits, dropped counts, pings, answers
+ * and bad ones alike, counted before they are read. An honest one relays each hit once (at
+ * most HIT_RATE), a ping and an answer a second and a dropped count when it changes: about
+ * 255 a second. The server's per-socket rate (signal/limits.ts) bounds this too; this is
+ * the DAW's own line, whatever the server lets through.
+ */
+export const RELAY_MESSAGE_RATE = { perSecond: 500, burst: 500 };
+/**
+ * A controller over one of the two budgets above is blocked on that path: a flooding
+ * channel is closed and the controller's offers are refused; a flooding relay has its
+ * messages ignored. For `firstMs`, doubled each time it floods that path again, at most
+ * `maxMs`. It stays in the room meanwhile, and on its other path (hits still play).
+ */
+export const FLOOD_BLOCK = { firstMs: 10_000, maxMs: 320_000 };
 
 /** How often the DAW tells each controller what it measured (TIMING) and its tempo again (TEMPO). */
 export const REPORT_MS = 1_000;
@@ -80,6 +110,16 @@ export interface PeerStats {
   bad: number;
   /** Hits over the per-controller rate, not played. */
   limited: number;
+  /** Times it went over a packet budget: CHANNEL_PACKET_RATE (its channel closed) or RELAY_MESSAGE_RATE. */
+  floods: number;
+  /** Until when (our wall clock, ms) its offers are refused because its channel flooded; null: they are not. */
+  channelBlockedUntil: number | null;
+  /** Until when (our wall clock, ms) its relayed messages are ignored because it flooded the relay; null: they are not. */
+  relayBlockedUntil: number | null;
+  /** Offers refused while its channel was blocked. */
+  refusedOffers: number;
+  /** Relayed messages ignored: over RELAY_MESSAGE_RATE, or while the relay was blocked. */
+  ignored: number;
   /** Round trip of the data channel, ms. */
   rttMs: number | null;
   /** Arrival minus the tap time of the last hit, ms (see HitEvent.delayMs). */
@@ -133,6 +173,11 @@ class Remote {
     dropped: 0,
     bad: 0,
     limited: 0,
+    floods: 0,
+    channelBlockedUntil: null,
+    relayBlockedUntil: null,
+    refusedOffers: 0,
+    ignored: 0,
     rttMs: null,
     lastDelayMs: null,
     offsetMs: null,
@@ -148,10 +193,18 @@ class Remote {
   readonly hitBucket: TokenBucket;
   readonly attemptBucket: TokenBucket;
   readonly pingBucket: TokenBucket;
+  readonly relayBucket: TokenBucket;
   channel: HitChannel | null = null;
   attemptId: string | null = null;
   signals = 0;
   openTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Floods so far on each path (each one doubles the next block), and when the current blocks end. */
+  channelFloods = 0;
+  relayFloods = 0;
+  channelBlockedUntil = Number.NEGATIVE_INFINITY;
+  relayBlockedUntil = Number.NEGATIVE_INFINITY;
+  /** Tells the page when a block ends (the blocks themselves are checked against the clock). */
+  unblockTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly peerId: string,
@@ -160,8 +213,12 @@ class Remote {
     this.hitBucket = new TokenBucket(HIT_RATE, now);
     this.attemptBucket = new TokenBucket(ATTEMPT_RATE, now);
     this.pingBucket = new TokenBucket(RELAY_PING_RATE, now);
+    this.relayBucket = new TokenBucket(RELAY_MESSAGE_RATE, now);
   }
 }
+
+/** How long the `floods`-th flood on one path blocks it. */
+const blockMs = (floods: number): number => Math.min(FLOOD_BLOCK.maxMs, FLOOD_BLOCK.firstMs * 2 ** (floods - 1));
 
 export class DawPeers {
   readonly #options: DawPeersOptions;
@@ -220,6 +277,10 @@ export class DawPeers {
     if (envelope === null) return this.#bad(remote);
     if (envelope.c !== remote.attemptId) {
       if (!isOffer(envelope.s)) return; // belongs to an attempt already replaced: normal after a reconnect
+      if (remote.channelBlockedUntil > this.#now()) {
+        remote.stats.refusedOffers += 1; // shown with the next report
+        return;
+      }
       if (!remote.attemptBucket.take(this.#now())) return this.#bad(remote);
       this.#close(remote);
       this.#open(remote, envelope.c);
@@ -248,6 +309,16 @@ export class DawPeers {
   /** A `relay` from a controller: a hit (or its dropped count) that could not go P2P. */
   handleRelay(from: string, data: unknown): void {
     const remote = this.#remote(from);
+    // Every relayed message counts, good or bad, before it is read. Ignored ones are shown with the next report.
+    const now = this.#now();
+    if (remote.relayBlockedUntil > now) {
+      remote.stats.ignored += 1;
+      return;
+    }
+    if (!remote.relayBucket.take(now)) {
+      remote.stats.ignored += 1;
+      return this.#relayFlooded(remote, now);
+    }
     const error = readRelay(data, {
       hit: (epoch, seq, pad, velocity, sentAt) => this.#hit(remote, epoch, seq, pad, velocity, sentAt, 'relay'),
       report: (dropped) => this.#report(remote, dropped),
@@ -270,12 +341,16 @@ export class DawPeers {
     const remote = this.#remotes.get(peerId);
     if (!remote) return;
     this.#close(remote);
+    clearTimeout(remote.unblockTimer);
     this.#remotes.delete(peerId);
   }
 
   destroy(): void {
     clearInterval(this.#reporter);
-    for (const remote of this.#remotes.values()) this.#close(remote);
+    for (const remote of this.#remotes.values()) {
+      this.#close(remote);
+      clearTimeout(remote.unblockTimer);
+    }
     this.#remotes.clear();
   }
 
@@ -291,6 +366,7 @@ export class DawPeers {
   #open(remote: Remote, attemptId: string): void {
     remote.attemptId = attemptId;
     remote.signals = 1;
+    const budget = new TokenBucket(CHANNEL_PACKET_RATE, this.#now());
     try {
       const channel: HitChannel = this.#createChannel({
         ...this.#options.channel,
@@ -315,6 +391,7 @@ export class DawPeers {
         onHit: (epoch, seq, pad, velocity, sentAt) => this.#hit(remote, epoch, seq, pad, velocity, sentAt, 'p2p'),
         onReport: (dropped) => this.#report(remote, dropped),
         onBadPacket: () => this.#bad(remote),
+        onPacket: () => budget.take(this.#now()) || this.#channelFlooded(remote, channel),
         onRtt: (rttMs) => {
           remote.stats.rttMs = rttMs;
           this.#options.onChange(remote.peerId, remote.stats);
@@ -433,6 +510,49 @@ export class DawPeers {
   #report(remote: Remote, dropped: number): void {
     if (dropped === remote.stats.dropped) return;
     remote.stats.dropped = dropped;
+    this.#options.onChange(remote.peerId, remote.stats);
+  }
+
+  /** Its channel went over CHANNEL_PACKET_RATE: closed now, and its offers refused for a while. False: drop the packet. */
+  #channelFlooded(remote: Remote, channel: HitChannel): false {
+    if (remote.channel !== channel) {
+      channel.destroy(); // replaced already (and so destroyed): nothing to block
+      return false;
+    }
+    const now = this.#now();
+    remote.channelFloods += 1;
+    remote.channelBlockedUntil = now + blockMs(remote.channelFloods);
+    remote.stats.floods += 1;
+    remote.stats.channelBlockedUntil = remote.channelBlockedUntil;
+    this.#close(remote);
+    this.#blocked(remote, now);
+    return false;
+  }
+
+  /** Its relayed messages went over RELAY_MESSAGE_RATE: ignored for a while. */
+  #relayFlooded(remote: Remote, now: number): void {
+    remote.relayFloods += 1;
+    remote.relayBlockedUntil = now + blockMs(remote.relayFloods);
+    remote.stats.floods += 1;
+    remote.stats.relayBlockedUntil = remote.relayBlockedUntil;
+    this.#blocked(remote, now);
+  }
+
+  /** The row shows a block now, and is told again when it ends. */
+  #blocked(remote: Remote, now: number): void {
+    clearTimeout(remote.unblockTimer);
+    const ends = Math.min(
+      remote.channelBlockedUntil > now ? remote.channelBlockedUntil : Number.POSITIVE_INFINITY,
+      remote.relayBlockedUntil > now ? remote.relayBlockedUntil : Number.POSITIVE_INFINITY,
+    );
+    if (ends !== Number.POSITIVE_INFINITY) {
+      remote.unblockTimer = setTimeout(() => {
+        const at = this.#now();
+        if (remote.channelBlockedUntil <= at) remote.stats.channelBlockedUntil = null;
+        if (remote.relayBlockedUntil <= at) remote.stats.relayBlockedUntil = null;
+        this.#blocked(remote, at);
+      }, ends - now);
+    }
     this.#options.onChange(remote.peerId, remote.stats);
   }
 

@@ -10,6 +10,18 @@
  * task; outgoing ones go straight to the RTCDataChannel. Through the stream every hit
  * would be copied, queued and delivered a microtask later, and nothing would read the
  * stream, so it would buffer forever.
+ *
+ * A flood costs the receiver mostly in the browser, not in this code. With a controller
+ * sending 1-byte packets as fast as its channel takes them, the DAW read up to 500,000 a
+ * second, and honest hits waited behind them for up to a second. Chromium's sampling profiler
+ * (`npx tsx bench/flood.ts --quick --profile`, unminified build, against a run without the
+ * flood) put ~7 µs of the DAW's main thread on each message: ~5.5 in "(program)", the
+ * browser's own work (a task, a MessageEvent and an ArrayBuffer per message, dispatch), and
+ * ~1 in the page's JavaScript (the handler's entry with `event.data` ~0.45, `#receive` and
+ * decoding ~0.25, simple-peer's `onmessage` wrapper ~0.1, counting the rest). So no cheaper
+ * handler could help: the owner's `onPacket` budget is checked first, before anything is
+ * read, and a channel over it is closed at once (the connection too, not a task later as
+ * simple-peer would), which is what stops the messages.
  */
 
 import Peer from '@thaunknown/simple-peer/lite.js';
@@ -64,6 +76,11 @@ export interface PeerChannelOptions {
   /** DAW side: the controller's count of hits it had to drop, from its pings. */
   onReport?(dropped: number): void;
   onBadPacket?(error: PacketError): void;
+  /**
+   * DAW side: called for every message first, before anything is read (it must not
+   * allocate). False drops it: the owner found the channel over its budget and ended it.
+   */
+  onPacket?(): boolean;
   onRtt?(rttMs: number): void;
   /** A clock sample from one of our pings (clock-sync.ts): sent `t0`, their clock `at`, back `t3`. */
   onClockSample?(t0: number, at: number, t3: number): void;
@@ -188,6 +205,8 @@ export class PeerChannel implements PacketVisitor, HitChannel {
   #receive(data: unknown): void {
     // simple-peer clears its handlers a tick after destroy(): nothing may arrive from a channel we ended.
     if (this.#ended) return;
+    // Every message counts against the budget, good or bad, before it is looked at.
+    if (this.#options.onPacket?.() === false) return;
     this.#lastHeard = performance.now();
     if (!(data instanceof ArrayBuffer)) {
       this.#options.onBadPacket?.('UNKNOWN_KIND');
@@ -233,6 +252,14 @@ export class PeerChannel implements PacketVisitor, HitChannel {
     this.#open = false;
     clearInterval(this.#pinger);
     clearTimeout(this.#burst);
-    this.#peer.destroy();
+    const peer = this.#peer;
+    const channel = peer._channel;
+    const pc = peer._pc;
+    peer.destroy();
+    // simple-peer closes the channel and the connection a task later, and under a flood every
+    // queued message is a task before that one: close them now, so no more messages come.
+    if (channel) channel.onmessage = null;
+    channel?.close();
+    pc?.close();
   }
 }

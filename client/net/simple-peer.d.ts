@@ -1,6 +1,6 @@
 /**
  * Types for the parts of @thaunknown/simple-peer (which ships none) that padmesh uses.
- * The two underscored members are simple-peer internals; peer-channel.ts says why it uses them.
+ * The underscored members are simple-peer internals; peer-channel.ts says why it uses them.
  */
 declare module '@thaunknown/simple-peer/lite.js' {
   export interface PeerOptions {
@@ -23,6 +23,8 @@ declare module '@thaunknown/simple-peer/lite.js' {
     on(event: 'error', listener: (error: Error & { code?: string }) => void): this;
     /** The data channel, once created (initiator: at once; answerer: when it arrives). */
     _channel: RTCDataChannel | null;
+    /** The connection (null once simple-peer's deferred cleanup has run). */
+    _pc: RTCPeerConnection | null;
     /** Called for every message on the channel; simple-peer's own pushes into a stream. */
     _onChannelMessage(event: MessageEvent): void;
   }

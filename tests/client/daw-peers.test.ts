@@ -2,14 +2,17 @@ import { describe, expect, it, vi } from 'vitest';
 import { SYNC_MIN_SAMPLES } from '../../client/net/clock-sync.ts';
 import {
   ATTEMPT_RATE,
+  CHANNEL_PACKET_RATE,
   DAW_OPEN_TIMEOUT_MS,
   DawPeers,
   type DawPeersOptions,
+  FLOOD_BLOCK,
   HIT_RATE,
   type HitEvent,
   MAX_SIGNALS_PER_ATTEMPT,
   type PeerStats,
   type PlayMode,
+  RELAY_MESSAGE_RATE,
   RELAY_PING_RATE,
   REPORT_MS,
 } from '../../client/net/daw-peers.ts';
@@ -577,5 +580,160 @@ describe('DawPeers: clock sync through the relay (a controller without a channel
     expect(last?.playAt).toBeCloseTo((last?.tapAt ?? 0) + 6 + STEADY_MARGIN_MS, 6);
     advance(REPORT_MS);
     expect(stats('ana').oneWayMs).toBeCloseTo(6, 6);
+  });
+});
+
+describe('DawPeers: floods (a hostile controller must not freeze the DAW)', () => {
+  /** ana on an open channel; `flood()` sends messages on it until the DAW stops taking them. */
+  function floodRig(options: Partial<DawPeersOptions> = {}) {
+    const changes: string[] = [];
+    const r = rig({ onChange: (peerId) => changes.push(peerId), ...options });
+    let attempt = 0;
+    const connect = () => {
+      r.peers.handleSignal('ana', offer(`a${++attempt}`));
+      const channel = r.channels.at(-1);
+      channel?.connect();
+      return channel;
+    };
+    /** Messages as fast as they come (no time passes): how many were taken before the channel was closed. */
+    const flood = (channel: FakeChannel | undefined, max = CHANNEL_PACKET_RATE.burst * 10) => {
+      let taken = 0;
+      for (let i = 0; i < max && channel?.receive(); i++) taken++;
+      return taken;
+    };
+    return { ...r, changes, connect, flood };
+  }
+
+  it('closes a channel that brings more messages than CHANNEL_PACKET_RATE allows, at once, and drops the one over', () => {
+    const { connect, flood, stats, now, changes } = floodRig();
+    const channel = connect();
+    expect(channel?.destroyed).toBe(false);
+    changes.length = 0;
+    expect(flood(channel)).toBe(CHANNEL_PACKET_RATE.burst);
+    expect(channel?.destroyed).toBe(true);
+    expect(channel?.receive()).toBe(false); // nothing more is read from it
+    expect(stats('ana')).toMatchObject({
+      transport: 'relay',
+      floods: 1,
+      channelBlockedUntil: now() + FLOOD_BLOCK.firstMs,
+      relayBlockedUntil: null,
+    });
+    expect(changes).toContain('ana'); // the row shows it now
+  });
+
+  it('lets an honest controller through: HIT_RATE packets a second with its pings for 10 s, and a pile-up of 750', () => {
+    const { connect, stats, advance } = floodRig();
+    const channel = connect();
+    for (let ms = 0; ms < 10_000; ms += 4) {
+      advance(4); // one packet per hit at HIT_RATE
+      expect(channel?.receive()).toBe(true);
+      if (ms % 1000 === 0) expect(channel?.receive() && channel?.receive()).toBe(true); // its ping, and its pong to ours
+    }
+    // A link that stalled lets a phone's queue of 16 KiB (~750 small packets) arrive at once.
+    for (let i = 0; i < 750; i++) expect(channel?.receive()).toBe(true);
+    expect(channel?.destroyed).toBe(false);
+    expect(stats('ana')).toMatchObject({ transport: 'p2p', floods: 0, channelBlockedUntil: null });
+  });
+
+  it('refuses the flooding controller’s offers for FLOOD_BLOCK.firstMs, counted, then answers again with a fresh budget', () => {
+    const { peers, connect, flood, channels, stats, advance, signalsOut, changes } = floodRig();
+    flood(connect());
+    const made = channels.length;
+    signalsOut.length = 0;
+    for (let i = 0; i < 5; i++) {
+      advance(1000);
+      peers.handleSignal('ana', offer(`again${i}`));
+      peers.handleSignal('ana', candidate(`again${i}`));
+    }
+    expect(channels).toHaveLength(made); // no new connection…
+    expect(signalsOut).toEqual([]); // …and no answer
+    expect(stats('ana')).toMatchObject({ refusedOffers: 5, bad: 0 });
+    changes.length = 0;
+    advance(FLOOD_BLOCK.firstMs - 5000);
+    expect(stats('ana').channelBlockedUntil).toBeNull(); // the row is told the block is over
+    expect(changes).toContain('ana');
+    const channel = connect();
+    expect(channels).toHaveLength(made + 1);
+    expect(stats('ana').transport).toBe('p2p');
+    expect(flood(channel)).toBe(CHANNEL_PACKET_RATE.burst); // a new channel, a full budget
+  });
+
+  it('blocks longer each time the controller floods again, up to FLOOD_BLOCK.maxMs', () => {
+    const { connect, flood, stats, advance, now } = floodRig();
+    const blocks: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      flood(connect());
+      const until = stats('ana').channelBlockedUntil ?? Number.NaN;
+      blocks.push(until - now());
+      advance(until - now());
+    }
+    const first = FLOOD_BLOCK.firstMs;
+    const expected = [1, 2, 4, 8, 16, 32, 64, 128].map((k) => Math.min(FLOOD_BLOCK.maxMs, first * k));
+    expect(blocks).toEqual(expected);
+    expect(blocks.at(-1)).toBe(FLOOD_BLOCK.maxMs);
+    expect(stats('ana').floods).toBe(8);
+  });
+
+  it('keeps playing the blocked controller’s hits through the relay', () => {
+    const { peers, connect, flood, played, stats } = floodRig();
+    flood(connect());
+    peers.handleRelay('ana', relayHit(3, 0, 5, 100, 0));
+    expect(played).toEqual([['ana', 5, 100, 'relay']]);
+    expect(stats('ana').hits).toBe(1);
+  });
+
+  it('ignores a controller’s relayed messages past RELAY_MESSAGE_RATE, bad ones counting too, for FLOOD_BLOCK.firstMs', () => {
+    const sent: unknown[] = [];
+    const { peers, played, stats, advance, now, connect } = floodRig({ sendRelay: (_, data) => sent.push(data) > 0 });
+    const channel = connect();
+    // Every kind counts: hits, dropped counts, pings, answers, and junk.
+    const kinds = (i: number) => [relayHit(3, i, 1, 100, 0), { d: i }, { p: i }, { q: [i, i] }, { junk: i }][i % 5];
+    for (let i = 0; i < RELAY_MESSAGE_RATE.burst; i++) peers.handleRelay('ana', kinds(i));
+    expect(stats('ana')).toMatchObject({ floods: 0, ignored: 0 });
+    const hits = played.length;
+    expect(hits).toBe(RELAY_MESSAGE_RATE.burst / 5);
+    peers.handleRelay('ana', relayHit(3, 10_000, 1, 100, 0));
+    expect(stats('ana')).toMatchObject({ floods: 1, ignored: 1, relayBlockedUntil: now() + FLOOD_BLOCK.firstMs });
+    advance(1000);
+    const answers = sent.length;
+    for (let i = 0; i < 20; i++) peers.handleRelay('ana', kinds(10_001 + i));
+    expect(played).toHaveLength(hits); // none of them played…
+    expect(sent).toHaveLength(answers); // …nor answered
+    expect(stats('ana').ignored).toBe(21);
+    // Its channel is another path: it still plays.
+    channel?.options.onHit?.(3, 20_000, 2, 90, 0);
+    expect(played.at(-1)).toEqual(['ana', 2, 90, 'p2p']);
+    advance(FLOOD_BLOCK.firstMs);
+    expect(stats('ana').relayBlockedUntil).toBeNull();
+    peers.handleRelay('ana', relayHit(3, 20_001, 1, 100, 0));
+    expect(played.at(-1)).toEqual(['ana', 1, 100, 'relay']);
+    // Flooding it again blocks it for twice as long.
+    for (let i = 0; i <= RELAY_MESSAGE_RATE.burst; i++) peers.handleRelay('ana', { junk: i });
+    expect(stats('ana')).toMatchObject({ floods: 2, relayBlockedUntil: now() + 2 * FLOOD_BLOCK.firstMs });
+  });
+
+  it('lets an honest relay through: a hit every 4 ms with its pings for 10 s', () => {
+    const { peers, played, stats, advance } = floodRig({ sendRelay: () => true });
+    let seq = 0;
+    for (let ms = 0; ms < 10_000; ms += 4) {
+      advance(4);
+      peers.handleRelay('ana', relayHit(3, seq++, 1, 100, 0));
+      if (ms % 1000 === 0) {
+        peers.handleRelay('ana', { p: ms });
+        peers.handleRelay('ana', { q: [ms, ms] });
+        peers.handleRelay('ana', { d: ms / 1000 });
+      }
+    }
+    expect(stats('ana')).toMatchObject({ floods: 0, ignored: 0, limited: 0 });
+    expect(played).toHaveLength(seq);
+  });
+
+  it('forgets a controller’s block timer when it leaves, and every timer when the DAW ends', () => {
+    const { peers, connect, flood } = floodRig();
+    flood(connect());
+    peers.handleSignal('ben', offer('b1'));
+    peers.remove('ana');
+    peers.destroy();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -37,6 +37,16 @@ export class FakeChannel implements HitChannel {
     this.options.onOpen();
   }
 
+  /**
+   * A message arrives, whatever it holds: as in PeerChannel, it passes the owner's packet
+   * budget (`onPacket`) before anything is read. True if it would be read; a destroyed
+   * channel takes nothing.
+   */
+  receive(): boolean {
+    if (this.destroyed) return false;
+    return this.options.onPacket?.() !== false;
+  }
+
   /** The connection ended by itself. */
   end(why: ChannelEnd = 'closed'): void {
     this.open = false;
