@@ -1,6 +1,6 @@
 /**
  * A Vite plugin: after the build, writes a Brotli (.br) and a gzip (.gz) copy of every text
- * file worth compressing, so the server (sirv, which serves such copies to browsers that
+ * file worth compressing, so the server (signal/static.ts, which serves such copies to browsers that
  * accept them) sends phones ~31 KB of JavaScript instead of ~93. Compressed once at build
  * time, at the highest levels, instead of on every request.
  */
