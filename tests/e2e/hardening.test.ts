@@ -153,6 +153,30 @@ describe('who may join (issue 9, 5–7, 14)', () => {
   );
 });
 
+describe('tokens that expire (issue 9, 16)', () => {
+  it(
+    'starts a new room by itself when the DAW’s kept room can no longer be taken back',
+    async () => {
+      await jam.startServer();
+      // A hostToken from long ago (or from a server with another secret): refused.
+      const stale = JSON.stringify({ room: 'ACDEF3', hostToken: `h.ACDEF3.old-daw.1.${'A'.repeat(22)}` });
+      // Seeded once (the init script runs on every load of the tab).
+      const seed = `if (!sessionStorage.getItem('seeded')) {
+        sessionStorage.setItem('seeded', '1');
+        localStorage.setItem('padmesh.dawRoom', ${JSON.stringify(stale)});
+      }`;
+      const daw = await jam.page(LAPTOP, seed);
+      await daw.goto(`${jam.base}/daw`);
+      const code = await jam.dawReady(daw);
+      expect(code).not.toBe('ACDEF3');
+      expect(await daw.getByTestId('end').count()).toBe(0);
+      const kept = await daw.evaluate(() => JSON.parse(localStorage.getItem('padmesh.dawRoom') ?? '{}').room);
+      expect(kept).toBe(code);
+    },
+    TEST_MS,
+  );
+});
+
 describe('pages (issue 9, 13, 15)', () => {
   it(
     'load and run with the Content-Security-Policy in force (no violation on any page)',
