@@ -27,7 +27,7 @@ export function MemberList(props: {
           const stats = () => props.stats?.(member.peerId);
           const controller = member.role === 'controller';
           const rtt = () => stats()?.rttMs ?? member.rttMs;
-          const refused = () => (stats()?.bad ?? 0) + (stats()?.limited ?? 0);
+          const refused = () => (stats()?.bad ?? 0) + (stats()?.limited ?? 0) + (stats()?.overbooked ?? 0);
           return (
             <li
               data-testid="member"
@@ -115,7 +115,10 @@ export function MemberList(props: {
                     <span
                       class="warn"
                       data-testid="member-refused"
-                      title="Malformed packets or signals, and hits over the rate limit: not played"
+                      data-bad={stats()?.bad ?? 0}
+                      data-limited={stats()?.limited ?? 0}
+                      data-overbooked={stats()?.overbooked ?? 0}
+                      title="Malformed packets or signals, hits over the rate limit, and hits that did not fit a pad this player had booked full: not played"
                     >
                       {refused()}
                     </span>{' '}
