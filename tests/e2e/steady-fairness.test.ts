@@ -6,8 +6,8 @@
  * A hostile phone books the kick's voices far ahead: first it stamps its taps 145 ms before
  * they happen (an init script rewrites the `sentAt` of its HIT packets), so the DAW measures
  * ~146 ms transits and sets its steady delay to ~148 ms at the next phrase; then, in that
- * phrase, it stamps them truly and hammers the kick, so each of its hits is planned ~147 ms
- * after it arrives. An honest phone (loopback: a steady delay of a few ms) plays the kick at
+ * phrase, it stamps them truly and hammers the kick, so each of its hits is planned up to
+ * ~147 ms after it arrives (less its real transit). An honest phone (loopback: a steady delay of a few ms) plays the kick at
  * the same time. Its hits must start at their own planned time, not after the hostile's
  * bookings, and must not be counted late for it.
  */
@@ -23,7 +23,7 @@ const EARLY_MS = 145;
  * How far an honest sound may start from where it was due (max(planned time, the audio clock when
  * the engine took it)). The engine schedules at the exact time asked for, or one sample later
  * (0.02 ms) when a voice's starts would otherwise coincide; the defect puts it ~140 ms later,
- * behind the hostile's bookings. 1 ms is 40 samples above the first and 140 ms below the second,
+ * behind the hostile's bookings. 1 ms is ~45 samples above the first and far below the second,
  * and independent of load: both times are on the audio clock, taken as the hit is handed over.
  */
 const TOLERANCE_MS = 1;
@@ -148,8 +148,8 @@ describe('steady mode with a hostile player', () => {
           ? (hits.clockAt[i] as number)
           : Math.max(plannedAt, hits.clockAt[i] as number);
         const audioAt = hits.audioAt[i] as number;
-        expect(audioAt, line).toBeGreaterThanOrEqual(Number.isNaN(plannedAt) ? 0 : plannedAt);
-        expect(audioAt - due, line).toBeLessThan(TOLERANCE_MS);
+        if (!Number.isNaN(plannedAt)) expect(audioAt, line).toBeGreaterThanOrEqual(plannedAt);
+        expect(audioAt - due, line).toBeLessThan(TOLERANCE_MS); // NaN (not played) fails too
         // Counted late only if it was (the audio clock itself had passed its time), never for the other player.
         if (!Number.isNaN(plannedAt) && hits.late[i] === 1)
           expect(hits.clockAt[i] as number, line).toBeGreaterThan(plannedAt);
