@@ -13,6 +13,10 @@
  *   Chromium's compressor delays its output by a fixed look-ahead (288 samples, ~6 ms, measured
  *   offline when this was written).
  *
+ * Voices are shared by every player, and in steady mode hits are booked on them ahead of time:
+ * which voice plays a hit, so that no player's booking ever delays another's hit, is
+ * voice-bookings.ts's rule; this module carries it out on Tone's voices.
+ *
  * Sound design follows the TR-808's architecture where it fits: one noise source and a bank of
  * six square oscillators run all the time and are shared; hats, cymbals, cowbell, clap and shaker
  * are envelopes (VCAs) and filters on those shared sources, so a hit starts no source at all.
@@ -26,6 +30,7 @@ import {
   Context,
   Gain,
   getContext,
+  type InputNode,
   MembraneSynth,
   Noise,
   Oscillator,
@@ -33,6 +38,7 @@ import {
 } from 'tone';
 import { AudioClock } from './audio-clock.ts';
 import { KIT } from './kit.ts';
+import { NO_OWNER, PadBookings } from './voice-bookings.ts';
 
 export interface DrumEngine {
   /** Resumes the AudioContext; call from a user gesture ("Enable sound" button). Resolves when running. */
@@ -45,12 +51,24 @@ export interface DrumEngine {
    * Ignored (returns false) for an out-of-range pad, a non-finite or non-positive velocity, or
    * while the context is not running (a hit queued on a suspended context would play late).
    * Velocities above 1 count as 1. Returns true if a voice was started.
+   *
+   * `owner` (a small number ≥ 0 per player; NO_OWNER for this computer) is whose hit it is.
+   * A hit always starts at its own time, whatever else is booked on the pad; when a pad is
+   * booked full, the player holding most of it gives way (voice-bookings.ts), and
+   * `overbooked` says who.
    */
-  trigger(pad: number, velocity: number, at?: number): boolean;
+  trigger(pad: number, velocity: number, at?: number, owner?: number): boolean;
+  /**
+   * After trigger(): the owner of a hit that gave way in it, or null. It is the hit just given
+   * (trigger returned false) or one booked earlier, now cancelled. Either was never heard.
+   */
+  readonly overbooked: number | null;
   /** Number of voices started since creation (the e2e test reads it). */
   readonly triggered: number;
   /** The context time (s) the last voice was started at. */
   readonly lastStartTime: number;
+  /** The AudioContext's clock now (s). */
+  readonly currentTime: number;
   /** The context time (s) of a wall-clock time (ms since the epoch, this page's clock); NaN if not running. */
   contextTimeAt(wallMs: number): number;
   /** A metronome click at context time `at` (s): accented on the bar's first beat. */
@@ -64,21 +82,29 @@ export interface DrumEngine {
   dispose(): void;
 }
 
-/** One playable instance of a sound. A pad owns a few and plays them round-robin. */
+/** One playable instance of a sound. A pad owns a few; voice-bookings.ts says which plays a hit. */
 interface Voice {
-  /** Starts the sound at `time` (context seconds), `gain` 0..1 loudness, `velocity` 0..1 for timbre. */
+  /**
+   * Starts the sound at `time` (context seconds), `gain` 0..1 loudness, `velocity` 0..1 for timbre.
+   * Cuts short the sound it was playing. `time` must be after every start booked on it before.
+   */
   play(time: number, gain: number, velocity: number): void;
-  /** Fades the sound out quickly from `time` (the closed hat choking the open hat). */
-  choke(time: number): void;
+  /** Forgets everything booked on it from `time` on; the sound playing then ends at `time`, as if cut by a hit. */
+  cancel(time: number): void;
 }
 
 interface Pad {
   readonly voices: readonly Voice[];
-  /** Last start time per voice: a voice's start times must strictly increase (see trigger). */
-  readonly lastStart: Float64Array;
-  next: number;
+  /** Which voice plays a hit, and what is booked on each (voice-bookings.ts). */
+  readonly bookings: PadBookings;
   /** Pads whose sound this pad cuts off. */
   readonly chokes: readonly number[];
+  /**
+   * For a pad other pads cut off (the open hat): a gain per voice, after it, that a choke
+   * closes and the voice's next start opens. Its own automation, so a choke holds whatever
+   * order hits were booked in, and booking a voice anew leaves it alone.
+   */
+  readonly gates: readonly AudioParam[] | null;
 }
 
 /** Anything we built and must dispose. */
@@ -94,6 +120,8 @@ const KNEE = 0.6;
 const CEILING = 0.98;
 /** Velocity → gain: a 30 dB range, so soft taps stay audible and the curve feels even. */
 const VELOCITY_RANGE_DB = 30;
+/** A choke's fade (time constant, s): about as quick as the envelopes' 30 ms release. */
+const CHOKE_TIME_CONSTANT = 0.006;
 
 /** The 808's six metal oscillators (Hz); the cowbell taps the last two. */
 const METAL_HZ = [205.3, 304.4, 369.6, 522.7, 540, 800] as const;
@@ -115,6 +143,10 @@ export function createDrumEngine(): DrumEngine {
   const previous = getContext();
   setContext(context);
   if (previous !== context && !engineContexts.has(previous)) previous.dispose();
+
+  // Tone's sources refuse a start at or before their previous start ("Start time must be strictly
+  // greater than previous start time"); one sample later is inaudible and satisfies it.
+  const minGap = 1 / raw.sampleRate;
 
   const owned: Disposable[] = [];
   const own = <T extends Disposable>(node: T): T => {
@@ -172,7 +204,7 @@ export function createDrumEngine(): DrumEngine {
 
   /** A pitched drum: a MembraneSynth whose pitch falls from note·2^octaves to note. */
   const drum = (
-    out: Gain,
+    out: InputNode,
     o: {
       note: number;
       /** Pitch drop (octaves) at velocity 0 and 1: harder hits are snappier. */
@@ -195,14 +227,28 @@ export function createDrumEngine(): DrumEngine {
       }),
     );
     synth.connect(out);
+    const oscillator = synth.oscillator;
     const [softOct, hardOct] = o.octaves;
     const mixLevel = o.mix ?? 1;
     return {
       play(time, gain, velocity) {
         if (softOct !== hardOct) synth.octaves = softOct + (hardOct - softOct) * velocity;
-        synth.triggerAttack(o.note, time, gain * mixLevel);
+        try {
+          synth.triggerAttack(o.note, time, gain * mixLevel);
+        } catch {
+          // Tone moves a start it finds in the past to the audio clock, and that clock moves on
+          // while a call runs (currentTime is live, not fixed per task): two starts moved so can
+          // meet, and Tone refuses the second. One sample after the clock cannot meet one.
+          synth.triggerAttack(o.note, Math.max(time, raw.currentTime) + minGap, gain * mixLevel);
+        }
       },
-      choke() {},
+      cancel(time) {
+        synth.envelope.cancel(time);
+        oscillator.frequency.cancelScheduledValues(time);
+        // Drops the starts and stops booked from `time` on, and stops the oscillator then (a
+        // start booked later made an oscillator of its own: stopped before it starts, it is silent).
+        oscillator.stop(time);
+      },
     };
   };
 
@@ -213,7 +259,7 @@ export function createDrumEngine(): DrumEngine {
    * or metal sound, and also Tone's cheapest envelope path.
    */
   const shaped = (
-    out: Gain,
+    out: InputNode,
     o: {
       source: Gain;
       filter: {
@@ -235,7 +281,6 @@ export function createDrumEngine(): DrumEngine {
     // Flattened (envelope, offset, gain) strikes: the hit path walks one array with an index.
     const strikes: { env: AmplitudeEnvelope; offset: number; gain: number }[] = [];
     const envs: AmplitudeEnvelope[] = [];
-    let length = 0;
     for (const e of o.envelopes) {
       const env = own(
         new AmplitudeEnvelope({
@@ -243,7 +288,7 @@ export function createDrumEngine(): DrumEngine {
           attack: e.attack,
           decay: e.decay,
           sustain: 0,
-          release: 0.03, // only used by choke
+          release: 0.03, // only when a booking is cancelled (cancel below)
           attackCurve: 'linear',
         }),
       );
@@ -253,13 +298,11 @@ export function createDrumEngine(): DrumEngine {
       envs.push(env);
       for (const [offset, gain] of e.hits) {
         strikes.push({ env, offset, gain });
-        length = Math.max(length, offset + e.attack + e.decay);
       }
     }
     const soften = o.filter.soften ?? 0;
     const baseFrequency = o.filter.frequency;
     const mixLevel = o.mix ?? 1;
-    let soundingUntil = 0;
     return {
       play(time, gain, velocity) {
         if (soften !== 0) filter.frequency.setValueAtTime(baseFrequency * 2 ** (soften * (velocity - 1)), time);
@@ -268,12 +311,15 @@ export function createDrumEngine(): DrumEngine {
           const strike = strikes[i];
           if (strike !== undefined) strike.env.triggerAttack(time + strike.offset, level * strike.gain);
         }
-        soundingUntil = time + length;
       },
-      choke(time) {
-        if (time >= soundingUntil) return; // already silent: skip Tone's automation work
-        for (let i = 0; i < envs.length; i++) envs[i]?.triggerRelease(time);
-        soundingUntil = time;
+      cancel(time) {
+        if (soften !== 0) filter.frequency.cancelScheduledValues(time);
+        for (let i = 0; i < envs.length; i++) {
+          const env = envs[i];
+          if (env === undefined) continue;
+          env.cancel(time);
+          env.triggerRelease(time);
+        }
       },
     };
   };
@@ -284,9 +330,9 @@ export function createDrumEngine(): DrumEngine {
       a.play(time, gain, velocity);
       b.play(time, gain, velocity);
     },
-    choke(time) {
-      a.choke(time);
-      b.choke(time);
+    cancel(time) {
+      a.cancel(time);
+      b.cancel(time);
     },
   });
 
@@ -298,7 +344,7 @@ export function createDrumEngine(): DrumEngine {
   const builders: readonly {
     voices: number;
     level: number;
-    build: (out: Gain) => Voice;
+    build: (out: InputNode) => Voice;
     chokes?: readonly number[];
   }[] = [
     // 0 Kick
@@ -487,18 +533,33 @@ export function createDrumEngine(): DrumEngine {
     },
   ];
 
-  const pads: Pad[] = builders.map((b) => {
+  const choked = new Set(builders.flatMap((b) => b.chokes ?? []));
+  const gateNodes: GainNode[] = [];
+  const pads: Pad[] = builders.map((b, index) => {
     const out = own(new Gain({ context, gain: b.level }));
     out.connect(bus);
     const voices: Voice[] = [];
-    for (let i = 0; i < b.voices; i++) voices.push(b.build(out));
-    return { voices, lastStart: new Float64Array(b.voices).fill(-1), next: 0, chokes: b.chokes ?? [] };
+    const gates: AudioParam[] = [];
+    for (let i = 0; i < b.voices; i++) {
+      if (!choked.has(index)) {
+        voices.push(b.build(out));
+        continue;
+      }
+      const gate = raw.createGain();
+      gate.connect(out.input);
+      gateNodes.push(gate);
+      gates.push(gate.gain);
+      voices.push(b.build(gate));
+    }
+    return {
+      voices,
+      bookings: new PadBookings(b.voices),
+      chokes: b.chokes ?? [],
+      gates: gates.length > 0 ? gates : null,
+    };
   });
   if (pads.length !== KIT.length) throw new Error(`engine has ${pads.length} sounds, kit has ${KIT.length} pads`);
 
-  // Tone's sources refuse a start at or before their previous start ("Start time must be strictly
-  // greater than previous start time"); one sample later is inaudible and satisfies it.
-  const minGap = 1 / raw.sampleRate;
   const dbPerUnit = VELOCITY_RANGE_DB / 20;
 
   const listeners = new Set<(state: AudioContextState) => void>();
@@ -512,6 +573,7 @@ export function createDrumEngine(): DrumEngine {
 
   let triggered = 0;
   let lastStartTime = Number.NaN;
+  let overbooked: number | null = null;
   let disposed = false;
 
   // The wall ↔ audio clock mapping is read often, so it stays fresh (see audio-clock.ts).
@@ -547,41 +609,74 @@ export function createDrumEngine(): DrumEngine {
     get state() {
       return raw.state;
     },
-    trigger(pad, velocity, at) {
+    trigger(pad, velocity, at, owner = NO_OWNER) {
+      overbooked = null;
       if (!(velocity > 0) || velocity === Number.POSITIVE_INFINITY) return false; // also NaN
       const slot = pads[pad];
       if (slot === undefined || disposed || raw.state !== 'running') return false;
       if (!sourcesStarted) startSources();
       const v = velocity > 1 ? 1 : velocity;
-      const i = slot.next;
-      const voice = slot.voices[i];
-      if (voice === undefined) return false;
+      const gain = 10 ** (dbPerUnit * (v - 1));
       const now = raw.currentTime;
-      // Never more than a second ahead: a planned hit is tens of ms out, and a voice started far
-      // ahead would hold back every later hit on it.
-      let time = at !== undefined && at > now && at < now + 1 ? at : now;
-      const last = slot.lastStart[i] ?? -1;
-      if (time <= last) time = last + minGap;
+      // Never more than a second ahead: a planned hit is tens of ms out.
+      const asked = at !== undefined && at > now && at < now + 1 ? at : now;
+      const plan = slot.bookings;
+      const booked = plan.book(now, asked, minGap, owner, gain, v);
+      overbooked = plan.gaveWay;
+      if (!booked) return false;
+      const index = plan.voice;
+      const voice = slot.voices[index];
+      if (voice === undefined) return false;
+      const time = plan.time;
       try {
+        const gates = slot.gates;
         for (let c = 0; c < slot.chokes.length; c++) {
-          const choked = pads[slot.chokes[c] ?? -1];
-          if (choked !== undefined) for (let k = 0; k < choked.voices.length; k++) choked.voices[k]?.choke(time);
+          const choked = pads[slot.chokes[c] ?? -1]?.gates;
+          if (choked) for (let k = 0; k < choked.length; k++) choked[k]?.setTargetAtTime(0, time, CHOKE_TIME_CONSTANT);
         }
-        voice.play(time, 10 ** (dbPerUnit * (v - 1)), v);
+        gates?.[index]?.setValueAtTime(1, time);
+        // Booked before later hits on its voice: they are cancelled there and booked again after it
+        // (voice-bookings.ts). Nothing to cancel in the common case, hits in time order.
+        if (!Number.isNaN(plan.cancelAt)) voice.cancel(plan.cancelAt);
+        // The sound first, unless bookings before it on this voice must be given first (time order).
+        const inReplays = plan.slot >= plan.replayFrom && plan.slot < plan.replayTo;
+        if (!inReplays) voice.play(time, gain, v);
+        for (let k = plan.replayFrom; k < plan.replayTo; k++) {
+          voice.play(plan.bookedTime(index, k), plan.bookedGain(index, k), plan.bookedVelocity(index, k));
+        }
+        // A booking cancelled to make room on a full pad: its voice is redone without it, after.
+        const also = plan.alsoVoice;
+        const other = slot.voices[also];
+        if (other !== undefined) {
+          other.cancel(plan.alsoCancelAt);
+          for (let k = plan.alsoFrom; k < plan.alsoTo; k++) {
+            other.play(plan.bookedTime(also, k), plan.bookedGain(also, k), plan.bookedVelocity(also, k));
+          }
+        }
+        // Its sound never starts, so its gate must not open what its voice played before (unless
+        // this hit, on that voice, starts first and is what sounds then).
+        const cancelled = plan.cancelledVoice;
+        if (gates !== null && cancelled >= 0 && !(cancelled === index && time < plan.cancelledTime)) {
+          gates[cancelled]?.setTargetAtTime(0, plan.cancelledTime, CHOKE_TIME_CONSTANT);
+        }
       } catch {
         return false; // never seen; the contract is "never throws"
       }
-      slot.lastStart[i] = time;
-      slot.next = i + 1 === slot.voices.length ? 0 : i + 1;
       triggered++;
       lastStartTime = time;
       return true;
+    },
+    get overbooked() {
+      return overbooked;
     },
     get triggered() {
       return triggered;
     },
     get lastStartTime() {
       return lastStartTime;
+    },
+    get currentTime() {
+      return raw.currentTime;
     },
     contextTimeAt(wallMs) {
       readClock();
@@ -617,6 +712,7 @@ export function createDrumEngine(): DrumEngine {
       raw.removeEventListener('statechange', onNativeStateChange);
       listeners.clear();
       for (const node of owned) node.dispose();
+      for (const gate of gateNodes) gate.disconnect();
       clipper.disconnect();
       analyser.disconnect();
       context.dispose(); // closes the AudioContext

@@ -48,7 +48,7 @@ export function MemberList(props: {
           const rtt = () => stats()?.rttMs ?? member.rttMs;
           const refused = () => {
             const s = stats();
-            return s ? s.bad + s.limited + s.refusedOffers + s.ignored : 0;
+            return s ? s.bad + s.limited + s.refusedOffers + s.ignored + s.overbooked : 0;
           };
           return (
             <li
@@ -137,7 +137,10 @@ export function MemberList(props: {
                     <span
                       class="warn"
                       data-testid="member-refused"
-                      title="Malformed packets or signals, hits over the rate limit, offers and relayed messages while blocked for flooding: not taken"
+                      data-bad={stats()?.bad ?? 0}
+                      data-limited={stats()?.limited ?? 0}
+                      data-overbooked={stats()?.overbooked ?? 0}
+                      title="Malformed packets or signals, hits over the rate limit, offers and relayed messages while blocked for flooding, and hits that did not fit a pad this player had booked full: not taken or not played"
                     >
                       {refused()}
                     </span>{' '}

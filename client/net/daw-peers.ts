@@ -134,6 +134,8 @@ export interface PeerStats {
   steadyDelayMs: number | null;
   /** Steady mode: hits too late for the window, played at once. */
   late: number;
+  /** Steady mode: hits not played as this controller held most of a pad booked full (audio/voice-bookings.ts). */
+  overbooked: number;
 }
 
 export interface DawPeersOptions {
@@ -186,6 +188,7 @@ class Remote {
     jitterMs: null,
     steadyDelayMs: null,
     late: 0,
+    overbooked: 0,
   };
   readonly window = new SeqWindow();
   readonly sync = new ClockSync();
@@ -259,6 +262,17 @@ export class DawPeers {
     if (!remote) return;
     remote.timing.late += 1;
     remote.stats.late = remote.timing.late;
+  }
+
+  /**
+   * A hit of this controller's gave way on a pad booked full (the engine's `overbooked`): the
+   * one just handed over, or one handed over earlier and counted as played then.
+   */
+  countOverbooked(peerId: string): void {
+    const remote = this.#remotes.get(peerId);
+    if (!remote) return;
+    remote.stats.overbooked += 1;
+    remote.stats.hits -= 1;
   }
 
   /** A controller joined the room: it gets the tempo now, before any channel exists. */

@@ -30,6 +30,13 @@ export interface RecordedHits {
    * the audio clock itself, so the spacing of sounds can be checked against the spacing of taps.
    */
   audioAt: number[];
+  /** Steady mode's planned time on the AudioContext's clock (ms; NaN: at once): where audioAt should be. */
+  plannedAt: number[];
+  /**
+   * The AudioContext's clock (ms) just after the engine took the hit: a sound can start no
+   * sooner, so a steady hit starts at its planned time, or now if the clock had passed it.
+   */
+  clockAt: number[];
   late: number[];
 }
 
@@ -45,6 +52,8 @@ export class HitRecorder {
   readonly #tapAt: Float64Array;
   readonly #playAt: Float64Array;
   readonly #audioAt: Float64Array;
+  readonly #plannedAt: Float64Array;
+  readonly #clockAt: Float64Array;
   #count = 0;
 
   constructor(readonly capacity: number) {
@@ -58,14 +67,25 @@ export class HitRecorder {
     this.#tapAt = new Float64Array(capacity);
     this.#playAt = new Float64Array(capacity);
     this.#audioAt = new Float64Array(capacity);
+    this.#plannedAt = new Float64Array(capacity);
+    this.#clockAt = new Float64Array(capacity);
   }
 
   get count(): number {
     return this.#count;
   }
 
-  /** `late`: it missed its steady-mode time (arrived too late, or the audio clock had passed it). */
-  record(hit: Readonly<HitEvent>, audioAt: number, late = hit.late): void {
+  /**
+   * `late`: it missed its steady-mode time (arrived too late, or the audio clock had passed it).
+   * `plannedAt`, `clockAt`: see RecordedHits (ms of the AudioContext's clock).
+   */
+  record(
+    hit: Readonly<HitEvent>,
+    audioAt: number,
+    late = hit.late,
+    plannedAt = Number.NaN,
+    clockAt = Number.NaN,
+  ): void {
     const i = this.#count;
     if (i >= this.capacity) return;
     this.#count = i + 1;
@@ -81,6 +101,8 @@ export class HitRecorder {
     this.#tapAt[i] = hit.tapAt;
     this.#playAt[i] = hit.playAt;
     this.#audioAt[i] = audioAt;
+    this.#plannedAt[i] = plannedAt;
+    this.#clockAt[i] = clockAt;
   }
 
   clear(): void {
@@ -102,6 +124,8 @@ export class HitRecorder {
       tapAt: list(this.#tapAt),
       playAt: list(this.#playAt),
       audioAt: list(this.#audioAt),
+      plannedAt: list(this.#plannedAt),
+      clockAt: list(this.#clockAt),
       late: list(this.#late),
     };
   }

@@ -97,16 +97,38 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     if (numbersDue) later();
   };
 
+  /** Each controller's number for the engine (its `owner`), and back: numbers are never reused. */
+  const owners = new Map<string, number>();
+  const ownerPeers: string[] = [];
+
   /** A controller's hit: at once, or (steady mode) at its planned time on the audio clock. */
   function playHit(hit: Readonly<HitEvent>) {
     const scheduled = !Number.isNaN(hit.playAt);
     const when = scheduled ? engine.contextTimeAt(hit.playAt) : Number.NaN;
-    const played = engine.trigger(hit.pad, hit.velocity / 127, scheduled ? when : undefined);
+    let owner = owners.get(hit.peerId);
+    if (owner === undefined) {
+      owner = ownerPeers.push(hit.peerId) - 1; // once per controller
+      owners.set(hit.peerId, owner);
+    }
+    const played = engine.trigger(hit.pad, hit.velocity / 127, scheduled ? when : undefined, owner);
     // The sound is handed over; everything else can wait (and may allocate).
+    const overbooked = engine.overbooked;
+    if (overbooked !== null) {
+      // A pad booked full: the player holding most of it gave way, with this hit or one booked before.
+      const peerId = ownerPeers[overbooked];
+      if (peerId !== undefined) {
+        peers.countOverbooked(peerId);
+        dirtyStats.add(peerId);
+      }
+    }
     // Planned in time, but the audio clock had already passed it: late all the same.
     const lateForAudio = scheduled && played && engine.lastStartTime > when + LATE_AUDIO_S;
     if (lateForAudio) peers.countLate(hit.peerId);
-    recorder?.record(hit, played ? engine.lastStartTime * 1000 : Number.NaN, hit.late || lateForAudio);
+    if (recorder) {
+      const audioAt = played ? engine.lastStartTime * 1000 : Number.NaN;
+      recorder.record(hit, audioAt, hit.late || lateForAudio, when * 1000, engine.currentTime * 1000);
+    }
+    if (!played && overbooked === owner) return; // it gave way: nothing sounds, nothing lights
     const heldMs = scheduled && !lateForAudio ? Math.max(0, hit.playAt - hit.arrivedAt) : 0;
     after(hit.peerId, hit.pad, hit.velocity, hit.via, hit.delayMs, heldMs, hit.late || lateForAudio);
   }

@@ -184,6 +184,18 @@ describe('DawPeers: hits', () => {
     expect(stats('ana')).toMatchObject({ hits: 2, duplicates: 2, lost: 0 });
   });
 
+  it('counts hits that gave way on a pad booked full as not played, for known controllers only', () => {
+    const { peers, channels, stats } = rig();
+    peers.handleSignal('ana', offer('a1'));
+    channels[0]?.connect();
+    channels[0]?.options.onHit?.(7, 0, 3, 100, 0);
+    channels[0]?.options.onHit?.(7, 1, 3, 100, 0);
+    peers.countOverbooked('ana'); // one of them, booked ahead, was cancelled to make room
+    expect(stats('ana')).toMatchObject({ hits: 1, overbooked: 1 });
+    peers.countOverbooked('nobody');
+    expect(peers.stats('nobody')).toBeUndefined();
+  });
+
   it('keeps controllers apart: the same seq from two phones is two hits', () => {
     const { peers, played } = rig();
     peers.handleRelay('ana', relayHit(1, 0, 0, 100, 0));

@@ -20,9 +20,9 @@ const hit = (over: Partial<HitEvent> = {}): HitEvent => ({
 describe('HitRecorder', () => {
   it('records each hit’s numbers, exactly, in order', () => {
     const recorder = new HitRecorder(10);
-    recorder.record(hit(), 4_321.125);
+    recorder.record(hit(), 4_321.125, false, 4_321.125, 4_300.5);
     recorder.record(hit({ peerId: 'ben', seq: 0xfffffffe, pad: 63, via: 'relay', playAt: Number.NaN }), Number.NaN);
-    recorder.record(hit({ seq: 1, tapAt: Number.NaN, late: true }), 4_400);
+    recorder.record(hit({ seq: 1, tapAt: Number.NaN, late: true }), 4_400, true, Number.NaN, 4_399.75);
     expect(recorder.count).toBe(3);
     expect(recorder.export()).toEqual({
       count: 3,
@@ -36,6 +36,8 @@ describe('HitRecorder', () => {
       tapAt: [1_763_790_000_002.75, 1_763_790_000_002.75, Number.NaN],
       playAt: [1_763_790_000_020.75, Number.NaN, 1_763_790_000_020.75],
       audioAt: [4_321.125, Number.NaN, 4_400],
+      plannedAt: [4_321.125, Number.NaN, Number.NaN],
+      clockAt: [4_300.5, Number.NaN, 4_399.75],
       late: [0, 0, 1],
     });
   });
