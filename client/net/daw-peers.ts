@@ -302,6 +302,7 @@ export class DawPeers {
           // A new channel may be a new page or even another device under this peerId: sync
           // afresh (its opening burst of pings makes that take half a second).
           remote.sync.reset();
+          remote.timing.clockReset();
           this.#transport(remote, 'p2p');
           this.#sendTempo(remote);
         },
@@ -365,7 +366,7 @@ export class DawPeers {
       event.playAt = Number.NaN;
       event.late = false;
       if (!Number.isNaN(tapAt) && this.#options.mode?.() === 'steady') {
-        event.playAt = remote.timing.steadyPlayAt(sentAt, offset, remote.sync.estimate.driftPpm, arrivedAt);
+        event.playAt = remote.timing.steadyPlayAt(sentAt, remote.sync.estimate, arrivedAt);
         event.late = remote.timing.lastLate;
       }
       this.#options.onHit(event);
@@ -375,7 +376,7 @@ export class DawPeers {
       // (relayed copies of channel hits ride another road and would only blur it). A hit that came
       // in a repeat is as late as the packet after its own: the path's loss, not its delay.
       const path = via === 'p2p' || !remote.channel?.open;
-      if (path && !recovered && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
+      if (path && !recovered && !Number.isNaN(tapAt)) remote.timing.observe(sentAt, arrivedAt, remote.sync.estimate);
       else remote.timing.arrived(arrivedAt);
       stats.late = remote.timing.late;
     } else {
@@ -394,7 +395,7 @@ export class DawPeers {
     const steady = this.#options.mode?.() === 'steady';
     for (const remote of this.#remotes.values()) {
       const { stats, timing, sync } = remote;
-      const oneWay = timing.oneWayMs;
+      const oneWay = sync.synced ? timing.oneWayMs(sync.estimate) : Number.NaN;
       stats.oneWayMs = Number.isNaN(oneWay) ? null : oneWay;
       stats.jitterMs = Number.isNaN(oneWay) ? null : timing.jitterMs;
       stats.steadyDelayMs = !steady || Number.isNaN(timing.steadyDelayMs) ? null : timing.steadyDelayMs;

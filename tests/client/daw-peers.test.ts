@@ -297,6 +297,26 @@ describe('DawPeers: clock and timing', () => {
     expect(events.at(-1)?.tapAt).toBeNaN();
   });
 
+  it('times a new channel’s hits on their own: transits measured against the old clock are forgotten', () => {
+    const { peers, channels, sync, tap, advance, stats, now } = timingRig();
+    sync();
+    for (let i = 0; i < 5; i++) tap(5);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(5, 6);
+    // Another device under ana's peerId: its clock is 3 s behind the old one's.
+    peers.handleSignal('ana', offer('a2'));
+    const channel = channels.at(-1);
+    channel?.connect();
+    const otherSkew = SKEW_MS - 3_000;
+    for (let i = 0; i < SYNC_MIN_SAMPLES; i++) {
+      advance(100);
+      channel?.options.onClockSample?.(now() - 2, now() - 1 + otherSkew, now());
+    }
+    for (let seq = 0; seq < 3; seq++) channel?.options.onHit?.(4, seq, 1, 100, now() - 20 + otherSkew);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(20, 6);
+  });
+
   it('does not time a hit that came in a later packet’s repeat (it shows loss, not delay), nor report copies before the sound', () => {
     let changes = 0;
     const { sync, channel, advance, now, stats } = timingRig({ onChange: () => changes++ });
