@@ -86,6 +86,8 @@ export interface PeerStats {
   lastDelayMs: number | null;
   /** Clock sync (clock-sync.ts): their clock minus ours, null until synced. */
   offsetMs: number | null;
+  /** offsetMs's uncertainty: half the best round trip among its samples (each is off by ≤ half its own), null until synced. */
+  clockErrorMs: number | null;
   driftPpm: number | null;
   /** Median one-way delay and RFC 3550 jitter of recent P2P hits (hit-timing.ts), null before any. */
   oneWayMs: number | null;
@@ -136,6 +138,7 @@ class Remote {
     rttMs: null,
     lastDelayMs: null,
     offsetMs: null,
+    clockErrorMs: null,
     driftPpm: null,
     oneWayMs: null,
     jitterMs: null,
@@ -397,6 +400,7 @@ export class DawPeers {
       const { stats, timing, sync } = remote;
       const oneWay = sync.synced ? timing.oneWayMs(sync.estimate) : Number.NaN;
       stats.oneWayMs = Number.isNaN(oneWay) ? null : oneWay;
+      stats.clockErrorMs = sync.synced ? sync.estimate.bestRttMs / 2 : null;
       stats.jitterMs = Number.isNaN(oneWay) ? null : timing.jitterMs;
       stats.steadyDelayMs = !steady || Number.isNaN(timing.steadyDelayMs) ? null : timing.steadyDelayMs;
       this.#options.onChange(remote.peerId, stats);

@@ -255,13 +255,15 @@ function timingRig(options: Partial<DawPeersOptions> = {}) {
 }
 
 describe('DawPeers: clock and timing', () => {
-  it('takes the controller’s clock offset from its channel’s clock samples', () => {
-    const { sync, stats } = timingRig();
+  it('takes the controller’s clock offset from its channel’s clock samples, and its uncertainty', () => {
+    const { sync, stats, advance } = timingRig();
     sync(SYNC_MIN_SAMPLES - 1);
     expect(stats('ana').offsetMs).toBeNull();
     sync(1);
     expect(stats('ana').offsetMs).toBeCloseTo(SKEW_MS, 9);
     expect(stats('ana').driftPpm).toBe(0);
+    advance(REPORT_MS);
+    expect(stats('ana').clockErrorMs).toBe(1); // half the best round trip (2 ms)
   });
 
   it('ignores clock samples that cannot be true', () => {
