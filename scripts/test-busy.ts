@@ -31,6 +31,8 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 100 || !Number.isInteger(loops
 const LOOP_DEADLINE_MS = runs * 20 * 60_000;
 
 const busy: ChildProcess[] = [];
+/** The `npm test` running now, if any. */
+let current: ChildProcess | null = null;
 function stopLoops(): void {
   for (const loop of busy.splice(0)) if (loop.exitCode === null && loop.signalCode === null) loop.kill('SIGKILL');
 }
@@ -38,6 +40,14 @@ process.on('exit', stopLoops);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     stopLoops();
+    // Its own group: npm test's namespace, Vitest and the browsers go with it.
+    if (current?.pid !== undefined && current.exitCode === null) {
+      try {
+        process.kill(-current.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
     process.exit(130);
   });
 }
@@ -51,11 +61,17 @@ const load = () =>
 
 function npmTest(): Promise<number> {
   return new Promise((resolve) => {
+    // In a process group of its own, so that a stop signal here can end the whole run.
     const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'test.ts')], {
       cwd: root,
       stdio: 'inherit',
+      detached: true,
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    current = child;
+    child.on('exit', (code, signal) => {
+      current = null;
+      resolve(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
