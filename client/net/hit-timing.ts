@@ -56,6 +56,7 @@ export const STEADY_MARGIN_MS = 2;
 export const MIN_STEADY_DELAY_MS = 2;
 /** …and never more: past this, steady mode would hurt more than the jitter it hides. */
 export const MAX_STEADY_DELAY_MS = 150;
+/** The steady delay's percentile of the transits kept (never the largest of them: see above). */
 export const STEADY_QUANTILE = 0.98;
 /** A clock offset estimate that moves this much mid-phrase is a clock that jumped, not a refinement. */
 export const OFFSET_JUMP_MS = 50;
