@@ -38,6 +38,8 @@ const LOSS_PERCENT = 5;
 const INTERVAL_MS = 10; // 100 hits/s: a fast roll
 const WAIT = { timeout: 30_000 };
 const DELIVERED_TARGET = 0.999;
+/** How long the beat light is watched on both pages. */
+const BEAT_WATCH_MS = 4_000;
 
 interface Plan {
   rounds: number;
@@ -67,6 +69,15 @@ interface Phrase {
   hold: Summary;
   /** Steady: playAt − tapAt (the phrase's fixed delay), median, ms. */
   steadyDelay: number;
+  /**
+   * What the DAW's member list showed after the phrase: its clock offset estimate (both hosts
+   * read this machine's one clock, so the true offset is 0 and this is the estimate's error),
+   * the uncertainty it states (half the best round trip), and the one-way delay (median transit
+   * through the estimate, beside the true one: `transit.p50`).
+   */
+  offsetMs: number;
+  clockErrorMs: number;
+  oneWayMs: number;
 }
 
 const clearRecorder = (daw: Page) =>
@@ -74,8 +85,26 @@ const clearRecorder = (daw: Page) =>
 const recorderCount = (daw: Page) =>
   daw.evaluate(() => (window as unknown as { padmeshRecorder: { count: number } }).padmeshRecorder.count);
 
+/** The DAW's figures for the phone, as its member list shows them (NaN where it shows none). */
+async function shownFigures(daw: Page): Promise<Pick<Phrase, 'offsetMs' | 'clockErrorMs' | 'oneWayMs'>> {
+  const read = async (testId: string, name: string) => {
+    const value = await daw.locator(`[data-testid=${testId}]`).first().getAttribute(name, { timeout: 5_000 });
+    return value === null || value === '' ? Number.NaN : Number(value);
+  };
+  return {
+    offsetMs: await read('member-offset', 'data-offset-ms'),
+    clockErrorMs: await read('member-offset', 'data-clock-error-ms'),
+    oneWayMs: await read('member-one-way', 'data-one-way-ms'),
+  };
+}
+
 /** `firstSeq`: the phone's seq of the phrase's first tap (its seqs count taps from 0 since the page loaded). */
-function analyse(hits: RecordedHits, sent: number, firstSeq: number): Phrase {
+function analyse(
+  hits: RecordedHits,
+  sent: number,
+  firstSeq: number,
+  shown: Pick<Phrase, 'offsetMs' | 'clockErrorMs' | 'oneWayMs'>,
+): Phrase {
   const times = new Map<number, number>();
   for (const seq of hits.seq) times.set(seq, (times.get(seq) ?? 0) + 1);
   const missing: number[] = [];
@@ -97,6 +126,7 @@ function analyse(hits: RecordedHits, sent: number, firstSeq: number): Phrase {
     transit: summarize(hits.arrivedAt.map((arrived, i) => arrived - (hits.sentAt[i] as number))),
     hold: summarize(planned.map((i) => (hits.playAt[i] as number) - (hits.arrivedAt[i] as number))),
     steadyDelay: median(planned.map((i) => (hits.playAt[i] as number) - (hits.tapAt[i] as number))),
+    ...shown,
   };
 }
 
@@ -113,7 +143,54 @@ async function phrase(daw: Page, phone: Page, count: number): Promise<Phrase> {
   );
   await waitUntil(async () => (await recorderCount(daw)) >= count, 3_000, 50);
   await sleep(1_200); // the last copies land; a silence of 1 s starts the next phrase afresh (hit-timing.ts)
-  return analyse(await recordedHits(daw), count, firstSeq);
+  return analyse(await recordedHits(daw), count, firstSeq, await shownFigures(daw));
+}
+
+/** One beat light's frames: `[Date.now(), data-beat]` at every animation frame (as tests/e2e/timing.test.ts). */
+type Frames = [number, string][];
+
+/**
+ * The beat light on the phone beside the DAW's: the beat runs at 150 BPM for BEAT_WATCH_MS while
+ * both pages note, on this machine's one clock, each animation frame and the beat it showed.
+ * For each beat both lit: phone − DAW, ms (0: seen together; the phone adds its clock offset
+ * estimate's error, each page up to a frame).
+ */
+async function beatLight(daw: Page, phone: Page): Promise<{ diffs: number[]; frameMs: number[] }> {
+  await daw.getByTestId('bpm').fill('150');
+  await daw.getByTestId('bpm').press('Enter');
+  await daw.getByTestId('beat-toggle').click();
+  await phone.locator('[data-testid=beat-light][title="150 BPM"]').waitFor(WAIT);
+  const record = (page: Page) =>
+    page.evaluate((watchMs) => {
+      const light = document.querySelector('[data-testid=beat-light]') as HTMLElement;
+      const frames: [number, string][] = [];
+      const until = Date.now() + watchMs;
+      return new Promise<[number, string][]>((resolve) => {
+        const frame = () => {
+          frames.push([Date.now(), light.dataset.beat ?? '']);
+          if (Date.now() < until) requestAnimationFrame(frame);
+          else resolve(frames);
+        };
+        requestAnimationFrame(frame);
+      });
+    }, BEAT_WATCH_MS);
+  const [onDaw, onPhone] = await withTimeout(
+    Promise.all([record(daw), record(phone)]),
+    BEAT_WATCH_MS + 30_000,
+    'beat light',
+  );
+  await daw.getByTestId('beat-toggle').click();
+  const firstLit = (frames: Frames) => {
+    const lit = new Map<string, number>();
+    for (const [at, beat] of frames) if (beat !== '' && !lit.has(beat)) lit.set(beat, at);
+    return lit;
+  };
+  const [dawLit, phoneLit] = [firstLit(onDaw), firstLit(onPhone)];
+  const diffs = [...dawLit]
+    .filter(([beat]) => phoneLit.has(beat))
+    .map(([beat, at]) => (phoneLit.get(beat) as number) - at);
+  const gaps = (frames: Frames) => frames.slice(1).map(([at], k) => at - (frames[k] as [number, string])[0]);
+  return { diffs, frameMs: [...gaps(onDaw), ...gaps(onPhone)] };
 }
 
 /**
@@ -186,6 +263,7 @@ export async function lossBenchmark(options: BrowserBenchOptions): Promise<Bench
     }
     const lossAfter = faulty.udpLoss();
     const wireAfter = await faulty.wireStats();
+    const beat = await beatLight(daw, phone);
     const applied = (host: 'laptop' | 'phone') => ({
       seen: (lossAfter[host] as UdpLossCounter).seen - (lossBefore[host] as UdpLossCounter).seen,
       dropped: (lossAfter[host] as UdpLossCounter).dropped - (lossBefore[host] as UdpLossCounter).dropped,
@@ -199,10 +277,11 @@ export async function lossBenchmark(options: BrowserBenchOptions): Promise<Bench
       loss,
       wireBefore,
       wireAfter,
+      beat,
       errors,
     };
     writeResults('loss', results);
-    return { markdown: render(plan, phrases, loss, wireBefore, wireAfter), results };
+    return { markdown: render(plan, phrases, loss, wireBefore, wireAfter, beat), results };
   } finally {
     await faulty.close();
   }
@@ -214,6 +293,7 @@ function render(
   loss: Record<'laptop' | 'phone', { seen: number; dropped: number }>,
   wireBefore: WireStats,
   wireAfter: WireStats,
+  beat: { diffs: number[]; frameMs: number[] },
 ): string {
   const total = (mode: Mode, key: 'sent' | 'delivered' | 'playedTwice' | 'viaRelay' | 'late') =>
     phrases[mode].reduce((sum, p) => sum + p[key], 0);
@@ -242,6 +322,14 @@ function render(
     wireBefore.phoneToLaptop.queueDropped;
   const steadyP99 = stat('steady', 'error').p99;
   const instantP99 = stat('instant', 'error').p99;
+  const every = [...phrases.instant, ...phrases.steady];
+  const offsetError = summarize(every.map((p) => Math.abs(p.offsetMs)));
+  const clockError = median(every.map((p) => p.clockErrorMs));
+  const oneWayGap = summarize(every.map((p) => Math.abs(p.oneWayMs - p.transit.p50)));
+  const late = (key: 'laptopToPhone' | 'phoneToLaptop') =>
+    (wireAfter[key].lateMsSum - wireBefore[key].lateMsSum) / Math.max(1, wireAfter[key].held - wireBefore[key].held);
+  const beatDiff = summarize(beat.diffs.map(Math.abs));
+  const frame = summarize(beat.frameMs);
   return `## Pad hits under packet loss and jitter (bench/loss.ts)
 
 Two network namespaces, a laptop and a phone, joined by a userspace wire (tests/helpers/faulty-lan.ts:
@@ -269,9 +357,21 @@ Steady mode: the fixed tap → play delay was ${ms(steadyDelay, 1)} ms (median o
 ${ms(hold.p50, 1)} ms (p50) / ${ms(hold.p99, 1)} ms (p99) after arrival; on-time hits alone: timing error
 p50 ${ms(onTime.p50)} / p99 ${ms(onTime.p99)} / max ${ms(onTime.max)} ms.
 
+Clock sync across the wire (both hosts read this machine's one clock, so the true offset is 0 and the DAW's
+estimate is its own error), read off the DAW's member list after each phrase: off by ${ms(offsetError.p50)} ms (p50) /
+${ms(offsetError.max)} ms (max) over ${offsetError.n} readings, where it states an uncertainty (half its best round trip) of
+${ms(clockError)} ms (median). The one-way delay it showed was ${ms(oneWayGap.p50)} ms (p50) / ${ms(oneWayGap.max)} ms (max) from
+the true median transit of the phrase. (tests/e2e/timing.test.ts checks only bounds no load can cross; these are the figures.)
+
+Beat light: at 150 BPM for ${BEAT_WATCH_MS / 1000} s, the phone's light came on ${ms(beatDiff.p50, 1)} ms (p50) / ${ms(beatDiff.max, 1)} ms (max)
+from the DAW's for the same beat (${beatDiff.n} beats; animation frames ${ms(frame.p50, 1)} ms apart (p50), ${ms(frame.max, 1)} ms at
+most: each light comes on at its page's first frame after the beat).
+
 Loss applied during the phrases (nftables counters): laptop dropped ${loss.laptop.dropped} of ${loss.laptop.seen} UDP
 packets in (${pct(loss.laptop)} %), phone ${loss.phone.dropped} of ${loss.phone.seen} (${pct(loss.phone)} %). The wire forwarded
-${frames('phoneToLaptop')} frames phone → laptop and ${frames('laptopToPhone')} laptop → phone (${queueDropped} dropped for a full queue).
+${frames('phoneToLaptop')} frames phone → laptop and ${frames('laptopToPhone')} laptop → phone (${queueDropped} dropped for a full queue),
+writing them ${ms(late('phoneToLaptop'))} / ${ms(late('laptopToPhone'))} ms after their release time on average (its own wake-up
+lateness on this machine; ${ms(Math.max(wireAfter.phoneToLaptop.lateMsMax, wireAfter.laptopToPhone.lateMsMax), 1)} ms at most since it started).
 
 Targets (issue 4 c):
 - ≥ ${(DELIVERED_TARGET * 100).toFixed(1)} % of hits delivered: ${deliveredShare >= DELIVERED_TARGET ? 'met' : '**missed**'} (${(100 * deliveredShare).toFixed(2)} %: ${all('delivered')} of ${all('sent')}).

@@ -52,15 +52,15 @@ const env = { CHROMIUM_PATH: chromium };
 if (vitestArgs.length > 0) {
   step('tests (in a loopback-only network namespace)', bin('vitest'), ['run', ...vitestArgs], env, true);
 } else {
-  // The browser tests apart from the rest: several Chromium pages would otherwise share the
-  // 2 cores with tests that time real heartbeats.
+  // The two projects of vitest.config.ts one after the other: several Chromium pages would
+  // otherwise share the 2 cores with tests that time real heartbeats.
   step(
     'unit and server tests (in a loopback-only network namespace)',
     bin('vitest'),
-    ['run', '--exclude', 'tests/e2e/**'],
+    ['run', '--project', 'unit'],
     env,
     true,
   );
-  step('browser tests (in a loopback-only network namespace)', bin('vitest'), ['run', 'tests/e2e'], env, true);
+  step('browser tests (in a loopback-only network namespace)', bin('vitest'), ['run', '--project', 'e2e'], env, true);
 }
 console.log(`\nAll green in ${((performance.now() - startedAt) / 1000).toFixed(1)} s.`);

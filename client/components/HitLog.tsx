@@ -1,9 +1,10 @@
 import { For } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
 import type { RecentHit } from '../state/jam.ts';
+import { formatDelayMs, negativeDelayNote } from './format.ts';
 import type { PadLook } from './PadGrid.tsx';
 
-/** The last hits, newest first: who, which pad, how hard, which way it came. */
+/** The last hits, newest first: who, which pad, how hard, which way it came (and, in its tooltip, how long it took). */
 export function HitLog(props: { hits: readonly RecentHit[]; members: readonly Member[]; pads: readonly PadLook[] }) {
   const who = (peerId: string | null) =>
     peerId === null ? 'this computer' : (props.members.find((m) => m.peerId === peerId)?.name ?? peerId);
@@ -18,6 +19,11 @@ export function HitLog(props: { hits: readonly RecentHit[]; members: readonly Me
             data-velocity={hit.velocity}
             data-via={hit.via}
             data-delay-ms={hit.delayMs === null ? '' : hit.delayMs.toFixed(2)}
+            title={
+              hit.delayMs === null
+                ? undefined
+                : `${formatDelayMs(hit.delayMs, null)} ms from the tap to here. ${negativeDelayNote(hit.delayMs)}`
+            }
           >
             <span class="name">{who(hit.peerId)}</span> <span>{props.pads[hit.pad]?.name ?? `pad ${hit.pad + 1}`}</span>{' '}
             <span class="muted">

@@ -1,7 +1,7 @@
 import { For, Show } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
 import type { PeerStats } from '../net/daw-peers.ts';
-import { formatMs } from './format.ts';
+import { formatDelayMs, formatMs, negativeDelayNote } from './format.ts';
 
 /** Their clock minus ours, as people read it: ms when small, seconds when not. */
 const formatOffset = (ms: number): string =>
@@ -86,8 +86,12 @@ export function MemberList(props: {
                 {(s) => (
                   <span class="timing-figures muted">
                     <Show when={s().oneWayMs !== null}>
-                      <span title="Median one-way delay of recent hits ± jitter (RFC 3550): how unevenly they arrive">
-                        <span data-testid="member-one-way">{formatMs(s().oneWayMs ?? 0)}</span>
+                      <span
+                        title={`Median one-way delay of recent hits ± jitter (RFC 3550): how unevenly they arrive. ${negativeDelayNote(s().oneWayMs ?? 0)}`}
+                      >
+                        <span data-testid="member-one-way" data-one-way-ms={s().oneWayMs?.toFixed(2)}>
+                          {formatDelayMs(s().oneWayMs ?? 0, s().clockErrorMs)}
+                        </span>
                         <span data-testid="member-jitter">±{formatMs(s().jitterMs ?? 0)}</span> ms
                       </span>
                     </Show>
@@ -95,6 +99,7 @@ export function MemberList(props: {
                       <span
                         data-testid="member-offset"
                         data-offset-ms={s().offsetMs?.toFixed(2)}
+                        data-clock-error-ms={s().clockErrorMs?.toFixed(2)}
                         title={`Their clock minus this computer's (drift ${(s().driftPpm ?? 0).toFixed(0)} ppm)`}
                       >
                         clock {formatOffset(s().offsetMs ?? 0)}

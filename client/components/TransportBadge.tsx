@@ -1,7 +1,7 @@
 import { Show } from 'solid-js';
 import type { Transport } from '../net/controller-link.ts';
 import type { TimingReport } from '../net/hits.ts';
-import { formatMs } from './format.ts';
+import { formatDelayMs, formatMs, negativeDelayNote } from './format.ts';
 
 const LOOK: Record<Transport, { label: string; title: string }> = {
   p2p: { label: 'P2P', title: 'Hits go straight to the DAW' },
@@ -31,10 +31,11 @@ export function TransportBadge(props: {
     const mode = t.steady
       ? `Steady mode: every hit sounds ${formatMs(t.steadyDelayMs)} ms after your tap, so your spacing is kept`
       : 'Hits sound when they arrive: one-way latency ± jitter';
+    const negative = negativeDelayNote(t.oneWayMs);
     const clock = t.synced
       ? ` This phone's clock is ${formatMs(Math.abs(t.offsetMs))} ms ${t.offsetMs >= 0 ? 'ahead of' : 'behind'} the laptop's (taken into account).`
       : '';
-    return `${base}. ${mode}; the laptop's audio output adds ${formatMs(t.outputLatencyMs)} ms.${clock}`;
+    return `${base}. ${mode}; the laptop's audio output adds ${formatMs(t.outputLatencyMs)} ms.${clock}${negative ? ` ${negative}` : ''}`;
   };
   return (
     <span
@@ -65,7 +66,8 @@ export function TransportBadge(props: {
             data-mode={t().steady ? 'steady' : 'instant'}
           >
             {' '}
-            {formatMs(t().oneWayMs)}±{formatMs(t().jitterMs)} ms
+            {/* The DAW's clock estimate is about as uncertain as half this channel's round trip. */}
+            {formatDelayMs(t().oneWayMs, props.rttMs === null ? null : props.rttMs / 2)}±{formatMs(t().jitterMs)} ms
             {t().steady ? ` · steady ${formatMs(t().steadyDelayMs)} ms` : ''}
           </span>
         )}

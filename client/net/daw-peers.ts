@@ -126,6 +126,8 @@ export interface PeerStats {
   lastDelayMs: number | null;
   /** Clock sync (clock-sync.ts): their clock minus ours, null until synced. */
   offsetMs: number | null;
+  /** offsetMs's uncertainty: half the best round trip among its samples (each is off by ≤ half its own), null until synced. */
+  clockErrorMs: number | null;
   driftPpm: number | null;
   /** Median one-way delay and RFC 3550 jitter of recent P2P hits (hit-timing.ts), null before any. */
   oneWayMs: number | null;
@@ -183,6 +185,7 @@ class Remote {
     rttMs: null,
     lastDelayMs: null,
     offsetMs: null,
+    clockErrorMs: null,
     driftPpm: null,
     oneWayMs: null,
     jitterMs: null,
@@ -392,6 +395,7 @@ export class DawPeers {
           // A new channel may be a new page or even another device under this peerId: sync
           // afresh (its opening burst of pings makes that take half a second).
           remote.sync.reset();
+          remote.timing.clockReset();
           this.#transport(remote, 'p2p');
           this.#sendTempo(remote);
         },
@@ -456,7 +460,7 @@ export class DawPeers {
       event.playAt = Number.NaN;
       event.late = false;
       if (!Number.isNaN(tapAt) && this.#options.mode?.() === 'steady') {
-        event.playAt = remote.timing.steadyPlayAt(sentAt, offset, remote.sync.estimate.driftPpm, arrivedAt);
+        event.playAt = remote.timing.steadyPlayAt(sentAt, remote.sync.estimate, arrivedAt);
         event.late = remote.timing.lastLate;
       }
       this.#options.onHit(event);
@@ -466,7 +470,7 @@ export class DawPeers {
       // (relayed copies of channel hits ride another road and would only blur it). A hit that came
       // in a repeat is as late as the packet after its own: the path's loss, not its delay.
       const path = via === 'p2p' || !remote.channel?.open;
-      if (path && !recovered && !Number.isNaN(tapAt)) remote.timing.observe(arrivedAt - tapAt, arrivedAt);
+      if (path && !recovered && !Number.isNaN(tapAt)) remote.timing.observe(sentAt, arrivedAt, remote.sync.estimate);
       else remote.timing.arrived(arrivedAt);
       stats.late = remote.timing.late;
     } else {
@@ -485,8 +489,9 @@ export class DawPeers {
     const steady = this.#options.mode?.() === 'steady';
     for (const remote of this.#remotes.values()) {
       const { stats, timing, sync } = remote;
-      const oneWay = timing.oneWayMs;
+      const oneWay = sync.synced ? timing.oneWayMs(sync.estimate) : Number.NaN;
       stats.oneWayMs = Number.isNaN(oneWay) ? null : oneWay;
+      stats.clockErrorMs = sync.synced ? sync.estimate.bestRttMs / 2 : null;
       stats.jitterMs = Number.isNaN(oneWay) ? null : timing.jitterMs;
       stats.steadyDelayMs = !steady || Number.isNaN(timing.steadyDelayMs) ? null : timing.steadyDelayMs;
       this.#options.onChange(remote.peerId, stats);

@@ -270,13 +270,15 @@ function timingRig(options: Partial<DawPeersOptions> = {}) {
 }
 
 describe('DawPeers: clock and timing', () => {
-  it('takes the controller’s clock offset from its channel’s clock samples', () => {
-    const { sync, stats } = timingRig();
+  it('takes the controller’s clock offset from its channel’s clock samples, and its uncertainty', () => {
+    const { sync, stats, advance } = timingRig();
     sync(SYNC_MIN_SAMPLES - 1);
     expect(stats('ana').offsetMs).toBeNull();
     sync(1);
     expect(stats('ana').offsetMs).toBeCloseTo(SKEW_MS, 9);
     expect(stats('ana').driftPpm).toBe(0);
+    advance(REPORT_MS);
+    expect(stats('ana').clockErrorMs).toBe(1); // half the best round trip (2 ms)
   });
 
   it('ignores clock samples that cannot be true', () => {
@@ -310,6 +312,26 @@ describe('DawPeers: clock and timing', () => {
     channels.at(-1)?.connect();
     tap(5);
     expect(events.at(-1)?.tapAt).toBeNaN();
+  });
+
+  it('times a new channel’s hits on their own: transits measured against the old clock are forgotten', () => {
+    const { peers, channels, sync, tap, advance, stats, now } = timingRig();
+    sync();
+    for (let i = 0; i < 5; i++) tap(5);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(5, 6);
+    // Another device under ana's peerId: its clock is 3 s behind the old one's.
+    peers.handleSignal('ana', offer('a2'));
+    const channel = channels.at(-1);
+    channel?.connect();
+    const otherSkew = SKEW_MS - 3_000;
+    for (let i = 0; i < SYNC_MIN_SAMPLES; i++) {
+      advance(100);
+      channel?.options.onClockSample?.(now() - 2, now() - 1 + otherSkew, now());
+    }
+    for (let seq = 0; seq < 3; seq++) channel?.options.onHit?.(4, seq, 1, 100, now() - 20 + otherSkew);
+    advance(REPORT_MS);
+    expect(stats('ana').oneWayMs).toBeCloseTo(20, 6);
   });
 
   it('does not time a hit that came in a later packet’s repeat (it shows loss, not delay), nor report copies before the sound', () => {

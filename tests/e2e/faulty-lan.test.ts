@@ -3,8 +3,9 @@
  * it: two hosts, each a network namespace inside the loopback-only one, joined by a
  * userspace wire (tests/helpers/tap-wire.py between a TAP in each) that delays every frame
  * 20 ± 10 ms and keeps its order, with nftables dropping 5 % of the UDP arriving at each host
- * and no TCP. Real UDP across it shows the delay, its spread and the loss (bounds far enough
- * out that they cannot flake); a DAW on the laptop and a phone still link P2P across it
+ * and no TCP. The wire's own counters show the holds it gave (its model, whatever the load);
+ * real UDP across it shows at least that delay, its spread and the loss (statistical bounds far
+ * enough out that they cannot flake, and no upper bound on time: a busy machine adds delay); a DAW on the laptop and a phone still link P2P across it
  * through the laptop's STUN server; the wire's own loss and its queue cap work and are
  * counted; and it refuses bad arguments.
  */
@@ -13,13 +14,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePython } from '../../scripts/loopback-namespace.ts';
 import { FaultyLan, summarizeMs, TAP_WIRE, tapWireArgs } from '../helpers/faulty-lan.ts';
-import { hitLog, memberRow, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
+import { hitLog, memberRow, padPoint, touch, WAIT, waitForP2p } from '../helpers/jam.ts';
 import { LAPTOP_IP, PORT } from '../helpers/lan.ts';
 
 const DELAY_MS = 20;
 const JITTER_MS = 10;
 const UDP_LOSS_PERCENT = 5;
-const WAIT = { timeout: 15_000 };
+/** Building the LAN starts namespaces, the wire and two Chromiums: seconds, more on a busy machine. */
+const BUILD_MS = 120_000;
 
 let faulty: FaultyLan | undefined;
 let setupMs = 0;
@@ -27,11 +29,11 @@ beforeAll(async () => {
   const startedAt = performance.now();
   faulty = await FaultyLan.create({ delayMs: DELAY_MS, jitterMs: JITTER_MS, udpLossPercent: UDP_LOSS_PERCENT });
   setupMs = performance.now() - startedAt;
-}, 60_000);
+}, BUILD_MS);
 afterAll(async () => {
   const final = await faulty?.close();
   if (final) console.log(`faulty LAN: wire's final counters ${JSON.stringify(final)}`);
-}, 30_000);
+}, BUILD_MS);
 afterEach(async () => {
   if (!faulty) return;
   const errors = [...faulty.lan.errors];
@@ -58,33 +60,50 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
       lan.probeUdp({ from: 'laptop', count: 120, intervalMs: 25 }),
       lan.probeUdp({ from: 'phone', count: 120, intervalMs: 25, port: 9_998 }),
     ]);
-    for (const [label, probe] of [
-      ['laptop → phone', there],
-      ['phone → laptop', back],
+    const wire = await lan.wireStats();
+    for (const [label, probe, key] of [
+      ['laptop → phone', there, 'laptopToPhone'],
+      ['phone → laptop', back, 'phoneToLaptop'],
     ] as const) {
       const delay = summarizeMs(probe.oneWayMs);
+      // The delays the wire drew for these frames (its model), the holds they got, how late it woke to write them.
+      const [was, now] = [wireBefore[key], wire[key]];
+      const held = now.held - was.held;
+      const drawMean = (now.drawMsSum - was.drawMsSum) / held;
+      const drawStd = Math.sqrt(Math.max(0, (now.drawMsSumSq - was.drawMsSumSq) / held - drawMean ** 2));
+      const holdMean = (now.holdMsSum - was.holdMsSum) / held;
+      const lateMean = (now.lateMsSum - was.lateMsSum) / held;
       console.log(
-        `${label}: ${probe.received}/${probe.sent} arrived; one way mean ${fixed(delay.mean)} ms, sd ${fixed(delay.std)}, ` +
-          `min ${fixed(delay.min)}, p50 ${fixed(delay.p50)}, p99 ${fixed(delay.p99)}, max ${fixed(delay.max)} ms`,
+        `${label}: ${probe.received}/${probe.sent} arrived (${probe.bufferDropped} dropped by a full socket buffer); ` +
+          `one way mean ${fixed(delay.mean)} ms, sd ${fixed(delay.std)}, min ${fixed(delay.min)}, p50 ${fixed(delay.p50)}, ` +
+          `p99 ${fixed(delay.p99)}, max ${fixed(delay.max)} ms; the wire drew mean ${fixed(drawMean)}, sd ${fixed(drawStd)} ` +
+          `for ${held} frames, held them ${fixed(holdMean)} on average, wrote them ${lateMean.toFixed(2)} ms late on ` +
+          `average, ${fixed(now.lateMsMax)} at most so far`,
       );
       expect(probe.sent).toBe(120);
-      expect(probe.received).toBeGreaterThan(90); // 5 % loss: ~114
+      expect(probe.received + probe.bufferDropped).toBeGreaterThan(90); // 5 % loss: ~114
       expect(probe.duplicates).toBe(0);
       expect(probe.reordered).toBe(0);
-      // Never before delay − jitter (the sender stamps before it sends, on the same clock).
+      // The wire's model, whatever the load: each frame's delay drawn from delay ± jitter, uniformly
+      // (~125 draws of uniform 10–30 ms: mean 20 ± 0.5 (1 sd), sd 5.8 ± 0.3), and held for no less
+      // and, order kept, no more than that span allows.
+      expect(held).toBeGreaterThanOrEqual(probe.received);
+      expect(Math.abs(drawMean - DELAY_MS)).toBeLessThan(2.5);
+      expect(drawStd).toBeGreaterThan(4.3);
+      expect(drawStd).toBeLessThan(7.3);
+      expect(now.holdMsMin).toBeGreaterThanOrEqual(DELAY_MS - JITTER_MS - 0.001);
+      expect(now.holdMsMax).toBeLessThanOrEqual(DELAY_MS + JITTER_MS + 0.001);
+      // What arrives was held at least its draw: never before delay − jitter (the sender stamps
+      // before it sends, on the same clock), on average no less than the draws (each frame's draw is
+      // the same random variable, so the draws of all frames stand for the probes': ± 1.5 ms is
+      // 3 sd of the two means' difference), with their spread. How much later than the draws it
+      // arrives is the machine's load, measured, not judged here (bench/loss.ts reports the wire's
+      // lateness).
       expect(delay.min).toBeGreaterThanOrEqual(DELAY_MS - JITTER_MS - 0.5);
-      // Mean and median of ~114 uniform draws: 20 ± 0.6 (1 sd), plus the stack's and the
-      // wire's wake-up time (~1–2 ms here; more on a loaded machine, hence the room above).
-      expect(delay.mean).toBeGreaterThan(DELAY_MS - 3);
-      expect(delay.mean).toBeLessThan(DELAY_MS + 8);
+      expect(delay.mean).toBeGreaterThan(drawMean - 1.5);
       expect(delay.p50).toBeGreaterThan(DELAY_MS - 4);
-      expect(delay.p50).toBeLessThan(DELAY_MS + 7);
-      // Spread present: a uniform ± 10 ms has sd 5.8 ms (its sample sd varies by ~0.3).
-      expect(delay.std).toBeGreaterThan(3.5);
-      expect(delay.std).toBeLessThan(12);
       expect(delay.max - delay.min).toBeGreaterThan(JITTER_MS);
     }
-    const wire = await lan.wireStats();
     // Counted from this test's start: a frame written while the namespaces were still coming up may fail, and is not this test's.
     for (const key of ['laptopToPhone', 'phoneToLaptop'] as const) {
       const [was, now] = [wireBefore[key], wire[key]];
@@ -92,7 +111,7 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
       const lostOnWire = (d: typeof now) => d.lossDropped + d.queueDropped + d.writeFailed;
       expect(lostOnWire(now) - lostOnWire(was), JSON.stringify({ was, now })).toBe(0);
     }
-  }, 20_000);
+  });
 
   it('drops about 5 % of the UDP arriving at each host with nftables, and counts it', async () => {
     const lan = net();
@@ -110,12 +129,15 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
       ['laptop → phone', there, 'phone'],
       ['phone → laptop', back, 'laptop'],
     ] as const) {
-      const lost = probe.sent - probe.received;
+      // Lost on the LAN: not counting those the receiving host dropped because the receiver
+      // process was too slow to read them (its socket buffer overflowed: a busy machine).
+      const lost = probe.sent - probe.received - probe.bufferDropped;
       const dropped = after[host].dropped - before[host].dropped;
       const seen = after[host].seen - before[host].seen;
       const delay = summarizeMs(probe.oneWayMs);
       console.log(
-        `${label}: ${lost} of ${probe.sent} lost (${fixed((100 * lost) / probe.sent)} %); nft on the ${host} dropped ` +
+        `${label}: ${lost} of ${probe.sent} lost (${fixed((100 * lost) / probe.sent)} %), ${probe.bufferDropped} more ` +
+          `dropped by a full socket buffer; nft on the ${host} dropped ` +
           `${dropped} of ${seen} UDP (${fixed((100 * dropped) / seen)} %); dense one way (1 ms apart, FIFO): ` +
           `mean ${fixed(delay.mean)}, p50 ${fixed(delay.p50)}, p99 ${fixed(delay.p99)} ms`,
       );
@@ -135,7 +157,7 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
       const lostOnWire = (d: typeof now) => d.lossDropped + d.queueDropped + d.writeFailed;
       expect(lostOnWire(now) - lostOnWire(was), JSON.stringify({ was, now })).toBe(0);
     }
-  }, 20_000);
+  });
 
   it('links a DAW on the laptop and a phone P2P across it (the laptop’s STUN server, multicast blocked)', async () => {
     const lan = net().lan;
@@ -144,7 +166,7 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
     expect(joinUrl).toBe(`http://${LAPTOP_IP}:${PORT}/join/${code}`);
     const joinedAt = performance.now();
     const phone: Page = await lan.joinPhone(joinUrl, 'Pia');
-    await waitForP2p(phone, WAIT.timeout);
+    await waitForP2p(phone);
     const linkMs = performance.now() - joinedAt;
     await expect.poll(() => memberRow(daw, 'Pia').getAttribute('data-transport'), WAIT).toBe('p2p');
     await touch(phone, [await padPoint(phone, 4)]);
@@ -154,14 +176,14 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
       `faulty LAN: P2P ${linkMs.toFixed(0)} ms after the phone joined; nft dropped ` +
         `${loss.laptop.dropped}/${loss.laptop.seen} UDP on the laptop, ${loss.phone.dropped}/${loss.phone.seen} on the phone so far`,
     );
-  }, 40_000);
+  });
 
   it('drops frames itself when asked, and caps its queue (counted)', async () => {
     const lossy = await FaultyLan.create({ delayMs: 0, jitterMs: 0, wireLossPercent: 10, browsers: false, seed: 7 });
     try {
       const probe = await lossy.probeUdp({ from: 'laptop', count: 1_000, intervalMs: 1 });
       const wire = await lossy.wireStats();
-      const lost = probe.sent - probe.received;
+      const lost = probe.sent - probe.received - probe.bufferDropped; // see the test above
       console.log(`wire loss 10 %: ${lost} of ${probe.sent} lost; wire dropped ${wire.laptopToPhone.lossDropped}`);
       // 1000 at 10 %: 100 ± 9.5; 5–16 % is more than 5 sd either way.
       expect(lost).toBeGreaterThanOrEqual(50);
@@ -186,7 +208,7 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
     } finally {
       await capped.close();
     }
-  }, 20_000);
+  });
 
   it('refuses bad arguments with a clear message', () => {
     const python = ensurePython();
@@ -194,7 +216,7 @@ describe('a faulty LAN: two hosts joined by a userspace wire (20 ± 10 ms) with 
       laptop: { netns: '/proc/self/ns/net', dev: 'wire0' },
       phone: { netns: '/proc/self/ns/net', dev: 'wire1' },
     };
-    const run = (args: string[]) => spawnSync(python, args, { encoding: 'utf8', timeout: 5_000 });
+    const run = (args: string[]) => spawnSync(python, args, { encoding: 'utf8', timeout: 30_000 });
     for (const [options, message] of [
       [{ delayMs: 5, jitterMs: 10 }, '--jitter-ms (10) must not exceed --delay-ms (5)'],
       [{ delayMs: -1, jitterMs: 0 }, '--delay-ms must be 0-10000, got -1'],

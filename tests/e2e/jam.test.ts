@@ -3,9 +3,6 @@
  * real WebRTC data channels (and the relay when WebRTC is not there), the real Tone.js
  * engine. Runs only inside a loopback-only network namespace (see tests/helpers/jam.ts).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { velocityAt } from '../../client/input/velocity.ts';
@@ -17,17 +14,15 @@ import {
   padPoint,
   peerConnections,
   peerIdOf,
+  recordedHits,
   touch,
+  WAIT,
   waitForP2p,
   withoutWebRtc,
 } from '../helpers/jam.ts';
 
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
-const WAIT = { timeout: 15_000 };
-
 let jam: Jam;
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   jam = await Jam.launch();
 });
 afterAll(async () => {
@@ -68,7 +63,7 @@ async function expectedVelocity(phone: Page, pad: number, across: number): Promi
 describe('a jam over WebRTC', () => {
   it('plays every tap from three phones once, over P2P, with the right pad and velocity, through the engine', async () => {
     await jam.startServer();
-    const { daw, code } = await jam.openDaw();
+    const { daw, code } = await jam.openDaw('?record=100');
     const phones = [
       await jam.joinPhone(code, 'Ana'),
       await jam.joinPhone(code, 'Ben'),
@@ -87,7 +82,6 @@ describe('a jam over WebRTC', () => {
     for (const name of ['Ana', 'Ben', 'Cleo']) await expect.poll(() => transportOf(daw, name), WAIT).toBe('p2p');
     // Pads are labelled from the DAW's room state.
     expect(await phones[0]?.locator('[data-testid=pad]').first().textContent()).toBe('Kick');
-    await phones[0]?.screenshot({ path: join(SCREENSHOTS, 'controller.png') });
 
     const [ana, ben, cleo] = phones as [Page, Page, Page];
     const expected: { peer: string; pad: number; velocity: number }[] = [];
@@ -136,11 +130,26 @@ describe('a jam over WebRTC', () => {
     const phoneScripts = jam.requests.filter((r) => r.page === 'phone' && r.url.endsWith('.js')).map((r) => r.url);
     expect(phoneScripts.length).toBeGreaterThan(0);
     expect(phoneScripts.filter((url) => /DawPage|tone|browser-/i.test(url))).toEqual([]);
-    // Delivery time on loopback (one machine, one clock): printed for the issue's note.
-    const delays = played.map((hit) => hit.delayMs ?? Number.NaN).sort((a, b) => a - b);
-    console.log(`P2P hit delivery on loopback, tap → DAW handler (ms): ${delays.map((d) => d.toFixed(2)).join(' ')}`);
-    expect(delays.every((delay) => delay >= 0 && delay < 1_000)).toBe(true);
-    await daw.screenshot({ path: join(SCREENSHOTS, 'daw.png'), fullPage: true });
+    // Delivery time on loopback, tap → DAW handler, on this machine's one clock: printed, not judged
+    // (how fast depends on the machine's load; bench/hit-path.ts measures it). Every hit arrived after
+    // its tap (the two pages read one clock, to µs), and the list shows each hit's delay as the DAW
+    // measured it, through its clock estimate (here off by its error only: the clocks are one).
+    const recorded = await recordedHits(daw);
+    expect(recorded.count).toBe(expected.length);
+    const transits = recorded.arrivedAt.map((arrived, i) => arrived - (recorded.sentAt[i] as number));
+    console.log(
+      `P2P hit delivery on loopback, tap → DAW handler (ms): ${[...transits]
+        .sort((a, b) => a - b)
+        .map((d) => d.toFixed(2))
+        .join(' ')}`,
+    );
+    for (const transit of transits) expect(transit).toBeGreaterThan(-1);
+    // (Before the DAW has synced that phone's clock, the delay is where the two clocks agree: HitEvent.delayMs.)
+    const measured = recorded.arrivedAt.map((arrived, i) => {
+      const tapAt = recorded.tapAt[i] as number;
+      return Number((arrived - (Number.isNaN(tapAt) ? (recorded.sentAt[i] as number) : tapAt)).toFixed(2));
+    });
+    expect(played.map((hit) => hit.delayMs)).toEqual(measured);
   });
 
   it('plays pads from the laptop keys and mouse too, and flashes them', async () => {

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Limits } from '../../signal/limits.ts';
 import { createSignalServer, type SignalServer } from '../../signal/server.ts';
 import { LAPTOP, launchChromium, PHONE } from '../helpers/browser.ts';
-import { requireLoopbackOnly } from '../helpers/jam.ts';
+import { PAGE_TIMEOUT_MS, requireLoopbackOnly, WAIT } from '../helpers/jam.ts';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'client');
 let browser: Browser;
@@ -44,7 +44,7 @@ async function page(options: typeof PHONE | typeof LAPTOP): Promise<Page> {
   const context = await browser.newContext(options);
   contexts.push(context);
   const created = await context.newPage();
-  created.setDefaultTimeout(8_000);
+  created.setDefaultTimeout(PAGE_TIMEOUT_MS);
   created.on('pageerror', (error) => {
     throw error;
   });
@@ -89,7 +89,7 @@ describe('presence in the browser', () => {
 
     const ana = await joinPhone(joinUrl, 'Ana');
     const ben = await joinPhone(joinUrl, 'Ben');
-    await expect.poll(() => memberCount(daw)).toBe(3);
+    await expect.poll(() => memberCount(daw), WAIT).toBe(3);
     expect(await daw.locator('[data-testid=member][data-role=controller] .name').allTextContents()).toEqual([
       'Ana',
       'Ben',
@@ -101,13 +101,13 @@ describe('presence in the browser', () => {
       (expected) => document.querySelector('[data-testid=room-code]')?.textContent === expected,
       code,
     );
-    await expect.poll(() => memberCount(daw)).toBe(3);
+    await expect.poll(() => memberCount(daw), WAIT).toBe(3);
     await ana.locator('[data-testid=status][data-state=connected]').waitFor();
 
     await daw.locator('[data-testid=member][data-role=controller]', { hasText: 'Ben' }).getByRole('button').click();
     await ben.locator('[data-testid=end][data-reason=kicked]').waitFor();
     expect(await ben.locator('[data-testid=end] h1').textContent()).toBe('You were removed from the jam');
-    await expect.poll(() => memberCount(daw)).toBe(2);
+    await expect.poll(() => memberCount(daw), WAIT).toBe(2);
   });
 
   it('shows the DAW away on phones when its tab goes, and the end of the jam when it does not return', async () => {

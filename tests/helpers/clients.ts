@@ -13,7 +13,11 @@ import {
 } from '../../signal/protocol.ts';
 import { createSignalServer, type SignalServer, type SignalServerOptions } from '../../signal/server.ts';
 
-export const WAIT_MS = 3_000;
+/**
+ * How long a test waits for a message or a close: far longer than it takes (milliseconds), as a
+ * loaded 2-core machine can stall this process for seconds. Only a failing test waits it out.
+ */
+export const WAIT_MS = 10_000;
 
 export interface Closed {
   code: number;

@@ -35,6 +35,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ensurePython } from '../../scripts/loopback-namespace.ts';
+import { E2E_WAIT_MS } from './jam.ts';
 import { type Host, LAPTOP_IP, Lan, type LanLink, type Namespace, PHONE_IP } from './lan.ts';
 
 export const TAP_WIRE = join(dirname(fileURLToPath(import.meta.url)), 'tap-wire.py');
@@ -74,6 +75,21 @@ export interface WireDirection {
   /** Waiting now, and the most that ever waited. */
   queued: number;
   maxQueued: number;
+  /**
+   * The frames the wire queued (`held` of them): the delay drawn for each (delay ± jitter, its
+   * model whatever the load), and the hold each got (release − arrival: the draw, moved up by
+   * FIFO behind the frame before). Sums, so two snapshots' difference covers the frames between.
+   */
+  held: number;
+  drawMsSum: number;
+  drawMsSumSq: number;
+  holdMsSum: number;
+  /** Since the wire started (NaN before any frame). */
+  holdMsMin: number;
+  holdMsMax: number;
+  /** How late the wire wrote frames after their release time: it woke late (a busy machine). */
+  lateMsSum: number;
+  lateMsMax: number;
 }
 
 export interface WireStats {
@@ -90,6 +106,14 @@ interface RawDirection {
   write_failed: number;
   queued: number;
   max_queued: number;
+  held?: number;
+  draw_ms_sum?: number;
+  draw_ms_sumsq?: number;
+  hold_ms_sum?: number;
+  hold_ms_min?: number | null;
+  hold_ms_max?: number | null;
+  late_ms_sum?: number;
+  late_ms_max?: number;
 }
 
 interface WireEvent {
@@ -107,6 +131,14 @@ const direction = (raw: RawDirection | undefined): WireDirection => ({
   writeFailed: raw?.write_failed ?? 0,
   queued: raw?.queued ?? 0,
   maxQueued: raw?.max_queued ?? 0,
+  held: raw?.held ?? 0,
+  drawMsSum: raw?.draw_ms_sum ?? 0,
+  drawMsSumSq: raw?.draw_ms_sumsq ?? 0,
+  holdMsSum: raw?.hold_ms_sum ?? 0,
+  holdMsMin: raw?.hold_ms_min ?? Number.NaN,
+  holdMsMax: raw?.hold_ms_max ?? Number.NaN,
+  lateMsSum: raw?.late_ms_sum ?? 0,
+  lateMsMax: raw?.late_ms_max ?? 0,
 });
 
 /** The command line of tap-wire.py between two namespaces (also used by the argument tests). */
@@ -183,7 +215,7 @@ export class TapWire implements LanLink {
     child.on('exit', () => {
       for (const waiter of this.#waiters.splice(0)) waiter.resolve({ event: 'exit' });
     });
-    const ready = await this.#next('ready', 5_000);
+    const ready = await this.#next('ready', 30_000);
     if (ready?.event !== 'ready') {
       throw new Error(`tap-wire.py did not start (exit ${child.exitCode}):\n${this.#stderr.trim()}`);
     }
@@ -212,7 +244,7 @@ export class TapWire implements LanLink {
 
   /** The wire's counters now. */
   async stats(): Promise<WireStats> {
-    const stats = this.#next('stats', 2_000);
+    const stats = this.#next('stats', 15_000);
     this.#child?.stdin?.write('stats\n');
     const event = await stats;
     if (event?.event !== 'stats') throw new Error(`tap-wire.py gave no counters:\n${this.#stderr.trim()}`);
@@ -280,6 +312,11 @@ export interface UdpLossCounter {
 export interface UdpProbe {
   sent: number;
   received: number;
+  /**
+   * Datagrams the receiving host dropped because the receiver's socket buffer was full (its
+   * RcvbufErrors): the receiver process did not get the CPU in time (a busy machine), not the LAN.
+   */
+  bufferDropped: number;
   /** One-way delays, ms, in arrival order (sender's and receiver's monotonic clocks are the same clock). */
   oneWayMs: number[];
   /** Arrivals with a lower sequence number than one already received. */
@@ -313,25 +350,38 @@ setTimeout(() => {
 }, warmupMs);
 `;
 
-/** Records [seq, one-way ms] for each datagram on port; prints them as JSON when stdin ends or after maxMs. */
+/**
+ * Records [seq, one-way ms] for each datagram on port; prints them as JSON once stdin has ended
+ * and no datagram came for 100 ms (those the kernel holds are read first), or after maxMs.
+ */
 const RECEIVER = `
 const dgram = require('node:dgram');
 const [port, maxMs] = process.argv.slice(1).map(Number);
 const got = [];
 let done = false;
+let ending = false;
+let quiet;
 const finish = () => {
   if (done) return;
   done = true;
   process.stdout.write(JSON.stringify(got) + '\\n', () => process.exit(0));
 };
+const soon = () => {
+  clearTimeout(quiet);
+  quiet = setTimeout(finish, 100);
+};
 const socket = dgram.createSocket('udp4');
 socket.on('message', (m) => {
   const now = process.hrtime.bigint();
+  if (ending) soon();
   if (m.length < 12 || m.readUInt32BE(0) === 0xffffffff || got.length >= 1000000) return;
   got.push([m.readUInt32BE(0), Number(now - m.readBigUInt64BE(4)) / 1e6]);
 });
 socket.bind(port, () => process.stdout.write('ready\\n'));
-process.stdin.on('end', finish);
+process.stdin.on('end', () => {
+  ending = true;
+  soon();
+});
 process.stdin.resume();
 setTimeout(finish, maxMs);
 `;
@@ -525,14 +575,18 @@ export class FaultyLan {
     const crossMs = this.wire.options.delayMs + this.wire.options.jitterMs;
     const warmupMs = 2 * crossMs + 100;
     const sendMs = warmupMs + count * intervalMs;
-    const budget = sendMs + 2 * crossMs + 5_000;
+    // Each step waits for its event; the bounds are far out (a busy machine starts a Node process in seconds).
+    const budget = sendMs + 2 * crossMs + 3 * E2E_WAIT_MS;
+    const direction = from === 'laptop' ? 'laptopToPhone' : 'phoneToLaptop';
+    const wireBefore = (await this.wireStats())[direction];
+    const bufferErrorsBefore = this.#rcvbufErrors(to);
     const receiver = this.lan.host(to).spawn(process.execPath, ['-e', RECEIVER, String(port), String(budget)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     let sender: ChildProcess | null = null;
     try {
       const receiverOut = readUntil(receiver, (out) => out.includes(']\n'), budget);
-      const ready = await readUntil(receiver, (out) => out.startsWith('ready\n'), 5_000);
+      const ready = await readUntil(receiver, (out) => out.startsWith('ready\n'), E2E_WAIT_MS);
       if (!ready.startsWith('ready\n')) throw new Error('the UDP probe receiver did not start');
       const target = to === 'laptop' ? LAPTOP_IP : PHONE_IP;
       sender = this.lan
@@ -544,10 +598,16 @@ export class FaultyLan {
             stdio: ['ignore', 'pipe', 'inherit'],
           },
         );
-      const sent = await readUntil(sender, (out) => out.includes('\n'), sendMs + 5_000);
+      const sent = await readUntil(sender, (out) => out.includes('\n'), sendMs + E2E_WAIT_MS);
       const sentCount = (JSON.parse(sent.trim() || '{"sent":0}') as { sent: number }).sent;
-      // Let the last datagrams cross the wire (some may have waited for ARP), then ask the receiver for its log.
-      await sleep(2 * crossMs + 300);
+      // Every datagram (and the 3 warm-up ones) has left the wire, delivered or dropped, before the
+      // receiver is asked for its log: it reads what the kernel holds, then answers.
+      const until = Date.now() + E2E_WAIT_MS;
+      for (;;) {
+        const now = (await this.wireStats())[direction];
+        if ((now.received - wireBefore.received >= sentCount + 3 && now.queued === 0) || Date.now() > until) break;
+        await sleep(20);
+      }
       receiver.stdin?.end();
       const log = (await receiverOut).split('\n').find((line) => line.startsWith('['));
       if (!log) throw new Error('the UDP probe receiver gave no log');
@@ -565,6 +625,7 @@ export class FaultyLan {
       return {
         sent: sentCount,
         received: seen.size,
+        bufferDropped: this.#rcvbufErrors(to) - bufferErrorsBefore,
         oneWayMs: arrivals.map(([, ms]) => ms),
         reordered,
         duplicates,
@@ -573,6 +634,16 @@ export class FaultyLan {
       if (sender) await stop(sender);
       await stop(receiver);
     }
+  }
+
+  /** UDP datagrams `host` dropped for a full socket buffer so far (RcvbufErrors of its /proc/net/snmp). */
+  #rcvbufErrors(host: Host): number {
+    const lines = this.lan.host(host).run('cat', ['/proc/net/snmp']).split('\n');
+    const names = lines.find((line) => line.startsWith('Udp: ') && !/\d/.test(line))?.split(/\s+/) ?? [];
+    const values = lines.find((line) => line.startsWith('Udp: ') && /\d/.test(line))?.split(/\s+/) ?? [];
+    const value = Number(values[names.indexOf('RcvbufErrors')]);
+    if (!Number.isFinite(value)) throw new Error('no RcvbufErrors in /proc/net/snmp');
+    return value;
   }
 
   /** Everything down (pages, server, browsers, the wire, both namespaces); returns the wire's final counters. */

@@ -27,6 +27,17 @@ export const WEBRTC_ARGS = [
 /** The name phones use: not localhost, so the page is not a secure context, as on a real LAN. */
 export const PHONE_HOST = 'phone.padmesh.test';
 
+/**
+ * How long a browser test waits for something the product does (a page, a link, a hit): far
+ * more than it takes (a second or two), because on a loaded 2-core machine a Chromium page can
+ * stall for seconds. The bound only turns a hang into a failure; nothing waits it out.
+ */
+export const E2E_WAIT_MS = 45_000;
+/** For Playwright's `waitFor` and Vitest's `expect.poll`. */
+export const WAIT = { timeout: E2E_WAIT_MS };
+/** Playwright's default for actions (click, fill) and waits without a timeout of their own. */
+export const PAGE_TIMEOUT_MS = 30_000;
+
 /** Whether this process's network namespace has loopback only. */
 export const isLoopbackOnly = (): boolean => Object.keys(networkInterfaces()).every((name) => name === 'lo');
 
@@ -108,7 +119,7 @@ export class Jam {
     else if (init) await context.addInitScript(init);
     const page = await context.newPage();
     const label = 'hasTouch' in options ? 'phone' : 'daw';
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     page.on('pageerror', (error) => this.errors.push(error));
     page.on('request', (request) => this.requests.push({ page: label, url: request.url() }));
     return page;
@@ -300,5 +311,5 @@ export function skewedClock(skewMs: number): string {
 }
 
 /** Waits (bounded) until a phone says its hits go P2P. */
-export const waitForP2p = (phone: Page, timeout = 15_000): Promise<void> =>
+export const waitForP2p = (phone: Page, timeout = E2E_WAIT_MS): Promise<void> =>
   phone.locator('[data-testid=transport][data-transport=p2p]').waitFor({ timeout });

@@ -34,7 +34,14 @@ Output (stdout, one JSON object per line):
     {"event": "exit", ...counters}       on stdin EOF (e.g. the parent died), the stdin line
                                          "stop", SIGTERM or SIGINT
 Counters, per direction ("a_to_b", "b_to_a"): received, forwarded, loss_dropped,
-queue_dropped, write_failed (the far device was down), queued (now), max_queued.
+queue_dropped, write_failed (the far device was down), queued (now), max_queued; and the
+timing of the frames queued (`held` of them): the delay drawn for each (delay + uniform
+jitter: draw_ms_sum, draw_ms_sumsq), the hold each was given (release - arrival, the draw
+moved up by FIFO: hold_ms_sum, hold_ms_min, hold_ms_max), and how late each was written after
+its release time (late_ms_sum, late_ms_max). Draws and holds are the wire's model; lateness is
+this program waking up late (a busy machine), which the model does not have (and a frame read
+late, in a batch with the next, may be held longer by FIFO: so only the draws are the model
+whatever the load).
 It also asks the kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG).
 Exit status: 0 after a clean stop, 1 when a TAP cannot be made, 2 for bad arguments.
 """
@@ -180,6 +187,14 @@ def new_counters():
         "write_failed": 0,
         "queued": 0,
         "max_queued": 0,
+        "held": 0,
+        "draw_ms_sum": 0.0,
+        "draw_ms_sumsq": 0.0,
+        "hold_ms_sum": 0.0,
+        "hold_ms_min": None,
+        "hold_ms_max": None,
+        "late_ms_sum": 0.0,
+        "late_ms_max": 0.0,
     }
 
 
@@ -269,7 +284,7 @@ def main(argv):
             now = time.monotonic()
             # Release every frame that is due.
             while pending and pending[0][0] <= now:
-                _, _, direction, frame = heapq.heappop(pending)
+                release, _, direction, frame = heapq.heappop(pending)
                 counter = counters[direction]
                 counter["queued"] -= 1
                 try:
@@ -277,6 +292,9 @@ def main(argv):
                     counter["forwarded"] += 1
                 except OSError:
                     counter["write_failed"] += 1  # e.g. EIO: the far device is down
+                late_ms = (time.monotonic() - release) * 1000.0
+                counter["late_ms_sum"] += late_ms
+                counter["late_ms_max"] = max(counter["late_ms_max"], late_ms)
             timeout = max(0.0, pending[0][0] - time.monotonic()) if pending else None
             for key, _ in selector.select(timeout):
                 source = key.data
@@ -328,10 +346,19 @@ def main(argv):
                     if counter["queued"] >= args.queue_cap:
                         counter["queue_dropped"] += 1
                         continue
-                    release = arrived + delay + (rng.uniform(-jitter, jitter) if jitter > 0 else 0.0)
+                    draw = delay + (rng.uniform(-jitter, jitter) if jitter > 0 else 0.0)
+                    release = arrived + draw
                     if fifo:
                         release = max(release, last_release[direction])
                         last_release[direction] = release
+                    hold_ms = (release - arrived) * 1000.0
+                    counter["held"] += 1
+                    counter["draw_ms_sum"] += draw * 1000.0
+                    counter["draw_ms_sumsq"] += (draw * 1000.0) ** 2
+                    counter["hold_ms_sum"] += hold_ms
+                    low, high = counter["hold_ms_min"], counter["hold_ms_max"]
+                    counter["hold_ms_min"] = hold_ms if low is None else min(low, hold_ms)
+                    counter["hold_ms_max"] = hold_ms if high is None else max(high, hold_ms)
                     sequence += 1
                     heapq.heappush(pending, (release, sequence, direction, frame))
                     counter["queued"] += 1
