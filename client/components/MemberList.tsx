@@ -3,11 +3,11 @@ import type { Member } from '../../signal/protocol.ts';
 import type { PeerStats } from '../net/daw-peers.ts';
 import { formatDelayMs, formatMs, negativeDelayNote } from './format.ts';
 
-/** Their clock minus ours, as people read it: ms when small, seconds when not. */
-const formatOffset = (ms: number): string =>
-  Math.abs(ms) < 1000
-    ? `${ms >= 0 ? '+' : '−'}${formatMs(Math.abs(ms))} ms`
-    : `${ms >= 0 ? '+' : '−'}${(Math.abs(ms) / 1000).toFixed(1)} s`;
+/** Their clock minus ours, as people read it: ms when small, seconds when not; no sign on what rounds to 0. */
+const formatOffset = (ms: number): string => {
+  const text = Math.abs(ms) < 1000 ? `${formatMs(Math.abs(ms))} ms` : `${(Math.abs(ms) / 1000).toFixed(1)} s`;
+  return /^0(\.0)? /.test(text) ? `±${text}` : `${ms >= 0 ? '+' : '−'}${text}`;
+};
 
 /** A wall-clock time (ms since the epoch) as the laptop's clock shows it. */
 const clockTime = (ms: number): string =>
