@@ -63,7 +63,14 @@ export class BanTable {
     return this.#lists.size;
   }
 
-  /** The list of an open room (made if it has none yet); its room is open, so it does not expire. */
+  /** A room opened (or was recreated): its list, if it has one, no longer expires. */
+  opened(room: string, daw: string): BanList | undefined {
+    const list = this.#lists.get(`${room}.${daw}`);
+    if (list !== undefined) list.expiresAt = null;
+    return list;
+  }
+
+  /** The list of an open room, made at its first kick (most rooms never need one). */
   open(room: string, daw: string): BanList {
     const key = `${room}.${daw}`;
     let list = this.#lists.get(key);

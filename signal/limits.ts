@@ -38,9 +38,15 @@ export interface Limits {
   idleConnectionMs: number;
   /** Rooms whose DAW joined from one remote address, else SERVER_FULL. */
   maxRoomsPerAddress: number;
-  /** Server ping interval; the client pings at the same rate. */
+  /**
+   * The heartbeat (signal/server.ts): the server visits every socket once per heartbeat; the
+   * browser client pings every 2, and is dropped after missedHeartbeats of silence.
+   */
   heartbeatMs: number;
-  /** A socket silent for this many heartbeats is terminated. */
+  /**
+   * A client that pings and is then silent this many heartbeats is terminated; so is one that
+   * does not ping once a WebSocket ping has gone unanswered this long.
+   */
   missedHeartbeats: number;
   /** How long a room outlives its DAW's connection before `session-closed`. */
   dawGraceMs: number;

@@ -83,8 +83,8 @@ interface Room<C> {
   access: Access;
   /** Wrong PINs, from everyone together. */
   readonly pinAttempts: TokenBucket;
-  /** Kicked devices, addresses and peerIds (they outlive this object: bans.ts). */
-  readonly bans: BanList;
+  /** Kicked devices, addresses and peerIds (they outlive this object: bans.ts); none until the first kick. */
+  bans: BanList | undefined;
   /** Controllers ever joined: numbers default names ("Player 3"). */
   joins: number;
 }
@@ -137,6 +137,8 @@ const OPEN_ACCESS: Readonly<Access> = Object.freeze({ locked: false, pin: null }
 
 /** An RTT change must also be this share of the value last told to be worth a notice. */
 const RTT_NOTICE_SHARE = 0.5;
+/** Each RTT sample moves a member's RTT this share of the way (TCP's SRTT gain, RFC 6298). */
+const RTT_SMOOTHING = 1 / 8;
 /**
  * A resume token lives 1.5 resume windows and is renewed once a third of that has passed, so
  * whenever a member drops, its token works for between one and 1.5 resume windows more.
@@ -160,6 +162,7 @@ export class RoomRegistry<C> {
   /** Rooms per creating address. */
   private readonly roomsByAddress = new Map<string, number>();
   private readonly bans: BanTable;
+  private bansSweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RegistryOptions) {
     this.bans = new BanTable(options.hostTokenTtlMs);
@@ -249,7 +252,11 @@ export class RoomRegistry<C> {
     for (const [member, room] of this.profilesDue) {
       if (member.profileToldAt + this.options.profileNoticeMs <= now) this.announceMember(room, member, now, effects);
     }
-    if (this.bans.sweep(now)) effects.bansChanged = true;
+    // Bans expire in hours: looking once a second is plenty (sweep runs many times a second).
+    if (now - this.bansSweptAt >= 1_000) {
+      this.bansSweptAt = now;
+      if (this.bans.sweep(now)) effects.bansChanged = true;
+    }
     return effects;
   }
 
@@ -266,6 +273,7 @@ export class RoomRegistry<C> {
       effects.deliveries.push({ to: [target.conn], message: { type: 'kicked', reason } });
       effects.closings.push({ conn: target.conn, code: CloseCode.KICKED, reason: 'kicked' });
     }
+    room.bans ??= this.bans.open(room.code, room.daw.info.peerId);
     room.bans.add(target.deviceId, target.address, peerId);
     effects.bansChanged = true;
     this.removeController(room, target, 'kicked', effects);
@@ -336,8 +344,9 @@ export class RoomRegistry<C> {
   }
 
   /**
-   * Records a fresh RTT sample and tells the DAW (which shows everyone's latency) when it
-   * changed meaningfully since it was last told: by rttNoticeMs and half of that value.
+   * Takes a fresh RTT sample into the member's smoothed RTT and tells the DAW (which shows
+   * everyone's latency) when that changed meaningfully since it was last told: by rttNoticeMs
+   * and half of the value told.
    * Controllers learn it with the next presence change: sending every sample to every phone
    * would cost a broadcast per ping.
    */
@@ -345,12 +354,16 @@ export class RoomRegistry<C> {
     const binding = this.bindings.get(conn);
     if (!binding) return null;
     const { room, member } = binding;
-    member.info.rttMs = rttMs;
+    // Smoothed as TCP smooths its RTT: one late answer moves it an eighth of the way, a real change all of it in a few.
+    const previous = member.info.rttMs;
+    const smoothed = previous === null ? rttMs : previous + (rttMs - previous) * RTT_SMOOTHING;
+    member.info.rttMs = Math.round(smoothed * 10) / 10;
     const told = member.rttTold;
+    const current = member.info.rttMs;
     const changed =
-      told === null || Math.abs(rttMs - told) >= Math.max(this.options.rttNoticeMs, told * RTT_NOTICE_SHARE);
+      told === null || Math.abs(current - told) >= Math.max(this.options.rttNoticeMs, told * RTT_NOTICE_SHARE);
     if (!changed || member === room.daw || room.daw.conn === null) return null;
-    member.rttTold = rttMs;
+    member.rttTold = current;
     const effects = newEffects<C>();
     effects.deliveries.push({ to: [room.daw.conn], message: { type: 'member-updated', member: member.info } });
     return effects;
@@ -431,7 +444,7 @@ export class RoomRegistry<C> {
     const code = normalizeRoomCode(message.room);
     const room = code === null ? undefined : this.rooms.get(code);
     if (!room) return fail(ErrorCode.ROOM_NOT_FOUND, `no room "${message.room.slice(0, 32)}"`);
-    if (room.bans.bans(message.deviceId, context.address)) {
+    if (room.bans?.bans(message.deviceId, context.address)) {
       return fail(ErrorCode.BANNED, 'the DAW removed this device from this room');
     }
     const nameRefusal = this.nameRefusal(null, message.name);
@@ -507,7 +520,7 @@ export class RoomRegistry<C> {
     if (message.resumeToken === undefined) return null;
     const claim = this.options.signer.verifyResumeToken(message.resumeToken, message.deviceId, now);
     if (claim === null || claim.room !== room.code) return null;
-    if (room.bans.peerIds.has(claim.peerId) || claim.peerId === room.daw.info.peerId) return null;
+    if (room.bans?.peerIds.has(claim.peerId) || claim.peerId === room.daw.info.peerId) return null;
     return claim.peerId;
   }
 
@@ -643,7 +656,7 @@ export class RoomRegistry<C> {
       state: undefined,
       access: OPEN_ACCESS,
       pinAttempts: new TokenBucket(this.options.pinAttemptRate, context.now),
-      bans: this.bans.open(code, dawPeerId),
+      bans: this.bans.opened(code, dawPeerId),
       joins: 0,
     };
     this.rooms.set(code, room);
@@ -735,7 +748,7 @@ export class RoomRegistry<C> {
   private freshPeerId(room: Room<C>): string {
     for (;;) {
       const peerId = this.options.newPeerId();
-      if (peerId !== room.daw.info.peerId && !room.controllers.has(peerId) && !room.bans.peerIds.has(peerId)) {
+      if (peerId !== room.daw.info.peerId && !room.controllers.has(peerId) && !room.bans?.peerIds.has(peerId)) {
         return peerId;
       }
     }

@@ -158,12 +158,18 @@ class PeerSocket extends WebSocket {
   iceServers: IceServer[] = NO_ICE_SERVERS;
   /** Wall-clock time the socket opened (the join timeout). */
   openedAt = 0;
+  /** Monotonic time it opened (a silent client's first ping is timed from it). */
+  openedAtMonotonic = 0;
   /** The per-connection message rate; set when the socket is accepted. */
   messages: TokenBucket = UNSET_BUCKET;
   /** Monotonic time of the last frame or pong from this peer. */
   lastSeen = 0;
   /** Monotonic time of the last ping sent; 0 when none is outstanding. */
   pingSentAt = 0;
+  /** Monotonic time of the last ping sent, answered or not (a silent client's RTT is sampled now and then). */
+  lastPingAt = 0;
+  /** It sends `ping` messages, as the browser client does: its silence then means a hung page. */
+  pings = false;
   joined = false;
   /** Wall-clock time its current token was issued (tokens are renewed through pongs). */
   tokenIssuedAt = 0;
@@ -194,11 +200,19 @@ function terminateOnError(this: WebSocket): void {
 /** The heartbeat visits 1/HEARTBEAT_SLICES of the peers every heartbeatMs/HEARTBEAT_SLICES. */
 const HEARTBEAT_SLICES = 50;
 /**
- * A socket heard from within this many heartbeats gets no WebSocket ping: browsers ping us
- * every heartbeat (and their pings carry their RTT), so only silent sockets are pinged. 1.5, not
- * 1: their pings and our visits drift against each other by a timer's jitter.
+ * A client that sends `ping` messages (the browser client: every 2 heartbeats) is WebSocket-
+ * pinged only when it has been silent for this many heartbeats (a background tab whose timers
+ * the browser throttles; browsers answer WebSocket pings themselves), and dropped at
+ * missedHeartbeats of silence (a hung page).
  */
-const HEARD_WITHIN_HEARTBEATS = 1.5;
+const PING_SILENT_PINGER_AFTER_HEARTBEATS = 2;
+/**
+ * A client that never pings (another program) is WebSocket-pinged this often, for its RTT and to
+ * see that it answers, and dropped if an answer takes missedHeartbeats. Whether it is there at
+ * all is the kernel's TCP keepalive's job (probes after a heartbeat of quiet): free, where a ping
+ * costs ~40 µs of the server's CPU each way (4,000 idle clients pinged every 10 s: ~20 ms/s).
+ */
+const SILENT_CLIENT_PING_MS = 60_000;
 
 const newRoomCode = customAlphabet(ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH);
 const newPeerId = (): string => nanoid(10);
@@ -384,6 +398,9 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     // reaches the callback). Inline, unnamed closures: tsx names named ones with defineProperty,
     // which costs ~300 bytes per connection.
     upgrading += 1;
+    // The kernel watches every connection for a peer that is gone (probes after a heartbeat of
+    // quiet, then every second; libuv gives up after 10 unanswered): no CPU of ours per socket.
+    (socket as Socket).setKeepAlive?.(true, limits.heartbeatMs);
     let accepted = false;
     socket.on('close', () => {
       if (!accepted) upgrading -= 1;
@@ -401,6 +418,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     peer.iceServers = connectionIceServers;
     peer.openedAt = now();
     peer.lastSeen = monotonic();
+    peer.openedAtMonotonic = peer.lastSeen;
     peer.messages = new TokenBucket(limits.messageRate, peer.lastSeen);
     peer.slice = nextSlice++ % sliceCount;
     connections += 1;
@@ -556,6 +574,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       case 'access':
         return settle(peer, registry.setAccess(peer, message.access));
       case 'ping':
+        peer.pings = true;
         return pong(peer, message.t, message.rtt);
       case 'leave':
         apply(registry.leave(peer, now()));
@@ -626,7 +645,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   // ─── heartbeat: pings, dead peers, expired rooms ───────────────────────────────────────
   const silenceLimitMs = limits.heartbeatMs * limits.missedHeartbeats;
-  const heardWithinMs = limits.heartbeatMs * HEARD_WITHIN_HEARTBEATS;
+  const pingSilentPingerAfterMs = limits.heartbeatMs * PING_SILENT_PINGER_AFTER_HEARTBEATS;
+  const silentClientPingMs = Math.max(SILENT_CLIENT_PING_MS, silenceLimitMs);
   let tick = 0;
   const beat = (): void => {
     const at = now();
@@ -635,11 +655,16 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       const silentFor = monotonicNow - peer.lastSeen;
       if (!peer.joined && at - peer.openedAt >= limits.joinTimeoutMs) {
         peer.close(CloseCode.JOIN_TIMEOUT, 'no join');
-      } else if (silentFor >= silenceLimitMs) {
+      } else if (peer.pings ? silentFor >= silenceLimitMs : unanswered(peer, monotonicNow) >= silenceLimitMs) {
         peer.terminate();
-      } else if (silentFor >= heardWithinMs && peer.readyState === WebSocket.OPEN) {
-        // A pong answers the oldest unanswered ping: time it from there.
-        if (peer.pingSentAt === 0) peer.pingSentAt = monotonicNow;
+      } else if (
+        peer.pingSentAt === 0 &&
+        peer.readyState === WebSocket.OPEN &&
+        pingDue(peer, silentFor, monotonicNow)
+      ) {
+        // One ping at a time: its pong (or the silence limit) settles it.
+        peer.pingSentAt = monotonicNow;
+        peer.lastPingAt = monotonicNow;
         peer.ping();
       }
     }
@@ -649,6 +674,14 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     }
   };
   const heartbeat = setInterval(beat, limits.heartbeatMs / sliceCount);
+  /** How long the ping outstanding to a client that does not ping has gone unanswered (0: none). */
+  const unanswered = (peer: PeerSocket, monotonicNow: number): number =>
+    peer.pingSentAt === 0 ? 0 : monotonicNow - peer.pingSentAt;
+  const pingDue = (peer: PeerSocket, silentFor: number, monotonicNow: number): boolean =>
+    peer.pings
+      ? silentFor >= pingSilentPingerAfterMs
+      : monotonicNow - (peer.lastPingAt === 0 ? peer.openedAtMonotonic : peer.lastPingAt) >=
+        (peer.lastPingAt === 0 ? pingSilentPingerAfterMs : silentClientPingMs);
 
   // ─── start and stop ────────────────────────────────────────────────────────────────────
   // STUN first, so that no welcome goes out without it. It helps phones link directly;

@@ -110,6 +110,14 @@ export interface Signaling {
 }
 
 const WS_OPEN = 1;
+/**
+ * We ping every 2 heartbeats: often enough that the server never needs to ping us (it pings a
+ * socket only after 2.5 heartbeats of silence) and to see its answers well within our limit,
+ * and no more, because every ping and its answer cost the server a syscall each.
+ */
+const PING_EVERY_HEARTBEATS = 2;
+/** A socket we have heard nothing on (no answer to two pings) for this many heartbeats is dead. */
+const SILENT_HEARTBEATS = 4;
 /** A volatile message behind this many unsent bytes would arrive late: it is refused instead. */
 const maxVolatileBacklog = 8 * 1024;
 
@@ -254,7 +262,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
 
   function checkAlive(): void {
     const silentMs = performance.now() - lastHeardAt;
-    const limit = joined && welcome ? welcome.heartbeatMs * 3 : connectTimeoutMs;
+    const limit = joined && welcome ? welcome.heartbeatMs * SILENT_HEARTBEATS : connectTimeoutMs;
     if (silentMs > limit) retry();
   }
 
@@ -262,12 +270,14 @@ export function createSignaling(options: SignalingOptions): Signaling {
   function startPinging(heartbeatMs: number): void {
     clearInterval(pingTimer);
     rttMs = null;
-    pingTimer = setInterval(() => {
+    const ping = () => {
       if (socket?.readyState !== WS_OPEN) return;
-      const ping: ClientMessages['ping'] = { type: 'ping', t: performance.now() };
-      if (rttMs !== null) ping.rtt = rttMs;
-      socket.send(JSON.stringify(ping));
-    }, heartbeatMs);
+      const message: ClientMessages['ping'] = { type: 'ping', t: performance.now() };
+      if (rttMs !== null) message.rtt = rttMs;
+      socket.send(JSON.stringify(message));
+    };
+    ping(); // at once: the round trip is known (and told with the next) without waiting a whole period
+    pingTimer = setInterval(ping, heartbeatMs * PING_EVERY_HEARTBEATS);
   }
 
   function flush(): void {
