@@ -91,7 +91,7 @@ const FULL: Settings = {
     perPeer: { rate: 20, durationMs: 1500 },
     drainMs: 2000,
     idle: { settleMs: 13_000, windowMs: 10_000 },
-    clientHeartbeat: { settleMs: 5_000, windowMs: 10_000 },
+    clientHeartbeat: { settleMs: 10_000, windowMs: 10_000 },
   },
   memoryTarget: 19_600,
   memoryInFlightRooms: 100,
@@ -581,7 +581,8 @@ Per round and contender:
     controller's RTT when it changed by ≥ ${DEFAULT_LIMITS.rttNoticeMs} ms and ≥ 50 %); peerjs's client sends
     \`{"type":"HEARTBEAT"}\` every 5 s (its default \`pingInterval\`, peerjs lib/socket.ts), unanswered;
     the bare relay's clients send nothing. The server's CPU is read over ${s(load.clientHeartbeat.windowMs)}, from ${s(load.clientHeartbeat.settleMs)}
-    after the heartbeats started on (every client has sent its first).
+    after the heartbeats started on (every client has sent its first two pings, so padmesh's
+    have begun to carry \`rtt\`).
 - **Memory phase**, a fresh server process: ${n(memoryTarget)} clients (rooms of 4, ${settings.memoryInFlightRooms} rooms at a time)
   join and sit idle; the server's RSS after a GC, minus before anyone connected, per open
   connection. The open-file limit here is 20,000 per process, for the server and the generator alike.
@@ -590,7 +591,7 @@ Per round and contender:
 Latency is one way, send → receive, both ends in the generator (one clock); a message not
 delivered by the end of its phase plus ${load.drainMs / 1000} s counts as infinitely late ("lost" when a quantile
 falls there). CPU is the server process's user + system time over the phase and its drain;
-each idle window is preceded by a full GC half a second before it.
+each idle wait begins with a full GC, so that the window is not charged for earlier garbage.
 
 ${table(results, Object.values(rows), 'padmesh')}
 

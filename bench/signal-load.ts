@@ -499,9 +499,8 @@ async function readIdle(contender: Contender, windowMs: number, counts: Listenin
   };
 }
 
-/** Waits until `until` (performance.now() time), with a full GC half a second before it, so the window is not charged for earlier garbage. */
-async function settleUntil(contender: Contender, until: number): Promise<void> {
-  await sleep(Math.max(0, until - 500 - performance.now()));
+/** A full GC now (the garbage of what came before is not the window's), then waits until `until` (a performance.now() time). */
+async function gcAndSettle(contender: Contender, until: number): Promise<void> {
   await contender.gc();
   await sleep(Math.max(0, until - performance.now()));
 }
@@ -578,7 +577,7 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
   try {
     const { receiver, closed, counts } = listen(members, dialect);
     const padding = 'x'.repeat(Math.max(0, plan.frameBytes - 70));
-    await settleUntil(contender, lastJoinAt + plan.idle.settleMs);
+    await gcAndSettle(contender, lastJoinAt + plan.idle.settleMs);
     const idle = await readIdle(contender, plan.idle.windowMs, counts);
 
     // Controller c of every room before controller c + 1 of any: consecutive messages go to different rooms.
@@ -620,7 +619,7 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
     const heartbeats = { count: 0 };
     const heartbeatFrom = performance.now();
     if (dialect.heartbeat !== null) stopHeartbeats = startClientHeartbeats(members, dialect.heartbeat, heartbeats);
-    await settleUntil(contender, heartbeatFrom + plan.clientHeartbeat.settleMs);
+    await gcAndSettle(contender, heartbeatFrom + plan.clientHeartbeat.settleMs);
     const sentBefore = heartbeats.count;
     const heartbeatIdle = await readIdle(contender, plan.clientHeartbeat.windowMs, counts);
     return {
