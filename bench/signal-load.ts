@@ -5,8 +5,10 @@
  * load itself is the same for all:
  *
  * - load phase: rooms of one DAW and three controllers join (the first ones timed: the join
- *   storm), then relay at a steady total rate (latency; the server's CPU per relayed
- *   message), then at a fixed rate per peer that may saturate the server (what gets through);
+ *   storm), sit silent until the server's heartbeat has settled (its idle CPU), then relay at
+ *   a steady total rate (latency; the server's CPU per relayed message), then at a fixed rate
+ *   per peer that may saturate the server (what gets through), then keep the heartbeat their
+ *   contender's real client keeps (the idle CPU with live clients);
  * - memory phase, in a fresh server process: as many members as the open-file limit allows
  *   join and sit idle (connections reached; resident memory per connection).
  *
@@ -17,7 +19,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
+import { type ClientOptions, WebSocket } from 'ws';
+import { DEFAULT_LIMITS } from '../signal/limits.ts';
 import type { ContenderUsage } from './servers/contender.ts';
 import { quantile, sortedCopy } from './stats.ts';
 
@@ -41,7 +44,36 @@ export interface Dialect {
   relayFrame(to: string, padding: string): [prefix: string, suffix: string];
   /** The send time a delivered relay frame carries; undefined for any other frame. */
   sentAt(frame: string): number | undefined;
+  /** What the contender's own client library sends to keep an idle socket alive; null: nothing. */
+  heartbeat: ClientHeartbeat | null;
 }
+
+export interface ClientHeartbeat {
+  /** How often the real client sends it. */
+  everyMs: number;
+  /** The frame to send now; `rttMs` is the round trip last measured from this dialect's answer (null before the first). */
+  frame(rttMs: number | null): string;
+  /** The time our ping carried, when `frame` is the server's answer to one; else undefined. */
+  answered(frame: string): number | undefined;
+}
+
+/**
+ * padmesh's browser client (client/net/signaling.ts) pings every `heartbeatMs` of its welcome
+ * (DEFAULT_LIMITS.heartbeatMs: bench/servers/padmesh.ts keeps it) with its last measured round
+ * trip, and measures the next one from the pong.
+ */
+const padmeshHeartbeat: ClientHeartbeat = {
+  everyMs: DEFAULT_LIMITS.heartbeatMs,
+  frame: (rttMs) =>
+    rttMs === null
+      ? `{"type":"ping","t":${performance.now()}}`
+      : `{"type":"ping","t":${performance.now()},"rtt":${rttMs}}`,
+  answered(frame) {
+    if (!frame.startsWith('{"type":"pong"')) return undefined;
+    const t = (JSON.parse(frame) as { t?: unknown }).t;
+    return typeof t === 'number' ? t : undefined;
+  },
+};
 
 /** padmesh's protocol (docs/protocol.md). The bare relay speaks the same subset: join, welcome, relay. */
 const padmeshDialect: Dialect = {
@@ -60,6 +92,7 @@ const padmeshDialect: Dialect = {
     const message = JSON.parse(frame) as { type?: unknown; data?: { t?: unknown } };
     return message.type === 'relay' && typeof message.data?.t === 'number' ? message.data.t : undefined;
   },
+  heartbeat: padmeshHeartbeat,
 };
 
 /**
@@ -85,9 +118,21 @@ const peerjsDialect: Dialect = {
     const message = JSON.parse(frame) as { type?: unknown; payload?: { t?: unknown } };
     return message.type === 'CANDIDATE' && typeof message.payload?.t === 'number' ? message.payload.t : undefined;
   },
+  // The peerjs client (peers/peerjs lib/socket.ts) sends this every pingInterval, 5,000 ms by
+  // default, from the socket's open on; the server answers nothing.
+  heartbeat: {
+    everyMs: 5000,
+    frame: () => '{"type":"HEARTBEAT"}',
+    answered: () => undefined,
+  },
 };
 
-export const dialects = { padmesh: padmeshDialect, bare: padmeshDialect, peerjs: peerjsDialect } as const;
+/** The bare relay's clients send nothing between messages (it has no heartbeat). */
+export const dialects = {
+  padmesh: padmeshDialect,
+  bare: { ...padmeshDialect, heartbeat: null },
+  peerjs: peerjsDialect,
+} as const;
 
 // ─── the server under test ───────────────────────────────────────────────────────────────
 export interface Contender {
@@ -148,22 +193,25 @@ export async function startContender(file: string, nodeArgs: string[] = []): Pro
 }
 
 // ─── members ─────────────────────────────────────────────────────────────────────────────
-interface Client {
+export interface Client {
   ws: WebSocket;
   peerId: string;
   room: string;
+  /** The round trip its heartbeat last measured (what padmesh's client reports in its next ping). */
+  rttMs: number | null;
 }
 
-interface Room {
+export interface Room {
   daw: Client;
   controllers: Client[];
 }
 
 const JOIN_TIMEOUT_MS = 15_000;
 
-function joinOne(port: number, dialect: Dialect, seat: Seat): Promise<Client> {
+/** Connects and joins one member (`options.localAddress`: from that loopback address, 127.x.y.z). */
+export function joinOne(port: number, dialect: Dialect, seat: Seat, options: ClientOptions = {}): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(dialect.url(port, seat), { perMessageDeflate: false });
+    const ws = new WebSocket(dialect.url(port, seat), { perMessageDeflate: false, ...options });
     const fail = (error: Error) => {
       clearTimeout(timer);
       ws.terminate();
@@ -180,7 +228,7 @@ function joinOne(port: number, dialect: Dialect, seat: Seat): Promise<Client> {
     ws.once('message', (raw) => {
       clearTimeout(timer);
       try {
-        resolve({ ws, ...dialect.welcome(raw.toString(), seat) });
+        resolve({ ws, rttMs: null, ...dialect.welcome(raw.toString(), seat) });
       } catch (error) {
         fail(error as Error);
       }
@@ -241,11 +289,11 @@ async function joinRooms(
 }
 
 const membersOf = (rooms: Room[]): Client[] => rooms.flatMap((room) => [room.daw, ...room.controllers]);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ─── relaying ────────────────────────────────────────────────────────────────────────────
 /** One sender and whom it writes to, in turn. */
-interface Flow {
+export interface Flow {
   ws: WebSocket;
   frames: [string, string][];
   next: number;
@@ -270,7 +318,7 @@ export interface RelayResult {
   closed: number;
 }
 
-interface Receiver {
+export interface Receiver {
   since: number;
   latencies: Float64Array;
   delivered: number;
@@ -281,7 +329,7 @@ interface Receiver {
  * then waits (at most `drainMs`) for them to land. Sending stops at the deadline even if the
  * generator fell behind: what it managed is reported as sentRate.
  */
-async function relay(
+export async function relay(
   contender: Contender,
   flows: Flow[],
   receiver: { current: Receiver | null },
@@ -340,7 +388,124 @@ async function relay(
   };
 }
 
-// ─── the two phases ──────────────────────────────────────────────────────────────────────
+// ─── listening ───────────────────────────────────────────────────────────────────────────
+/** Where the members' listeners put what arrives: the current relay phase's receiver, sockets closed so far. */
+export interface Listening {
+  receiver: { current: Receiver | null };
+  closed: { count: number };
+  /**
+   * What else reached the members, counted: WebSocket pings from the server, and frames that are
+   * neither relays nor heartbeat answers (padmesh: notices such as a member's new RTT).
+   */
+  counts: { pings: number; notices: number };
+}
+
+/**
+ * Listens on every member: relayed messages land in the current receiver (their one-way
+ * latency); a heartbeat's answer sets the member's round trip; the server's WebSocket pings
+ * and any other frame are counted. Frames bigger than `ignoreAboveBytes` are not read
+ * (nothing honest is that big).
+ */
+export function listen(members: Client[], dialect: Dialect, ignoreAboveBytes = 4096): Listening {
+  const listening: Listening = { receiver: { current: null }, closed: { count: 0 }, counts: { pings: 0, notices: 0 } };
+  const { counts } = listening;
+  const heartbeat = dialect.heartbeat;
+  for (const client of members) {
+    client.ws.on('close', () => {
+      listening.closed.count += 1;
+    });
+    client.ws.on('ping', () => {
+      counts.pings += 1;
+    });
+    client.ws.on('message', (raw: Buffer) => {
+      if (raw.length > ignoreAboveBytes) return;
+      const frame = raw.toString();
+      const sentAt = dialect.sentAt(frame);
+      if (sentAt !== undefined) {
+        const sink = listening.receiver.current;
+        if (sink === null || sentAt < sink.since || sink.delivered >= sink.latencies.length) return;
+        sink.latencies[sink.delivered++] = performance.now() - sentAt;
+        return;
+      }
+      const pingedAt = heartbeat?.answered(frame);
+      // As padmesh's client rounds it.
+      if (pingedAt !== undefined) client.rttMs = Math.round((performance.now() - pingedAt) * 10) / 10;
+      else counts.notices += 1;
+    });
+  }
+  return listening;
+}
+
+/**
+ * Starts every member's client-side heartbeat as its contender's real client keeps it, each
+ * at a random phase (real clients joined at different times); returns how to stop them all.
+ */
+function startClientHeartbeats(members: Client[], heartbeat: ClientHeartbeat, sent: { count: number }): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  for (const client of members) {
+    const beat = () => {
+      if (client.ws.readyState !== WebSocket.OPEN) return;
+      client.ws.send(heartbeat.frame(client.rttMs));
+      sent.count += 1;
+    };
+    const phase = Math.random() * heartbeat.everyMs;
+    timers.push(
+      setTimeout(() => {
+        beat();
+        timers.push(setInterval(beat, heartbeat.everyMs));
+      }, phase),
+    );
+  }
+  return () => {
+    for (const timer of timers) clearTimeout(timer);
+  };
+}
+
+export interface IdleReading {
+  /** Server CPU over the window, ms per second. */
+  cpuMsPerSecond: number;
+  /** The same for each whole second of the window, in order (to see whether it had settled). */
+  perSecond: number[];
+  /** WebSocket pings the members got from the server, per second. */
+  pingsPerSecond: number;
+  /** Other frames they got (padmesh: RTT notices to the DAWs), per second. */
+  noticesPerSecond: number;
+}
+
+/** Reads the server's CPU over `windowMs`, second by second, and counts what reached the members meanwhile. */
+async function readIdle(contender: Contender, windowMs: number, counts: Listening['counts']): Promise<IdleReading> {
+  const { pings, notices } = counts;
+  const first = await contender.usage();
+  const startedAt = performance.now();
+  const perSecond: number[] = [];
+  let last = first.cpuMicros;
+  let lastAt = startedAt;
+  for (let second = 1; second * 1000 <= windowMs; second++) {
+    await sleep(Math.max(0, startedAt + second * 1000 - performance.now()));
+    const { cpuMicros } = await contender.usage();
+    const at = performance.now();
+    perSecond.push((cpuMicros - last) / (at - lastAt));
+    last = cpuMicros;
+    lastAt = at;
+  }
+  await sleep(Math.max(0, startedAt + windowMs - performance.now()));
+  const end = await contender.usage();
+  const seconds = (performance.now() - startedAt) / 1000;
+  return {
+    cpuMsPerSecond: (end.cpuMicros - first.cpuMicros) / (seconds * 1000),
+    perSecond,
+    pingsPerSecond: (counts.pings - pings) / seconds,
+    noticesPerSecond: (counts.notices - notices) / seconds,
+  };
+}
+
+/** A full GC now (the garbage of what came before is not the window's), then waits until `until` (a performance.now() time). */
+async function gcAndSettle(contender: Contender, until: number): Promise<void> {
+  await contender.gc();
+  await sleep(Math.max(0, until - performance.now()));
+}
+
+// ─── the load phase ──────────────────────────────────────────────────────────────────────
 export interface LoadPlan {
   /** Rooms (of 4 members) in the timed join storm. */
   stormRooms: number;
@@ -350,14 +515,22 @@ export interface LoadPlan {
   inFlightRooms: number;
   /** Bytes of each relayed frame (SDP is ~400 B and up; pad hits are tiny). */
   frameBytes: number;
+  /**
+   * Everyone silent (clients that only answer WebSocket pings): the server's CPU is read over
+   * `windowMs`, from `settleMs` after the last join on.
+   */
+  idle: { settleMs: number; windowMs: number };
   /** Controllers → their DAW, this many messages per second in all. */
   steady: { rate: number; durationMs: number };
   /** Every member (DAW and controllers) sends this many per second: controllers to their DAW, the DAW to its controllers in turn. */
   perPeer: { rate: number; durationMs: number };
   /** How long to wait for the last messages of a relay phase. */
   drainMs: number;
-  /** How long everyone sits idle before the relay phases (the server's background CPU is read over it). */
-  idleMs: number;
+  /**
+   * Every member keeps its contender's client heartbeat: the server's CPU is read over
+   * `windowMs`, from `settleMs` after the heartbeats started on.
+   */
+  clientHeartbeat: { settleMs: number; windowMs: number };
 }
 
 export interface LoadResult {
@@ -367,12 +540,16 @@ export interface LoadResult {
   joinStormMs: number;
   cpuPerJoinMs: number;
   /**
-   * Server CPU per second with everyone joined and nobody sending (heartbeats, timers: what
-   * a server does for its connections besides relaying), measured just before the relay phases.
+   * Server CPU with everyone joined and silent (heartbeats, timers: what a server does for its
+   * connections besides relaying), read once the heartbeat has settled, before the relay phases.
    */
-  idleCpuMsPerSecond: number;
+  idle: IdleReading;
   steady: RelayResult;
   perPeer: RelayResult;
+  /** Server CPU with every member keeping its real client's heartbeat (the bare relay's send nothing). */
+  heartbeatIdle: IdleReading;
+  /** Heartbeat frames the members sent during that window. */
+  heartbeatsInWindow: number;
 }
 
 export async function runLoadPhase(contender: Contender, dialect: Dialect, plan: LoadPlan): Promise<LoadResult> {
@@ -392,32 +569,16 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
     plan.inFlightRooms,
     maxJoinMs,
   );
+  const lastJoinAt = performance.now();
   const rooms = [...storm.rooms, ...rest.rooms];
   const members = membersOf(rooms);
   const stormMembers = membersOf(storm.rooms).length;
+  let stopHeartbeats = () => {};
   try {
-    const receiver: { current: Receiver | null } = { current: null };
-    const closed = { count: 0 };
-    for (const { ws } of members) {
-      ws.on('close', () => {
-        closed.count += 1;
-      });
-      ws.on('message', (raw) => {
-        const sink = receiver.current;
-        if (sink === null) return;
-        const sentAt = dialect.sentAt(raw.toString());
-        if (sentAt === undefined || sentAt < sink.since || sink.delivered >= sink.latencies.length) return;
-        sink.latencies[sink.delivered++] = performance.now() - sentAt;
-      });
-    }
+    const { receiver, closed, counts } = listen(members, dialect);
     const padding = 'x'.repeat(Math.max(0, plan.frameBytes - 70));
-    await sleep(250);
-    await contender.gc();
-    const idleFrom = await contender.usage();
-    const idleStart = performance.now();
-    await sleep(plan.idleMs);
-    const idleCpuMsPerSecond =
-      ((await contender.usage()).cpuMicros - idleFrom.cpuMicros) / (performance.now() - idleStart);
+    await gcAndSettle(contender, lastJoinAt + plan.idle.settleMs);
+    const idle = await readIdle(contender, plan.idle.windowMs, counts);
 
     // Controller c of every room before controller c + 1 of any: consecutive messages go to different rooms.
     const steadyFlows: Flow[] = [];
@@ -453,21 +614,33 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
       plan.perPeer.durationMs,
       plan.drainMs,
     );
+
+    // The same wait and window for every contender, whether its clients send a heartbeat or not.
+    const heartbeats = { count: 0 };
+    const heartbeatFrom = performance.now();
+    if (dialect.heartbeat !== null) stopHeartbeats = startClientHeartbeats(members, dialect.heartbeat, heartbeats);
+    await gcAndSettle(contender, heartbeatFrom + plan.clientHeartbeat.settleMs);
+    const sentBefore = heartbeats.count;
+    const heartbeatIdle = await readIdle(contender, plan.clientHeartbeat.windowMs, counts);
     return {
       joined: members.length,
       joinFailures: storm.failures + rest.failures,
       stormMembers,
       joinStormMs,
       cpuPerJoinMs: (afterStorm.cpuMicros - before.cpuMicros) / 1000 / Math.max(1, stormMembers),
-      idleCpuMsPerSecond,
+      idle,
       steady,
       perPeer,
+      heartbeatIdle,
+      heartbeatsInWindow: heartbeats.count - sentBefore,
     };
   } finally {
+    stopHeartbeats();
     for (const { ws } of members) ws.terminate();
   }
 }
 
+// ─── the memory phase ────────────────────────────────────────────────────────────────────
 export interface MemoryResult {
   target: number;
   /** Members joined and still open when memory was read. */
