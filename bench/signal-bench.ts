@@ -12,7 +12,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PING_EVERY_HEARTBEATS } from '../client/net/signaling.ts';
 import { DEFAULT_LIMITS } from '../signal/limits.ts';
+import { SILENT_CLIENT_PING_MS } from '../signal/server.ts';
 import { FLOOD_ADDRESS, type FloodPlan, type FloodResult, runFloodPhase } from './signal-flood.ts';
 import {
   type Contender,
@@ -90,7 +92,7 @@ const FULL: Settings = {
     steady: { rate: 5000, durationMs: 2000 },
     perPeer: { rate: 20, durationMs: 1500 },
     drainMs: 2000,
-    idle: { settleMs: 13_000, windowMs: 10_000 },
+    idle: { firstPingsFromMs: 5_000, settleMs: 17_000, windowMs: 10_000 },
     clientHeartbeat: { settleMs: 10_000, windowMs: 10_000 },
   },
   memoryTarget: 19_600,
@@ -118,7 +120,7 @@ const QUICK: Settings = {
     steady: { rate: 1000, durationMs: 1000 },
     perPeer: { rate: 20, durationMs: 1000 },
     drainMs: 1000,
-    idle: { settleMs: 2000, windowMs: 2000 },
+    idle: { firstPingsFromMs: 1000, settleMs: 2000, windowMs: 2000 },
     clientHeartbeat: { settleMs: 2500, windowMs: 2000 },
   },
   memoryTarget: 2000,
@@ -272,6 +274,28 @@ function ratio(a: number, b: number): string {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(2) : '—';
 }
 
+/**
+ * What one WebSocket ping and its pong cost the server, µs: the CPU of the window in which every
+ * silent client's first ping lands, beyond the settled idle CPU, per ping. NaN without pings.
+ */
+const pingCostUs = (load: LoadResult): number =>
+  load.firstPings.pingsPerSecond > 0
+    ? ((load.firstPings.cpuMsPerSecond - load.idle.cpuMsPerSecond) * 1000) / load.firstPings.pingsPerSecond
+    : Number.NaN;
+
+/**
+ * The idle CPU with silent clients' pings as they come in steady state: padmesh pings a client
+ * that never pings once every SILENT_CLIENT_PING_MS; the benchmark's clients all joined within a
+ * few seconds, so those pings bunch up outside the settled window, and are added here at the
+ * cost measured in the same run. The other contenders ping nobody.
+ */
+const amortizedIdle = (load: LoadResult, members: number): number => {
+  const cost = pingCostUs(load);
+  return Number.isNaN(cost)
+    ? load.idle.cpuMsPerSecond
+    : load.idle.cpuMsPerSecond + (members / (SILENT_CLIENT_PING_MS / 1000)) * (cost / 1000);
+};
+
 /** CPU per relayed message beyond what the server spends anyway while idle (its heartbeat, timers). */
 const aboveIdle = (relayed: RelayResult, load: LoadResult): number =>
   (relayed.cpuMicros - load.idle.cpuMsPerSecond * relayed.windowMs) / Math.max(1, relayed.delivered);
@@ -347,6 +371,18 @@ function render(settings: Settings, results: Map<Key, Round[]>, quick: boolean, 
       unit: 'ms/s',
       digits: 1,
       value: (r) => r.load.idle.cpuMsPerSecond,
+    },
+    pingCost: {
+      label: '… CPU per WebSocket ping and its pong (the first ping of each silent client)',
+      unit: 'µs',
+      digits: 1,
+      value: (r) => pingCostUs(r.load),
+    },
+    idleAmortized: {
+      label: `… with each silent client's once-a-minute ping spread over the minute (padmesh)`,
+      unit: 'ms/s',
+      digits: 1,
+      value: (r) => amortizedIdle(r.load, members),
     },
     idlePings: {
       label: '… WebSocket pings the clients got meanwhile',
@@ -489,20 +525,20 @@ function render(settings: Settings, results: Map<Key, Round[]>, quick: boolean, 
     verdict(value <= limit, `${(value - limit).toFixed(2)} × (${over(value, limit)})`);
   const cpuRatio = ours(rows.steadyCpu) / med('bare', rows.steadyCpu);
   const joinVsPeerjs = ours(rows.joinCpu) / med('peerjs', rows.joinCpu);
-  const idle = ours(rows.idleCpu);
+  const idle = ours(rows.idleAmortized);
   const rss = ours(rows.rss);
   const reached = ours(rows.reached);
   const joinCpu = ours(rows.joinCpu);
   const p50 = ours(rows.steadyP50);
   const idleOf = (key: Key, row: Row) => fmt(med(key, row), 1, 'ms/s');
   const heartbeatTargets = [
-    `- Idle CPU for ${n(members)} sockets ≤ ${HEARTBEAT_TARGETS.idleCpuMsPerSecond} ms/s (silent clients, settled): ` +
-      `${fmt(idle, 1, 'ms/s')} (bare relay ${idleOf('bare', rows.idleCpu)}, peerjs-server ${idleOf('peerjs', rows.idleCpu)}) — ` +
+    `- Idle CPU for ${n(members)} sockets ≤ ${HEARTBEAT_TARGETS.idleCpuMsPerSecond} ms/s (silent clients, settled, their minute pings spread over the minute): ` +
+      `${fmt(idle, 1, 'ms/s')} (settled window ${idleOf('padmesh', rows.idleCpu)}; bare relay ${idleOf('bare', rows.idleCpu)}, peerjs-server ${idleOf('peerjs', rows.idleCpu)}) — ` +
       verdict(
         idle <= HEARTBEAT_TARGETS.idleCpuMsPerSecond,
         `${(idle - HEARTBEAT_TARGETS.idleCpuMsPerSecond).toFixed(1)} ms/s (${over(idle, HEARTBEAT_TARGETS.idleCpuMsPerSecond)})`,
       ) +
-      `; the clients got ${fmt(med('padmesh', rows.idlePings), 0, '')} WebSocket pings and ${fmt(med('padmesh', rows.idleNotices), 0, '')} RTT notices a second. ` +
+      `; in the settled window the clients got ${fmt(med('padmesh', rows.idlePings), 0, '')} WebSocket pings and ${fmt(med('padmesh', rows.idleNotices), 0, '')} RTT notices a second, and a ping with its pong cost ${fmt(med('padmesh', rows.pingCost), 1, 'µs')}. ` +
       `With each client's own heartbeat: ${idleOf('padmesh', rows.heartbeatIdleCpu)} ` +
       `(bare relay ${idleOf('bare', rows.heartbeatIdleCpu)}, peerjs-server ${idleOf('peerjs', rows.heartbeatIdleCpu)}).`,
     `- Server CPU per relayed message ≤ ${HEARTBEAT_TARGETS.relayCpuVsBare} × the bare relay's (${steady}): ` +
@@ -559,15 +595,20 @@ Per round and contender:
   ${load.inFlightRooms} rooms at a time; the first ${n(load.stormRooms)} rooms (${n(stormMembers)} clients) are the timed join storm,
   and the server's CPU over it is divided by its clients.
   - **Idle, silent clients.** Everyone then sits silent: the generator's \`ws\` clients answer
-    WebSocket pings and send nothing else (a browser's socket would answer them too). padmesh
-    pings a socket it has not heard from for 1.5 heartbeats, on its round that visits every socket
-    once a heartbeat (${heartbeatS} s), so a silent socket gets its first ping, and the DAW a
-    controller's first RTT notice, ${1.5 * heartbeatS}–${2.5 * heartbeatS} s after the join, then one ping every ${2 * heartbeatS} s. The
-    idle CPU is therefore read from ${s(load.idle.settleMs)} after the last join on (settled: before issue 9 it was
-    read in the first second after the joins, when every first RTT notice landed, which also
-    made "beyond the idle CPU" below subtract too much), over ${s(load.idle.windowMs)}${load.idle.windowMs === 2 * DEFAULT_LIMITS.heartbeatMs ? ': one whole ping cycle of every socket' : ''}.
-    The bare relay and peerjs-server ping nobody (peerjs-server drops a client that sent no
-    heartbeat for 90 s; the phase is shorter).
+    WebSocket pings and send nothing else. padmesh leaves a client that never pings (a program,
+    not its browser client) to the kernel's TCP keepalive, and WebSocket-pings it only ${2 * heartbeatS} s
+    after it joined (the first ping lands ${2 * heartbeatS}–${3 * heartbeatS} s after, on its round that visits every
+    socket once a heartbeat) and then once every ${SILENT_CLIENT_PING_MS / 1000} s, for its RTT (the DAW gets a
+    controller's first RTT notice with the first). The server's CPU is read from ${s(load.idle.firstPingsFromMs)} to
+    ${s(load.idle.settleMs)} after the last join, while those first pings land (what a ping and its pong cost is
+    that window's CPU beyond the settled one, per ping), and then, settled, over ${s(load.idle.windowMs)}. All clients
+    joined within seconds, so their once-a-minute pings bunch up outside that window: the row
+    "spread over the minute" adds them back at the cost measured (${n(members)} / ${SILENT_CLIENT_PING_MS / 1000} s pings a
+    second), and that is the figure issue 9's target is judged on. (Before issue 9 the server
+    pinged every socket every heartbeat, and the idle CPU was read in the first second after
+    the joins, when every first RTT notice landed, which also made "beyond the idle CPU" below
+    subtract too much.) The bare relay and peerjs-server ping nobody (peerjs-server drops a
+    client that sent no heartbeat for 90 s; the phase is shorter).
   - **Relaying.** Controllers relay ~${load.frameBytes}-byte messages to their DAW
     at ${steady} in all for ${s(load.steady.durationMs)}. Then every member sends ${load.perPeer.rate} msg/s (controllers to their
     DAW, each DAW to its controllers in turn) for ${s(load.perPeer.durationMs)}: the issue's "1000 rooms × 4 peers ×
@@ -576,13 +617,13 @@ Per round and contender:
     says what was sent, what arrived, and how late.
   - **Idle, each client's own heartbeat.** Then every member keeps the heartbeat its
     contender's real client library keeps, each from a random phase: padmesh's browser client
-    (client/net/signaling.ts) sends \`{"type":"ping","t":…,"rtt":…}\` every heartbeat (${heartbeatS} s), \`rtt\` being the
+    (client/net/signaling.ts) sends \`{"type":"ping","t":…,"rtt":…}\` every ${PING_EVERY_HEARTBEATS} heartbeats (${PING_EVERY_HEARTBEATS * heartbeatS} s), \`rtt\` being the
     round trip of its previous ping, and the server answers with a \`pong\` (and tells the DAW a
-    controller's RTT when it changed by ≥ ${DEFAULT_LIMITS.rttNoticeMs} ms and ≥ 50 %); peerjs's client sends
+    controller's RTT, smoothed, when it changed by ≥ ${DEFAULT_LIMITS.rttNoticeMs} ms and ≥ 50 %); peerjs's client sends
     \`{"type":"HEARTBEAT"}\` every 5 s (its default \`pingInterval\`, peerjs lib/socket.ts), unanswered;
     the bare relay's clients send nothing. The server's CPU is read over ${s(load.clientHeartbeat.windowMs)}, from ${s(load.clientHeartbeat.settleMs)}
-    after the heartbeats started on (every client has sent its first two pings, so padmesh's
-    have begun to carry \`rtt\`).
+    after the heartbeats started on (every padmesh client has sent its first ping by then, and
+    the second ones carry \`rtt\`).
 - **Memory phase**, a fresh server process: ${n(memoryTarget)} clients (rooms of 4, ${settings.memoryInFlightRooms} rooms at a time)
   join and sit idle; the server's RSS after a GC, minus before anyone connected, per open
   connection. The open-file limit here is 20,000 per process, for the server and the generator alike.

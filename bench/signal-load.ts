@@ -20,6 +20,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ClientOptions, WebSocket } from 'ws';
+import { PING_EVERY_HEARTBEATS } from '../client/net/signaling.ts';
 import { DEFAULT_LIMITS } from '../signal/limits.ts';
 import type { ContenderUsage } from './servers/contender.ts';
 import { quantile, sortedCopy } from './stats.ts';
@@ -58,12 +59,12 @@ export interface ClientHeartbeat {
 }
 
 /**
- * padmesh's browser client (client/net/signaling.ts) pings every `heartbeatMs` of its welcome
- * (DEFAULT_LIMITS.heartbeatMs: bench/servers/padmesh.ts keeps it) with its last measured round
- * trip, and measures the next one from the pong.
+ * padmesh's browser client (client/net/signaling.ts) pings every PING_EVERY_HEARTBEATS ×
+ * `heartbeatMs` of its welcome (DEFAULT_LIMITS.heartbeatMs: bench/servers/padmesh.ts keeps it)
+ * with its last measured round trip, and measures the next one from the pong.
  */
 const padmeshHeartbeat: ClientHeartbeat = {
-  everyMs: DEFAULT_LIMITS.heartbeatMs,
+  everyMs: PING_EVERY_HEARTBEATS * DEFAULT_LIMITS.heartbeatMs,
   frame: (rttMs) =>
     rttMs === null
       ? `{"type":"ping","t":${performance.now()}}`
@@ -519,7 +520,12 @@ export interface LoadPlan {
    * Everyone silent (clients that only answer WebSocket pings): the server's CPU is read over
    * `windowMs`, from `settleMs` after the last join on.
    */
-  idle: { settleMs: number; windowMs: number };
+  /**
+   * Idle, silent clients: from `firstPingsFromMs` to `settleMs` after the last join the server's
+   * first pings of them land (padmesh's cost per ping is read there); the idle CPU is then read
+   * over `windowMs`, settled.
+   */
+  idle: { firstPingsFromMs: number; settleMs: number; windowMs: number };
   /** Controllers → their DAW, this many messages per second in all. */
   steady: { rate: number; durationMs: number };
   /** Every member (DAW and controllers) sends this many per second: controllers to their DAW, the DAW to its controllers in turn. */
@@ -544,6 +550,8 @@ export interface LoadResult {
    * connections besides relaying), read once the heartbeat has settled, before the relay phases.
    */
   idle: IdleReading;
+  /** The window in which a silent socket's first ping lands (padmesh), for the cost of one. */
+  firstPings: IdleReading;
   steady: RelayResult;
   perPeer: RelayResult;
   /** Server CPU with every member keeping its real client's heartbeat (the bare relay's send nothing). */
@@ -577,6 +585,8 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
   try {
     const { receiver, closed, counts } = listen(members, dialect);
     const padding = 'x'.repeat(Math.max(0, plan.frameBytes - 70));
+    await gcAndSettle(contender, lastJoinAt + plan.idle.firstPingsFromMs);
+    const firstPings = await readIdle(contender, plan.idle.settleMs - plan.idle.firstPingsFromMs, counts);
     await gcAndSettle(contender, lastJoinAt + plan.idle.settleMs);
     const idle = await readIdle(contender, plan.idle.windowMs, counts);
 
@@ -629,6 +639,7 @@ export async function runLoadPhase(contender: Contender, dialect: Dialect, plan:
       joinStormMs,
       cpuPerJoinMs: (afterStorm.cpuMicros - before.cpuMicros) / 1000 / Math.max(1, stormMembers),
       idle,
+      firstPings,
       steady,
       perPeer,
       heartbeatIdle,

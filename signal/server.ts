@@ -96,6 +96,8 @@ export interface SignalServerStats {
   connections: number;
   rooms: number;
   members: number;
+  /** Sockets not being read right now because they (or their address) went over budget. */
+  throttled: number;
 }
 
 export interface SignalServer {
@@ -179,6 +181,8 @@ class PeerSocket extends WebSocket {
   dropsInWindow = 0;
   /** Index of the heartbeat slice this socket is in. */
   slice = 0;
+  /** While it is not read (over its budget), the timer that reads it again. */
+  resumeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 }
 
 /** Where a TCP connection is counted (its address's budget), kept on the socket itself. */
@@ -188,6 +192,10 @@ function uncount(this: CountedSocket): void {
   const budget = this[COUNTED_IN];
   if (budget) budget.connections -= 1;
 }
+
+/** A socket over its budget is not read for this long at least, and at most (see throttle). */
+const MIN_PAUSE_MS = 50;
+const MAX_PAUSE_MS = 2_000;
 
 /** Shared 'error' listeners: a peer's mistake never becomes an uncaught 'error'. */
 function destroyOnError(this: Duplex): void {
@@ -212,7 +220,7 @@ const PING_SILENT_PINGER_AFTER_HEARTBEATS = 2;
  * all is the kernel's TCP keepalive's job (probes after a heartbeat of quiet): free, where a ping
  * costs ~40 µs of the server's CPU each way (4,000 idle clients pinged every 10 s: ~20 ms/s).
  */
-const SILENT_CLIENT_PING_MS = 60_000;
+export const SILENT_CLIENT_PING_MS = 60_000;
 
 const newRoomCode = customAlphabet(ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH);
 const newPeerId = (): string => nanoid(10);
@@ -282,10 +290,13 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const serveStatic = createStaticHandler(options.staticDir ?? null);
   const host = options.host ?? '0.0.0.0';
 
+  /** Sockets paused for being over budget (see throttle). */
+  let throttled = 0;
   const stats = (): SignalServerStats => ({
     connections,
     rooms: registry.roomCount,
     members: registry.memberCount,
+    throttled,
   });
 
   /** The client's address: the TCP peer's, or (trustProxy) the one a proxy on this machine forwarded. */
@@ -433,6 +444,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   // The listeners every socket shares. `this` is the socket: a PeerSocket, wss's WebSocket class.
   function onClose(this: WebSocket): void {
     const peer = this as PeerSocket;
+    if (peer.resumeTimer !== undefined) {
+      clearTimeout(peer.resumeTimer);
+      throttled -= 1;
+    }
     connections -= 1;
     slices[peer.slice]?.delete(peer);
     apply(registry.disconnect(peer, now()));
@@ -459,9 +474,9 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     peer.lastSeen = at;
     // The socket's own rate, then its address's (all its sockets together), in messages and bytes.
     const { budget } = peer;
-    if (!peer.messages.take(at) || !budget.messages.take(at) || !budget.bytes.takeMany(data.length, at)) {
-      return dropForRate(peer, at);
-    }
+    if (!peer.messages.take(at)) return throttle(peer, at, peer.messages.msUntil(1, at));
+    if (!budget.messages.take(at)) return throttle(peer, at, budget.messages.msUntil(1, at));
+    if (!budget.bytes.takeMany(data.length, at)) return throttle(peer, at, budget.bytes.msUntil(data.length, at));
     if (isBinary) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'binary frames are not part of the protocol');
     try {
       dispatch(peer, data);
@@ -470,6 +485,27 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
       onInternalError(error);
     }
+  }
+
+  /**
+   * Over budget: the message is dropped, and the socket is not read again until the budget has
+   * refilled for a message like it (bounded). What the sender sends meanwhile waits in the
+   * kernel's buffers, then in its own (TCP backpressure), instead of being read, unmasked and
+   * dropped: a dropped 64 KiB frame still costs ~0.4 ms to read, so dropping alone left a core busy.
+   */
+  function throttle(peer: PeerSocket, at: number, refillMs: number): void {
+    dropForRate(peer, at);
+    if (peer.resumeTimer !== undefined || peer.readyState !== WebSocket.OPEN) return;
+    peer.pause();
+    throttled += 1;
+    const waitMs = Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, refillMs));
+    peer.resumeTimer = setTimeout(resumeReading, waitMs, peer);
+  }
+
+  function resumeReading(peer: PeerSocket): void {
+    peer.resumeTimer = undefined;
+    throttled -= 1;
+    peer.resume();
   }
 
   /** One RATE_LIMITED error per second of dropping; a socket that keeps flooding is closed. */

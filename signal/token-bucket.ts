@@ -32,6 +32,14 @@ export class TokenBucket {
     return true;
   }
 
+  /** How long (ms) until `count` tokens are there (0 if they are now); Infinity for more than the burst. */
+  msUntil(count: number, now: number): number {
+    this.refill(now);
+    if (this.tokens >= count) return 0;
+    if (count > this.rate.burst) return Number.POSITIVE_INFINITY;
+    return ((count - this.tokens) * 1000) / this.rate.perSecond;
+  }
+
   /** Whether a token is there, without taking it. */
   has(now: number): boolean {
     this.refill(now);

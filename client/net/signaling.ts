@@ -115,7 +115,7 @@ const WS_OPEN = 1;
  * socket only after 2.5 heartbeats of silence) and to see its answers well within our limit,
  * and no more, because every ping and its answer cost the server a syscall each.
  */
-const PING_EVERY_HEARTBEATS = 2;
+export const PING_EVERY_HEARTBEATS = 2;
 /** A socket we have heard nothing on (no answer to two pings) for this many heartbeats is dead. */
 const SILENT_HEARTBEATS = 4;
 /** A volatile message behind this many unsent bytes would arrive late: it is refused instead. */

@@ -419,6 +419,24 @@ describe('floods (issue 9, 9–10)', () => {
     expect(daw.pending('signal').length).toBe(3);
   });
 
+  it('stops reading a socket over its budget (TCP backpressure), then reads it again', async () => {
+    harness = await Harness.start({ limits: { addressByteRate: { perSecond: 40_000, burst: 40_000 } } });
+    const { client: daw, welcome } = await harness.join({ role: 'daw' });
+    const flooder = await harness.join({ room: welcome.room }, { localAddress: '127.0.0.6' });
+    const honest = await harness.join({ room: welcome.room }, { localAddress: '127.0.0.7' });
+    const big = 'x'.repeat(30_000);
+    // A flood of 30 KB signals: the first goes through, the next is over the address's bytes.
+    for (let i = 0; i < 40; i++) flooder.client.send({ type: 'signal', to: welcome.peerId, data: big });
+    expect(await flooder.client.error()).toMatchObject({ code: ErrorCode.RATE_LIMITED });
+    await expect.poll(() => harness?.server.stats().throttled).toBe(1);
+    // Meanwhile everyone else is heard at once.
+    honest.client.send({ type: 'relay', data: 'honest' });
+    expect(await daw.next('relay', (m) => m.data === 'honest')).toBeDefined();
+    // Read again once the budget has refilled (at most 2 s): its next message arrives.
+    await expect.poll(() => harness?.server.stats().throttled, { timeout: WAIT_MS }).toBe(0);
+    await expect.poll(() => daw.pending('signal').length, { timeout: WAIT_MS }).toBeGreaterThan(1);
+  });
+
   it('tells the room of each member’s renames at most once per profileNoticeMs, the latest name winning', async () => {
     let clock = 1_000_000;
     harness = await Harness.start({ now: () => clock, limits: { heartbeatMs: 50 } });
