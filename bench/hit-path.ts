@@ -360,11 +360,22 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
       if (contender === 'raw') return rawRun(daw, phones, hits, intervalMs);
       if (contender === 'padmesh') return padmeshRun(daw, phones, hits, 0, true, intervalMs);
       // Diagnostic: the DAW page's lists and pads hidden (no layout or paint for them), to show what they cost.
-      const style = await daw.addStyleTag({ content: HIDE_DAW_UI });
+      // A constructed stylesheet: the page's CSP (no inline styles) refuses a <style> tag.
+      const hide = (css: string | null) =>
+        daw.evaluate((text) => {
+          if (text === null) {
+            document.adoptedStyleSheets = [];
+            return;
+          }
+          const sheet = new CSSStyleSheet();
+          sheet.replaceSync(text);
+          document.adoptedStyleSheets = [sheet];
+        }, css);
+      await hide(HIDE_DAW_UI);
       try {
         return await padmeshRun(daw, phones, hits, 0, true, intervalMs);
       } finally {
-        await style.evaluate((element) => (element as Element).remove());
+        await hide(null);
       }
     };
     for (let round = 0; round < plan.multiRounds; round++) {

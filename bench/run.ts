@@ -67,7 +67,7 @@ Linux ${release()}, Node ${process.version}, headless Chromium (Debian's), every
 loopback-only network namespace (two-host LAN benchmarks in namespaces of their own within it).
 The machine is shared and noisy: contenders alternate (A B A B…) within each benchmark, each
 figure is a median over rounds, and every baseline is measured in the same run. Targets are
-the ones issue 4 set; each section says which are met and, where not, by how much and why.
+the ones issues 4 and 9 set; each section says which are met and, where not, by how much and why.
 Raw results of the browser benchmarks: \`$TMPDIR/padmesh-bench/*.json\`.
 
 ${sections.join('\n')}`;
