@@ -277,7 +277,12 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 elements={jam.padElements}
                 onPlay={(pad) => jam.playLocal(pad, KEY_VELOCITY)}
               />
-              <HitLog hits={jam.view.recent} members={session.members} pads={PADS} />
+              <HitLog
+                hits={jam.view.recent}
+                members={session.members}
+                pads={PADS}
+                padsOf={(peerId) => band().players[peerId]?.pads}
+              />
             </section>
           </>
         }
