@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js';
-import { INSTRUMENT_IDS, INSTRUMENTS, type InstrumentId, type Part } from '../audio/instruments.ts';
+import { HOME_OCTAVE, INSTRUMENT_IDS, INSTRUMENTS, type InstrumentId, type Part } from '../audio/instruments.ts';
 import { MAX_OCTAVE, MIN_OCTAVE, noteName, rootNote } from '../audio/scales.ts';
 
 /** What one controller plays (the DAW's member row): the drum kit or an instrument, and from which octave. */
@@ -16,7 +16,11 @@ export function PartPicker(props: { part: Part; onChange(instrument: InstrumentI
         aria-label="Instrument"
         data-testid="member-instrument"
         value={props.part.instrument}
-        onChange={(event) => props.onChange(event.currentTarget.value as InstrumentId, props.part.octave)}
+        onChange={(event) => {
+          // A new instrument starts where it sounds best (a bass low); the octave picker moves it.
+          const instrument = event.currentTarget.value as InstrumentId;
+          props.onChange(instrument, instrument === 'drums' ? props.part.octave : HOME_OCTAVE[instrument]);
+        }}
       >
         <For each={INSTRUMENT_IDS}>{(id) => <option value={id}>{INSTRUMENTS[id].name}</option>}</For>
       </select>
