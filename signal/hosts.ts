@@ -104,6 +104,15 @@ function isLoopbackName(name: string): boolean {
   return name === '::1' || name === '::ffff:7f00:1' || name.startsWith('::ffff:127.');
 }
 
+/**
+ * Whether a page at `http://<Host>` is a secure context (a "potentially trustworthy" origin):
+ * only when the name is loopback. A phone on `http://<lan-ip>` is not.
+ */
+export function isLoopbackHost(hostHeader: string | undefined): boolean {
+  const name = hostHeader === undefined ? null : hostName(hostHeader);
+  return name !== null && isLoopbackName(name);
+}
+
 /** Whether a remote address is this machine's loopback. */
 export function isLoopbackAddress(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');

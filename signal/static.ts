@@ -13,8 +13,9 @@
  * them; ETags and 304s; caching that suits Vite's output (hashed /assets/ forever, everything
  * else revalidated); no path outside the folder (only the files read at start exist).
  *
- * Headers on every page: cross-origin isolation (COOP + COEP; where the browser honours it, in
- * a secure context such as the DAW on localhost, timers read to 5 µs instead of 100) and a
+ * Headers: cross-origin isolation (COOP + COEP) on pages that are a secure context, the DAW on
+ * localhost (timers read to 5 µs instead of 100, SharedArrayBuffer for the sound engine), and not
+ * on http://<lan-ip>, where browsers ignore it with a console error; on every page a
  * Content-Security-Policy: scripts, styles, workers and connections from this server only, no
  * framing (the pages cannot be clickjacked into playing or kicking).
  */
@@ -23,6 +24,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { lookup } from 'mrmime';
+import { isLoopbackHost } from './hosts.ts';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -89,8 +91,12 @@ export function createStaticHandler(dir: string | null): RequestHandler {
 }
 
 function send(req: IncomingMessage, res: ServerResponse, asset: Asset): void {
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+  // Isolation only where it takes effect: a page on plain http://<lan-ip> is not a secure
+  // context, the browser ignores COOP there and logs an error in every phone's console.
+  if (isLoopbackHost(req.headers.host) || (req.socket as { encrypted?: boolean }).encrypted === true) {
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+  }
   res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? ''));
   res.setHeader('Cache-Control', asset.cacheControl);
   res.setHeader('ETag', asset.etag);

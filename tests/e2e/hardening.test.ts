@@ -156,7 +156,7 @@ describe('tokens that expire (issue 9, 16)', () => {
 });
 
 describe('pages (issue 9, 13, 15)', () => {
-  it('load and run with the Content-Security-Policy in force (no violation on any page)', async () => {
+  it('load and run with the Content-Security-Policy in force (no violation on any page), isolated where that works', async () => {
     await jam.startServer();
     const { daw, code } = await jam.openDaw();
     await daw.evaluate(RECORD_CSP_VIOLATIONS);
@@ -168,6 +168,10 @@ describe('pages (issue 9, 13, 15)', () => {
     await start.goto(`${jam.base}/`);
     await start.getByTestId('start-daw').waitFor(WAIT);
     for (const page of [daw, phone, start]) expect(await cspViolations(page)).toEqual([]);
+    // Isolation headers only where they take effect: a plain-http phone page logs no COOP error.
+    expect(jam.consoleErrors.filter((error) => /Cross-Origin/i.test(error.text))).toEqual([]);
+    expect(await daw.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await phone.evaluate(() => crossOriginIsolated)).toBe(false);
     const csp = await phone.evaluate(async () => (await fetch(location.href)).headers.get('content-security-policy'));
     expect(csp).toContain("frame-ancestors 'none'");
   });

@@ -71,6 +71,8 @@ export class Jam {
   readonly errors: Error[] = [];
   /** Every URL any page asked for: none may leave this machine (no CDN, no fonts, no STUN out there). */
   readonly requests: { page: string; url: string }[] = [];
+  /** Every console error of every page, from its first script on. */
+  readonly consoleErrors: { page: string; text: string }[] = [];
 
   private constructor(readonly browser: Browser) {}
 
@@ -122,6 +124,9 @@ export class Jam {
     page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     page.on('pageerror', (error) => this.errors.push(error));
     page.on('request', (request) => this.requests.push({ page: label, url: request.url() }));
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.consoleErrors.push({ page: label, text: message.text() });
+    });
     return page;
   }
 
@@ -154,6 +159,7 @@ export class Jam {
     this.port = 0;
     this.errors.length = 0;
     this.requests.length = 0;
+    this.consoleErrors.length = 0;
   }
 
   async close(): Promise<void> {

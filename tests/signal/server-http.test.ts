@@ -93,6 +93,23 @@ describe('the web app', () => {
     }
   });
 
+  it('isolates pages only where they are a secure context (loopback), not on http://<lan-name>', async () => {
+    harness = await Harness.start({ staticDir: app, allowedHosts: ['laptop.lan', '192.0.2.7'] });
+    for (const host of ['localhost:8080', '127.0.0.1', '[::1]:8080', 'daw.localhost']) {
+      const reply = await get('/daw', 'GET', { Host: host });
+      expect(reply.status, host).toBe(200);
+      expect(reply.headers['cross-origin-opener-policy'], host).toBe('same-origin');
+      expect(reply.headers['cross-origin-embedder-policy'], host).toBe('require-corp');
+    }
+    for (const host of ['laptop.lan:8080', '192.0.2.7']) {
+      const reply = await get('/join/ACDEF3', 'GET', { Host: host });
+      expect(reply.status, host).toBe(200);
+      expect(reply.headers['cross-origin-opener-policy'], host).toBeUndefined();
+      expect(reply.headers['cross-origin-embedder-policy'], host).toBeUndefined();
+      expect(reply.headers['content-security-policy'], host).toContain("default-src 'self'");
+    }
+  });
+
   it('falls back to index.html for app routes, not for missing files', async () => {
     harness = await Harness.start({ staticDir: app });
     for (const path of ['/daw', '/join', '/join/ACDEF3', '/join/ACDEF3?name=x']) {
