@@ -37,6 +37,14 @@ export interface ControllerLinkOptions {
   epoch?: number;
 }
 
+/** What the last link's end reads as when it was the DAW going (its tab closed or reloaded, its WiFi gone). */
+export const DAW_WENT_AWAY = 'the DAW went away';
+/**
+ * A link that ended this long (ms) before the server said the DAW is away ended because it went:
+ * the server hears of a closed tab at once, of a lost network within its heartbeat timeout.
+ */
+const DAW_AWAY_AFTER_END_MS = 20_000;
+
 export class ControllerLink {
   readonly #options: ControllerLinkOptions;
   readonly #machine: LinkMachine;
@@ -51,6 +59,8 @@ export class ControllerLink {
   #webrtc = true;
   #destroyed = false;
   #lastEnd: string | null = null;
+  /** When the last link ended (Date.now()), to tell a DAW that went away from a link that broke. */
+  #lastEndAt = Number.NEGATIVE_INFINITY;
   readonly #sync = new ClockSync();
   #timing: TimingReport | null = null;
   #tempo: Tempo | null = null;
@@ -157,6 +167,11 @@ export class ControllerLink {
       this.#dispatch({ type: 'stop' });
       this.#daw = peerId;
     }
+    // A DAW tab that closes or reloads breaks the link (an error, ERR_DATA_CHANNEL) just before
+    // the server says it is away: that is why the link ended, not a fault of the link.
+    if (this.#dawPresent && !present && Date.now() - this.#lastEndAt < DAW_AWAY_AFTER_END_MS) {
+      this.#lastEnd = DAW_WENT_AWAY;
+    }
     this.#dawPresent = peerId !== null && present;
     this.#dispatch({ type: 'daw', present: this.#dawPresent });
     if (arrived) {
@@ -242,7 +257,8 @@ export class ControllerLink {
           this.#dispatch({ type: 'open' });
         },
         onEnd: (why, detail) => {
-          this.#lastEnd = detail === undefined ? why : `${why}: ${detail}`;
+          this.#lastEnd = this.#dawPresent ? (detail === undefined ? why : `${why}: ${detail}`) : DAW_WENT_AWAY;
+          this.#lastEndAt = Date.now();
           this.#dispatch({ type: 'failed' });
         },
         onRtt: () => this.#options.onChange(),

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SYNC_MIN_SAMPLES } from '../../client/net/clock-sync.ts';
-import { ControllerLink } from '../../client/net/controller-link.ts';
+import { ControllerLink, DAW_WENT_AWAY } from '../../client/net/controller-link.ts';
 import {
   type PacketVisitor,
   type RelayData,
@@ -148,6 +148,34 @@ describe('ControllerLink', () => {
     expect(link.transport).toBe('connecting');
     vi.advanceTimersByTime(3000);
     expect(link.transport).toBe('relay');
+  });
+
+  it('says the DAW went away, not that the link failed, when its tab closes', () => {
+    const { link, channels } = rig();
+    link.setDaw('daw-1', true);
+    channels[0]?.connect();
+    // The tab closes: the channel errors first, then the server says the DAW is away.
+    channels[0]?.end('error', 'ERR_DATA_CHANNEL');
+    expect(link.lastEnd).toBe('error: ERR_DATA_CHANNEL');
+    vi.advanceTimersByTime(200);
+    link.setDaw('daw-1', false);
+    expect(link.lastEnd).toBe(DAW_WENT_AWAY);
+    // A link that ends while the DAW is away ended for the same reason.
+    link.setDaw('daw-1', true);
+    channels.at(-1)?.connect();
+    link.setDaw('daw-1', false);
+    channels.at(-1)?.end('error', 'ERR_DATA_CHANNEL');
+    expect(link.lastEnd).toBe(DAW_WENT_AWAY);
+  });
+
+  it('keeps a link failure as it was when the DAW stays, or goes long after', () => {
+    const { link, channels } = rig();
+    link.setDaw('daw-1', true);
+    channels[0]?.connect();
+    channels[0]?.end('silent');
+    vi.advanceTimersByTime(60_000);
+    link.setDaw('daw-1', false);
+    expect(link.lastEnd).toBe('silent');
   });
 
   it('retries P2P in the background after a failure, and at once when the DAW comes back', () => {

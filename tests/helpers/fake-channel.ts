@@ -48,9 +48,9 @@ export class FakeChannel implements HitChannel {
   }
 
   /** The connection ended by itself. */
-  end(why: ChannelEnd = 'closed'): void {
+  end(why: ChannelEnd = 'closed', detail?: string): void {
     this.open = false;
-    this.options.onEnd(why);
+    this.options.onEnd(why, detail);
   }
 }
 
