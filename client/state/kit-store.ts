@@ -45,21 +45,8 @@ import {
   SampleError,
   SampleErrorCode,
 } from '../audio/sample-import.ts';
-import type { SlotSettings, SoundLayers } from '../audio/sound.ts';
-
-/**
- * Where the kit's sounds go: the drum engine (engine v2's setSlotSound / setSlotSettings), or a
- * recorder in tests. Pads 0..15 are bank 0's slots.
- */
-export interface SampleSink {
-  /** The engine's sample rate: every sound is handed over at this rate. */
-  readonly sampleRate: number;
-  /** The pad plays this sound (null: silence). */
-  setSlotSound(slot: number, sound: SoundLayers | null): void;
-  setSlotSettings(slot: number, settings: SlotSettings): void;
-  /** The pad plays the built-in kit's sound again. */
-  useBuiltIn(slot: number): void;
-}
+import type { SlotSettings } from '../audio/sound.ts';
+import type { SampleSink } from './sample-sink.ts';
 
 const DB_NAME = 'padmesh-kits';
 const DB_VERSION = 1;
@@ -268,6 +255,10 @@ export interface KitStoreView {
   error: { code: SampleErrorCode; message: string } | null;
   /** The last success, in words. */
   notice: string | null;
+  /** Imported sounds are normalised (the page's checkbox). */
+  normalise: boolean;
+  /** Actions finished (done or refused), so a page or a test can tell one from the next. */
+  done: number;
 }
 
 export interface KitStoreOptions {
@@ -313,6 +304,8 @@ export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
     busy: null,
     error: null,
     notice: null,
+    normalise: false,
+    done: 0,
   });
 
   /** Each pad to the engine: its settings, then its sound. Sounds at another rate are resampled first. */
@@ -376,7 +369,10 @@ export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
         setView('error', { code: refusal.code, message: refusal.message });
         return false;
       } finally {
-        setView('busy', null);
+        batch(() => {
+          setView('busy', null);
+          setView('done', (done) => done + 1);
+        });
       }
     });
     queue = next;
@@ -423,11 +419,13 @@ export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
     restored,
 
     /** An audio file onto pad `pad` (dropped or picked): decoded, kept, then played. */
-    importSample(pad: number, file: File, normalise: boolean): Promise<boolean> {
+    setNormalise: (normalise: boolean) => setView('normalise', normalise),
+
+    importSample(pad: number, file: File): Promise<boolean> {
       return run(`Loading ${file.name}…`, async () => {
         const store = await storage();
         const id = view.id as string;
-        const sound = await decodeSample(file, sink.sampleRate, { normalise });
+        const sound = await decodeSample(file, sink.sampleRate, { normalise: view.normalise });
         const stored = packSound(sound);
         const next = withPad(pad, { sound: stored, name: padNameOf(file.name) });
         const bytes = kitSampleBytes(next);

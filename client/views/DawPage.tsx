@@ -1,4 +1,4 @@
-import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createResource, createSignal, on, onCleanup, onMount, Show, untrack } from 'solid-js';
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
@@ -10,6 +10,7 @@ import { HitLog } from '../components/HitLog.tsx';
 import { LevelMeter } from '../components/LevelMeter.tsx';
 import { MemberList } from '../components/MemberList.tsx';
 import type { PadLook } from '../components/PadGrid.tsx';
+import { PadSamples } from '../components/PadSamples.tsx';
 import { QrCode } from '../components/QrCode.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { TimingControls } from '../components/TimingControls.tsx';
@@ -19,6 +20,8 @@ import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
 import { recorderFromUrl } from '../state/hit-recorder.ts';
 import { createDawJam } from '../state/jam.ts';
+import { createKitStore } from '../state/kit-store.ts';
+import { deviceSampleRate, observeSink } from '../state/sample-sink.ts';
 import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 
@@ -58,6 +61,13 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
   onCleanup(engine.onStateChange(setSoundState));
+  // Own samples and user kits (issue 10). This build's engine has no slots: the sink only records
+  // what it is told. Engine v2 goes in place of `null` (an adapter: docs/architecture.md, "Own samples").
+  const samples = observeSink(null, deviceSampleRate());
+  const kits = createKitStore(samples.sink, { builtInLooks: PADS });
+  onCleanup(() => kits.dispose());
+  /** The pads' names and colours, as the current kit has them (phones show them). */
+  const pads = (): PadLook[] => kits.view.pads.map(({ name, color }) => ({ name, color }));
 
   let signaling: Signaling | undefined;
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
@@ -67,7 +77,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   let firstWelcome = true;
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,
-    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: PADS }),
+    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: pads() }),
   });
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
@@ -81,7 +91,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
       if (firstWelcome && kept !== undefined && kept !== jam.view.tempo.bpm) jam.setBpm(kept);
       firstWelcome = false;
       // Every welcome, also after a server restart (which forgets room state): tempo, pads' names and colours.
-      actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: PADS });
+      actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: pads() });
       // The tempo to every controller: those without a channel heard none while our socket was
       // down, and after a reload this page knows of none yet.
       for (const member of welcome.members) if (member.role === 'controller') jam.greet(member.peerId);
@@ -119,6 +129,16 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     },
   });
   signaling = created;
+  // A pad's new name or colour reaches the phones at once (before the first welcome, that sends them).
+  createEffect(
+    on(
+      pads,
+      (looks) => {
+        if (!firstWelcome) actions.setRoomState({ tempo: untrack(() => jam.view.tempo.bpm), pads: looks });
+      },
+      { defer: true },
+    ),
+  );
 
   onMount(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -131,6 +151,16 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     };
     window.addEventListener('keydown', onKey);
     onCleanup(() => window.removeEventListener('keydown', onKey));
+    // A file dropped beside a pad must not make the browser open it (and leave the jam).
+    const keepFiles = (event: DragEvent) => {
+      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+    };
+    window.addEventListener('dragover', keepFiles);
+    window.addEventListener('drop', keepFiles);
+    onCleanup(() => {
+      window.removeEventListener('dragover', keepFiles);
+      window.removeEventListener('drop', keepFiles);
+    });
   });
   const latency = () => {
     soundState(); // re-read when the context starts: some browsers report only then
@@ -236,12 +266,18 @@ export function DawPage(props: { navigate: (path: string) => void }) {
             </section>
             <section class="stage">
               <DawPads
-                pads={PADS}
+                pads={pads()}
                 hits={jam.view.padHits}
                 elements={jam.padElements}
                 onPlay={(pad) => jam.playLocal(pad, KEY_VELOCITY)}
+                onFile={(pad, file) => void kits.importSample(pad, file)}
+                sounds={samples.slots}
               />
-              <HitLog hits={jam.view.recent} members={session.members} pads={PADS} />
+              <HitLog hits={jam.view.recent} members={session.members} pads={pads()} />
+            </section>
+            <section>
+              <h2>Samples and kits</h2>
+              <PadSamples store={kits} builtIn={PADS} />
             </section>
           </>
         }
