@@ -143,7 +143,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onMount(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.target instanceof HTMLInputElement) return;
+      if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
       const pad = padOfKey(event.code);
       if (pad < 0) return;
       event.preventDefault();
