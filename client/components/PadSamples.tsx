@@ -35,6 +35,7 @@ export function PadSamples(props: { store: KitStore; builtIn: readonly PadLook[]
   const view = props.store.view;
   const [editing, setEditing] = createSignal(0);
   const settings = () => view.pads[editing()]?.settings ?? DEFAULT_SLOT_SETTINGS;
+  const look = () => view.pads[editing()] ?? { name: '', color: '#888888' };
   const change = (patch: Partial<SlotSettings>) => {
     void props.store.setPadSettings(editing(), { ...settings(), ...patch });
   };
@@ -186,6 +187,28 @@ export function PadSamples(props: { store: KitStore; builtIn: readonly PadLook[]
         <legend>
           Pad {editing() + 1}: {view.pads[editing()]?.name}
         </legend>
+        <label>
+          Name{' '}
+          <input
+            data-testid="pad-name"
+            maxlength={24}
+            value={view.pads[editing()]?.name ?? ''}
+            onChange={(event) =>
+              void props.store.setPadLook(editing(), { name: event.currentTarget.value, color: look().color })
+            }
+          />
+        </label>
+        <label>
+          Colour{' '}
+          <input
+            type="color"
+            data-testid="pad-color"
+            value={look().color}
+            onChange={(event) =>
+              void props.store.setPadLook(editing(), { name: look().name, color: event.currentTarget.value })
+            }
+          />
+        </label>
         <label>
           Volume (dB){' '}
           <input

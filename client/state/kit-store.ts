@@ -180,52 +180,60 @@ export class KitDb {
     return { name: kit.output.name, pads };
   }
 
-  /** Writes a whole kit (its sounds replaced) and makes it current. */
-  async saveKit(id: string, kit: UserKit): Promise<void> {
-    const tx = this.db.transaction([KITS, SOUNDS, META], 'readwrite');
+  /**
+   * One read-write transaction: `body` makes its requests; resolves once they are committed. If
+   * `body` throws (a value that cannot be stored), nothing of it is kept.
+   */
+  private async write(stores: string[], body: (tx: IDBTransaction) => void): Promise<void> {
+    const tx = this.db.transaction(stores, 'readwrite');
     const done = committed(tx);
-    tx.objectStore(KITS).put(recordOf(kit), id);
-    const sounds = tx.objectStore(SOUNDS);
-    sounds.delete(kitSounds(id));
-    kit.pads.forEach((pad, index) => {
-      if (pad.sound) sounds.put(pad.sound, soundKey(id, index));
-    });
-    tx.objectStore(META).put(id, CURRENT);
+    try {
+      body(tx);
+    } catch (error) {
+      done.catch(() => {}); // the abort below is this failure, reported here
+      tx.abort();
+      throw error;
+    }
     await done;
+  }
+
+  /** Writes a whole kit (its sounds replaced) and makes it current. */
+  saveKit(id: string, kit: UserKit): Promise<void> {
+    return this.write([KITS, SOUNDS, META], (tx) => {
+      tx.objectStore(KITS).put(recordOf(kit), id);
+      const sounds = tx.objectStore(SOUNDS);
+      sounds.delete(kitSounds(id));
+      kit.pads.forEach((pad, index) => {
+        if (pad.sound) sounds.put(pad.sound, soundKey(id, index));
+      });
+      tx.objectStore(META).put(id, CURRENT);
+    });
   }
 
   /** Writes one pad of a kit: the kit's record, and its sound (put, or deleted when null). */
-  async savePad(id: string, kit: UserKit, pad: number): Promise<void> {
-    const tx = this.db.transaction([KITS, SOUNDS], 'readwrite');
-    const done = committed(tx);
-    tx.objectStore(KITS).put(recordOf(kit), id);
-    const sound = kit.pads[pad]?.sound ?? null;
-    if (sound) tx.objectStore(SOUNDS).put(sound, soundKey(id, pad));
-    else tx.objectStore(SOUNDS).delete(soundKey(id, pad));
-    await done;
+  savePad(id: string, kit: UserKit, pad: number): Promise<void> {
+    return this.write([KITS, SOUNDS], (tx) => {
+      tx.objectStore(KITS).put(recordOf(kit), id);
+      const sound = kit.pads[pad]?.sound ?? null;
+      if (sound) tx.objectStore(SOUNDS).put(sound, soundKey(id, pad));
+      else tx.objectStore(SOUNDS).delete(soundKey(id, pad));
+    });
   }
 
   /** The kit's record only (names, colours, settings). */
-  async saveRecord(id: string, kit: UserKit): Promise<void> {
-    const tx = this.db.transaction(KITS, 'readwrite');
-    const done = committed(tx);
-    tx.objectStore(KITS).put(recordOf(kit), id);
-    await done;
+  saveRecord(id: string, kit: UserKit): Promise<void> {
+    return this.write([KITS], (tx) => tx.objectStore(KITS).put(recordOf(kit), id));
   }
 
-  async setCurrent(id: string): Promise<void> {
-    const tx = this.db.transaction(META, 'readwrite');
-    const done = committed(tx);
-    tx.objectStore(META).put(id, CURRENT);
-    await done;
+  setCurrent(id: string): Promise<void> {
+    return this.write([META], (tx) => tx.objectStore(META).put(id, CURRENT));
   }
 
-  async delete(id: string): Promise<void> {
-    const tx = this.db.transaction([KITS, SOUNDS], 'readwrite');
-    const done = committed(tx);
-    tx.objectStore(KITS).delete(id);
-    tx.objectStore(SOUNDS).delete(kitSounds(id));
-    await done;
+  delete(id: string): Promise<void> {
+    return this.write([KITS, SOUNDS], (tx) => {
+      tx.objectStore(KITS).delete(id);
+      tx.objectStore(SOUNDS).delete(kitSounds(id));
+    });
   }
 }
 
@@ -454,6 +462,23 @@ export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
         const next = withPad(pad, { sound: null, name: builtIn.name, color: builtIn.color });
         await store.savePad(id, next, pad);
         sink.useBuiltIn(pad);
+        show(next, id, [pad]);
+        return null;
+      });
+    },
+
+    /** A pad's name and colour (phones show them). */
+    setPadLook(pad: number, look: { name: string; color: string }): Promise<boolean> {
+      return run('Saving…', async () => {
+        const name = v.safeParse(PadNameSchema, look.name.trim());
+        if (!name.success) throw new SampleError(SampleErrorCode.INVALID_VALUE, `Pad name: ${issueText(name.issues)}`);
+        const color = v.safeParse(ColorSchema, look.color);
+        if (!color.success)
+          throw new SampleError(SampleErrorCode.INVALID_VALUE, `Pad colour: ${issueText(color.issues)}`);
+        const store = await storage();
+        const id = view.id as string;
+        const next = withPad(pad, { name: name.output, color: color.output });
+        await store.saveRecord(id, next);
         show(next, id, [pad]);
         return null;
       });

@@ -5,13 +5,16 @@
  * code, changing nothing. The page's engine does not play samples yet (engine v2 is merged
  * apart): what reaches it is read from the sink each DAW pad shows (`data-sound`, `data-frames`).
  */
-import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKitFile, KIT_FILE_EXTENSION } from '../../client/audio/kit-file.ts';
 import { MAX_SAMPLE_FILE_BYTES, MAX_SOUND_SECONDS, TRIM_PRE_ROLL_MS } from '../../client/audio/sample-import.ts';
-import { LAPTOP } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, Jam } from '../helpers/jam.ts';
+import { findChromium } from '../../scripts/chromium.ts';
+import { CHROMIUM_ARGS, LAPTOP } from '../helpers/browser.ts';
+import { E2E_WAIT_MS, Jam, PAGE_TIMEOUT_MS, WEBRTC_ARGS } from '../helpers/jam.ts';
 import { wav } from '../helpers/wav.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
@@ -39,9 +42,12 @@ async function openDaw(init?: string): Promise<Page> {
   const daw = await jam.page(LAPTOP, init);
   await daw.goto(`${jam.base}/daw`);
   await jam.dawReady(daw);
-  await samples(daw).and(daw.locator('[data-loaded=true]')).waitFor(WAIT);
+  await kitLoaded(daw);
   return daw;
 }
+
+/** Waits for the DAW's stored kit to be restored (and handed to the engine). */
+const kitLoaded = (daw: Page) => samples(daw).and(daw.locator('[data-loaded=true]')).waitFor(WAIT);
 
 /** Runs something that starts one kit action, and waits for that action to finish. */
 async function act(daw: Page, start: () => Promise<unknown>): Promise<void> {
@@ -127,7 +133,7 @@ describe('own samples', () => {
     // A reload gets them back from IndexedDB, as they were.
     await daw.reload();
     await jam.dawReady(daw);
-    await samples(daw).and(daw.locator('[data-loaded=true]')).waitFor(WAIT);
+    await kitLoaded(daw);
     await expect.poll(() => engineSounds(daw), WAIT).toEqual(before);
     expect(await dawPad(daw, 2).locator('.pad-name').textContent()).toBe('kick-mine');
     expect(await samplePad(daw, 7).getByTestId('sample-info').textContent()).toBe('0.20 s mono');
@@ -137,7 +143,7 @@ describe('own samples', () => {
     expect(await dawPad(daw, 2).getAttribute('data-sound')).toBe('built-in');
     await daw.reload();
     await jam.dawReady(daw);
-    await samples(daw).and(daw.locator('[data-loaded=true]')).waitFor(WAIT);
+    await kitLoaded(daw);
     await expect.poll(() => dawPad(daw, 7).getAttribute('data-sound'), WAIT).toBe('sample');
     expect(await dawPad(daw, 2).getAttribute('data-sound')).toBe('built-in');
     expect(await dawPad(daw, 2).locator('.pad-name').textContent()).toBe(builtInName(2));
@@ -160,6 +166,14 @@ describe('own samples', () => {
         .fill('-6')
         .then(() => daw.getByTestId('pad-volume').blur()),
     );
+    await samplePad(daw, 9).locator('.pad-label').click();
+    await act(daw, () =>
+      daw
+        .getByTestId('pad-name')
+        .fill('Floor tom')
+        .then(() => daw.getByTestId('pad-name').blur()),
+    );
+    await act(daw, () => daw.getByTestId('pad-color').fill('#123456'));
     expect(await shownError(daw)).toBeNull();
     const sounds = await engineSounds(daw);
 
@@ -172,6 +186,7 @@ describe('own samples', () => {
     expect(kit.pads[0]?.settings.volumeDb).toBe(-6);
     expect(kit.pads[9]?.sound?.channels).toHaveLength(2);
     expect(kit.pads.filter((pad) => pad.sound !== null)).toHaveLength(2);
+    expect(kit.pads[9]).toMatchObject({ name: 'Floor tom', color: '#123456' });
 
     // A friend's DAW (its own browser profile: its own IndexedDB).
     const friend = await openDaw();
@@ -183,9 +198,11 @@ describe('own samples', () => {
     expect(await engineSounds(friend)).toEqual(sounds);
     expect(await dawPad(friend, 0).locator('.pad-name').textContent()).toBe('my kick');
     expect(await friend.getByTestId('pad-volume').inputValue()).toBe('-6');
+    expect(await dawPad(friend, 9).locator('.pad-name').textContent()).toBe('Floor tom');
+    expect(await dawPad(friend, 9).getAttribute('style')).toContain('#123456');
     await friend.reload();
     await jam.dawReady(friend);
-    await samples(friend).and(friend.locator('[data-loaded=true]')).waitFor(WAIT);
+    await kitLoaded(friend);
     await expect.poll(() => engineSounds(friend), WAIT).toEqual(sounds);
     // Both kits are there to pick: the friend's first one and the imported one.
     expect(await friend.getByTestId('kit-select').locator('option').allTextContents()).toEqual(
@@ -252,7 +269,7 @@ describe('bad input is refused with its code and changes nothing', () => {
     expect(await shownError(daw)).toBeNull();
     await daw.reload();
     await jam.dawReady(daw);
-    await samples(daw).and(daw.locator('[data-loaded=true]')).waitFor(WAIT);
+    await kitLoaded(daw);
     await expect.poll(() => dawPad(daw, 4).getAttribute('data-sound'), WAIT).toBe('sample');
     expect((await engineSounds(daw)).filter((sound) => sound.startsWith('sample'))).toHaveLength(2);
     expect(await samplePad(daw, 1).getByTestId('sample-info').textContent()).toBe(keptInfo);
@@ -261,22 +278,51 @@ describe('bad input is refused with its code and changes nothing', () => {
 
   it('a full storage quota: the sample is refused and the kit stays as it was', async () => {
     await jam.startServer();
-    const daw = await openDaw();
-    await pickFile(daw, 0, 'small.wav', wav({ seconds: 0.05 }));
-    const kept = await engineSounds(daw);
-    // The browser's own quota for this origin, made small (Chromium's DevTools protocol), then a 1.5 MB sound.
-    const cdp = await daw.context().newCDPSession(daw);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: jam.base, quotaSize: 200_000 });
-    await pickFile(daw, 5, 'pad.wav', wav({ seconds: 8, channels: 2, sampleRate: 48_000 }));
-    expect(await shownError(daw)).toBe('STORAGE_FULL');
-    expect(await daw.getByTestId('sample-error').textContent()).toContain('storage for this page is full');
-    expect(await engineSounds(daw)).toEqual(kept);
-    expect(await samplePad(daw, 5).getAttribute('data-sound')).toBe('built-in');
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: jam.base });
-    await daw.reload();
-    await jam.dawReady(daw);
-    await samples(daw).and(daw.locator('[data-loaded=true]')).waitFor(WAIT);
-    await expect.poll(() => engineSounds(daw), WAIT).toEqual(kept);
+    // Playwright's ordinary contexts keep storage in memory, where Chromium's quota override does
+    // not reach (a write there went through); a profile on disk takes it, and IndexedDB then
+    // aborts the transaction with a real QuotaExceededError.
+    const profile = await mkdtemp(join(tmpdir(), 'padmesh-quota-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: findChromium() as string,
+      args: [...CHROMIUM_ARGS, ...WEBRTC_ARGS],
+      viewport: LAPTOP.viewport,
+    });
+    try {
+      const daw = context.pages()[0] ?? (await context.newPage());
+      const errors: Error[] = [];
+      daw.on('pageerror', (error) => errors.push(error));
+      daw.setDefaultTimeout(PAGE_TIMEOUT_MS);
+      // Before the page opens its storage: Chromium reads an origin's quota when it opens it.
+      const cdp = await context.newCDPSession(daw);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: jam.base, quotaSize: 200_000 });
+      await daw.goto(`${jam.base}/daw`);
+      await jam.dawReady(daw);
+      await kitLoaded(daw);
+      await pickFile(daw, 0, 'small.wav', wav({ seconds: 0.05 }));
+      expect(await shownError(daw)).toBeNull();
+      const kept = await engineSounds(daw);
+      // About 3 MB of 16-bit sound, over the quota.
+      await pickFile(daw, 5, 'pad.wav', wav({ seconds: 8, channels: 2, sampleRate: 48_000 }));
+      expect(await shownError(daw)).toBe('STORAGE_FULL');
+      expect(await daw.getByTestId('sample-error').textContent()).toContain('storage for this page is full');
+      expect(await engineSounds(daw)).toEqual(kept);
+      expect(await samplePad(daw, 5).getAttribute('data-sound')).toBe('built-in');
+      expect(await dawPad(daw, 5).locator('.pad-name').textContent()).toBe('Open hat');
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: jam.base });
+      await daw.reload();
+      await jam.dawReady(daw);
+      await kitLoaded(daw);
+      await expect.poll(() => engineSounds(daw), WAIT).toEqual(kept);
+      expect(await dawPad(daw, 5).locator('.pad-name').textContent()).toBe('Open hat');
+      // With room again, the same file is taken.
+      await pickFile(daw, 5, 'pad.wav', wav({ seconds: 8, channels: 2, sampleRate: 48_000 }));
+      expect(await shownError(daw)).toBeNull();
+      expect(await samplePad(daw, 5).getAttribute('data-sound')).toBe('sample');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    }
   });
 
   it('no IndexedDB (missing, or refusing to open): the DAW plays its built-in kit and says why samples cannot be kept', async () => {
