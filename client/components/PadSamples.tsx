@@ -4,6 +4,7 @@ import { LIMITS_TEXT } from '../audio/sample-import.ts';
 import { DEFAULT_SLOT_SETTINGS, type SlotSettings } from '../audio/sound.ts';
 import type { KitStore } from '../state/kit-store.ts';
 import type { PadLook } from './PadGrid.tsx';
+import './PadSamples.css';
 
 /** What file dialogs offer: anything audio, and the usual extensions for systems that do not map them. */
 const AUDIO_ACCEPT = 'audio/*,.wav,.mp3,.ogg,.oga,.opus,.flac,.m4a,.aac,.webm';
