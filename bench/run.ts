@@ -10,9 +10,10 @@
  *
  *   npm run bench                 # the full run: about 6 minutes on 2 cores
  *   npm run bench -- --quick      # a smoke run
- *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, loss, signal, flood)
+ *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, loss, signal, flood),
+ *                                             # replacing their sections of docs/benchmarks.md
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,19 +61,42 @@ for (const name of only) {
 const minutes = (performance.now() - startedAt) / 60_000;
 
 const command = `npm run bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-const markdown = `# Benchmarks
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Linux ${release()}, Node ${process.version}`;
+const out = values.out ?? join(here, '..', 'docs', 'benchmarks.md');
+const partial = values.out === undefined && values.only !== undefined && existsSync(out);
+const markdown = partial ? replaceSections(readFileSync(out, 'utf8'), sections) : wholeFile();
+writeFileSync(out, markdown);
+console.log(`\n${markdown}\nwritten to ${out}`);
+process.exit(0);
 
-Written by \`${command}\` on ${now} UTC in ${minutes.toFixed(1)} minutes: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'},
-Linux ${release()}, Node ${process.version}, headless Chromium (Debian's), everything inside a
-loopback-only network namespace (two-host LAN benchmarks in namespaces of their own within it).
+function wholeFile(): string {
+  return `# Benchmarks
+
+Written by \`${command}\` on ${now} UTC in ${minutes.toFixed(1)} minutes: ${machine}, headless
+Chromium (Debian's), everything inside a loopback-only network namespace (two-host LAN
+benchmarks in namespaces of their own within it).
 The machine is shared and noisy: contenders alternate (A B A B…) within each benchmark, each
 figure is a median over rounds, and every baseline is measured in the same run. Targets are
 the ones issues 4 and 9 set; each section says which are met and, where not, by how much and why.
 Raw results of the browser benchmarks: \`$TMPDIR/padmesh-bench/*.json\`.
 
 ${sections.join('\n')}`;
+}
 
-const out = values.out ?? join(here, '..', 'docs', 'benchmarks.md');
-writeFileSync(out, markdown);
-console.log(`\n${markdown}\nwritten to ${out}`);
-process.exit(0);
+/**
+ * `--only` into docs/benchmarks.md: each section measured now replaces the one with its heading
+ * (or is added), the others stay, and the file says which sections are from which run.
+ */
+function replaceSections(file: string, fresh: readonly string[]): string {
+  const headingOf = (section: string) => section.slice(0, section.indexOf('\n'));
+  const stamp = `_This section: \`${command}\` on ${now} UTC, ${machine}; the others are from the run the header names._\n\n`;
+  const parts = file.split(/\n(?=## )/);
+  for (const section of fresh) {
+    const heading = headingOf(section);
+    const stamped = `${heading}\n\n${stamp}${section.slice(heading.length + 1).replace(/^\n+/, '')}`;
+    const at = parts.findIndex((part) => headingOf(part) === heading);
+    if (at >= 0) parts[at] = stamped;
+    else parts.push(stamped);
+  }
+  return parts.join('\n');
+}

@@ -183,11 +183,37 @@ export const PadSchema = v.looseObject({
   name: v.pipe(v.string(), v.maxLength(24)),
   color: Color,
 });
+/** A name from a catalogue the pages know (a scale, an instrument); one they do not know reads as their default. */
+const CatalogueId = v.pipe(v.string(), v.regex(/^[a-z0-9-]{1,32}$/, 'must be 1–32 of a–z 0–9 -'));
+/** More than a room's members can be (16), so a room of returning and new players fits. */
+export const MAX_BAND_PLAYERS = 64;
+/**
+ * What one controller plays instead of the drum kit: a melodic instrument from an octave up, and
+ * its pads' names and colours as that phone shows them (the DAW names the notes, so phones carry
+ * no music theory).
+ */
+export const PlayerSoundSchema = v.object({
+  instrument: CatalogueId,
+  octave: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8)),
+  pads: v.pipe(v.array(PadSchema), v.maxLength(16)),
+});
+export type PlayerSound = v.InferOutput<typeof PlayerSoundSchema>;
+/** The band: the key and scale melodic phones play in, and who plays what (by peerId; absent: the drum kit). */
+export const BandSchema = v.object({
+  key: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(11)),
+  scale: CatalogueId,
+  players: v.pipe(
+    v.record(Id, PlayerSoundSchema),
+    v.check((players) => Object.keys(players).length <= MAX_BAND_PLAYERS, `has more than ${MAX_BAND_PLAYERS} players`),
+  ),
+});
+export type Band = v.InferOutput<typeof BandSchema>;
 export const RoomStateSchema = v.pipe(
   v.looseObject({
     /** Beats per minute. */
     tempo: v.optional(v.pipe(v.number(), v.minValue(20), v.maxValue(400))),
     pads: v.optional(v.pipe(v.array(PadSchema), v.maxLength(64))),
+    band: v.optional(BandSchema),
   }),
   v.check((state) => jsonDepthAtMost(state, MAX_JSON_DEPTH), `nests deeper than ${MAX_JSON_DEPTH}`),
 );

@@ -5,9 +5,19 @@ import { formatDelayMs, negativeDelayNote } from './format.ts';
 import type { PadLook } from './PadGrid.tsx';
 
 /** The last hits, newest first: who, which pad, how hard, which way it came (and, in its tooltip, how long it took). */
-export function HitLog(props: { hits: readonly RecentHit[]; members: readonly Member[]; pads: readonly PadLook[] }) {
+export function HitLog(props: {
+  hits: readonly RecentHit[];
+  members: readonly Member[];
+  pads: readonly PadLook[];
+  /** A melodic player's own pads (their notes), else undefined: the kit's. */
+  padsOf?: (peerId: string) => readonly PadLook[] | undefined;
+}) {
   const who = (peerId: string | null) =>
     peerId === null ? 'this computer' : (props.members.find((m) => m.peerId === peerId)?.name ?? peerId);
+  const padName = (peerId: string | null, pad: number) => {
+    const pads = (peerId === null ? undefined : props.padsOf?.(peerId)) ?? props.pads;
+    return pads[pad]?.name ?? `pad ${pad + 1}`;
+  };
   return (
     <ol class="hit-log" data-testid="hit-log">
       <For each={props.hits}>
@@ -25,7 +35,7 @@ export function HitLog(props: { hits: readonly RecentHit[]; members: readonly Me
                 : `${formatDelayMs(hit.delayMs, null)} ms from the tap to here. ${negativeDelayNote(hit.delayMs)}`
             }
           >
-            <span class="name">{who(hit.peerId)}</span> <span>{props.pads[hit.pad]?.name ?? `pad ${hit.pad + 1}`}</span>{' '}
+            <span class="name">{who(hit.peerId)}</span> <span>{padName(hit.peerId, hit.pad)}</span>{' '}
             <span class="muted">
               {hit.velocity} · {hit.via}
             </span>

@@ -1,7 +1,9 @@
 import { For, Show } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
+import type { InstrumentId, Part } from '../audio/instruments.ts';
 import type { PeerStats } from '../net/daw-peers.ts';
 import { formatDelayMs, formatMs, negativeDelayNote } from './format.ts';
+import { PartPicker } from './PartPicker.tsx';
 
 /** Their clock minus ours, as people read it: ms when small, seconds when not; no sign on what rounds to 0. */
 const formatOffset = (ms: number): string => {
@@ -38,6 +40,9 @@ export function MemberList(props: {
   self: string | null;
   stats?: (peerId: string) => PeerStats | undefined;
   onKick?: (peerId: string) => void;
+  /** The DAW: what each controller plays, and a picker to change it. */
+  part?: (peerId: string) => Part;
+  onPart?: (peerId: string, instrument: InstrumentId, octave: number) => void;
 }) {
   return (
     <ul class="members" data-testid="members">
@@ -152,6 +157,12 @@ export function MemberList(props: {
                     refused
                   </Show>
                 </span>
+              </Show>
+              <Show when={controller && props.part && props.onPart} fallback={<span />}>
+                <PartPicker
+                  part={props.part?.(member.peerId) as Part}
+                  onChange={(instrument, octave) => props.onPart?.(member.peerId, instrument, octave)}
+                />
               </Show>
               <Show when={props.onKick && controller} fallback={<span />}>
                 <button type="button" class="small" onClick={() => props.onKick?.(member.peerId)}>

@@ -100,17 +100,25 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   /** Each controller's number for the engine (its `owner`), and back: numbers are never reused. */
   const owners = new Map<string, number>();
   const ownerPeers: string[] = [];
+  /** Per owner: the engine slot of its pad 0 (its part's bank × 16; 0, the drum kit, unless told). */
+  const slotBases: number[] = [];
+  const ownerOf = (peerId: string): number => {
+    let owner = owners.get(peerId);
+    if (owner === undefined) {
+      owner = ownerPeers.push(peerId) - 1; // once per controller
+      owners.set(peerId, owner);
+      slotBases.push(0);
+    }
+    return owner;
+  };
 
   /** A controller's hit: at once, or (steady mode) at its planned time on the audio clock. */
   function playHit(hit: Readonly<HitEvent>) {
     const scheduled = !Number.isNaN(hit.playAt);
     const when = scheduled ? engine.contextTimeAt(hit.playAt) : Number.NaN;
-    let owner = owners.get(hit.peerId);
-    if (owner === undefined) {
-      owner = ownerPeers.push(hit.peerId) - 1; // once per controller
-      owners.set(hit.peerId, owner);
-    }
-    const played = engine.trigger(hit.pad, hit.velocity / 127, scheduled ? when : undefined, owner);
+    const owner = ownerOf(hit.peerId);
+    const slot = (slotBases[owner] ?? 0) + hit.pad;
+    const played = engine.trigger(slot, hit.velocity / 127, scheduled ? when : undefined, owner);
     // The sound is handed over; everything else can wait (and may allocate).
     const overbooked = engine.overbooked;
     if (overbooked !== null) {
@@ -239,6 +247,10 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     },
     /** A controller joined: it learns the tempo before any channel exists. */
     greet: (peerId: string) => peers.greet(peerId),
+    /** Where `peerId`'s pads are in the engine: its part's first slot (state/sound-banks.ts). */
+    setSlotBase: (peerId: string, base: number) => {
+      slotBases[ownerOf(peerId)] = base;
+    },
     forget: (peerId: string) => {
       peers.remove(peerId);
       setView('stats', peerId, undefined);

@@ -4,7 +4,7 @@
  */
 import { nanoid } from 'nanoid';
 import * as v from 'valibot';
-import { type Access, AccessSchema } from '../../signal/protocol.ts';
+import { type Access, AccessSchema, type Band, BandSchema } from '../../signal/protocol.ts';
 
 function read(storage: () => Storage, key: string): string | null {
   try {
@@ -44,6 +44,8 @@ export interface DawRoom {
   hostToken: string;
   /** The room's lock and PIN: told to the server again after it restarts (it forgets them). */
   access?: Access;
+  /** Who plays what: given back to the room after a server restart, or a reload the server did not see. */
+  band?: Band;
 }
 
 /** The DAW's room, so a reload (or a new tab) takes it back instead of stranding the phones. */
@@ -52,10 +54,16 @@ export function savedDawRoom(): DawRoom | null {
   if (text === null) return null;
   try {
     const parsed: unknown = JSON.parse(text);
-    const { room, hostToken, access } = parsed as Partial<DawRoom>;
+    const { room, hostToken, access, band } = parsed as Partial<DawRoom>;
     if (typeof room !== 'string' || typeof hostToken !== 'string') return null;
-    const kept = v.safeParse(AccessSchema, access);
-    return kept.success ? { room, hostToken, access: kept.output } : { room, hostToken };
+    const keptAccess = v.safeParse(AccessSchema, access);
+    const keptBand = v.safeParse(BandSchema, band);
+    return {
+      room,
+      hostToken,
+      ...(keptAccess.success ? { access: keptAccess.output } : {}),
+      ...(keptBand.success ? { band: keptBand.output } : {}),
+    };
   } catch {
     return null;
   }

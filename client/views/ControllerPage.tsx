@@ -262,8 +262,11 @@ function InRoom(props: {
     link.setDaw(current?.peerId ?? null, session.status.kind === 'connected' && current?.state === 'connected');
   });
 
+  // The DAW may give this phone a melodic instrument: its pads are then notes, named by the DAW.
   const pads = (): PadLook[] => {
-    const fromDaw = session.roomState?.pads ?? [];
+    const state = session.roomState;
+    const part = session.peerId === null ? undefined : state?.band?.players[session.peerId];
+    const fromDaw = part?.pads ?? state?.pads ?? [];
     return KIT.map((kitPad, i) => fromDaw[i] ?? kitPad);
   };
   const ended = () => (session.status.kind === 'ended' ? session.status.reason : null);

@@ -1,9 +1,12 @@
 import { createEffect, createResource, createSignal, on, onCleanup, onMount, Show, untrack } from 'solid-js';
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
-import { type Access, ErrorCode } from '../../signal/protocol.ts';
+import { type Access, type Band, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
+import { DEFAULT_BAND, type InstrumentId, melodicPads, partOf } from '../audio/instruments.ts';
 import { KIT } from '../audio/kit.ts';
+import type { ScaleId } from '../audio/scales.ts';
 import { AccessControls } from '../components/AccessControls.tsx';
+import { BandControls } from '../components/BandControls.tsx';
 import { DawPads } from '../components/DawPads.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
 import { HitLog } from '../components/HitLog.tsx';
@@ -56,7 +59,8 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   const join: JoinParams = { role: 'daw', deviceId: deviceId() };
   if (saved) Object.assign(join, { room: saved.room, hostToken: saved.hostToken });
   const [access, setAccess] = createSignal<Access>(saved?.access ?? { locked: false, pin: null });
-  const keep = (room: string, hostToken: string) => saveDawRoom({ room, hostToken, access: access() });
+  const [band, setBand] = createSignal<Band>(saved?.band ?? DEFAULT_BAND);
+  const keep = (room: string, hostToken: string) => saveDawRoom({ room, hostToken, access: access(), band: band() });
   const engine = createDrumEngine();
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
@@ -77,7 +81,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   let firstWelcome = true;
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,
-    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: pads() }),
+    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: pads(), band: band() }),
   });
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
@@ -86,12 +90,13 @@ export function DawPage(props: { navigate: (path: string) => void }) {
       if (held && (held.locked || held.pin !== null)) setAccess(held);
       else if (access().locked || access().pin !== null) signaling?.send({ type: 'access', access: access() });
       if (welcome.hostToken) keep(welcome.room, welcome.hostToken);
-      // A reloaded DAW page gets its room's tempo back from the server.
+      // A reloaded DAW page gets its room's tempo and band back from the server.
       const kept = welcome.state?.tempo;
       if (firstWelcome && kept !== undefined && kept !== jam.view.tempo.bpm) jam.setBpm(kept);
+      if (firstWelcome && welcome.state?.band) setBand(welcome.state.band);
       firstWelcome = false;
-      // Every welcome, also after a server restart (which forgets room state): tempo, pads' names and colours.
-      actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: pads() });
+      // Every welcome, also after a server restart (which forgets room state): tempo, pads' names and colours, the band.
+      shareState();
       // The tempo to every controller: those without a channel heard none while our socket was
       // down, and after a reload this page knows of none yet.
       for (const member of welcome.members) if (member.role === 'controller') jam.greet(member.peerId);
@@ -129,16 +134,44 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     },
   });
   signaling = created;
+  const shareState = () =>
+    untrack(() => actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: pads(), band: band() }));
   // A pad's new name or colour reaches the phones at once (before the first welcome, that sends them).
   createEffect(
     on(
       pads,
-      (looks) => {
-        if (!firstWelcome) actions.setRoomState({ tempo: untrack(() => jam.view.tempo.bpm), pads: looks });
+      () => {
+        if (!firstWelcome) shareState();
       },
       { defer: true },
     ),
   );
+  const changeBand = (next: Band) => {
+    setBand(next);
+    shareState();
+    const hostToken = signaling?.params.hostToken;
+    if (session.room && hostToken) keep(session.room, hostToken);
+  };
+  const setPart = (peerId: string, instrument: InstrumentId, octave: number) => {
+    // Parts of players long gone are dropped here, so the band stays within what the server keeps.
+    const here = new Set(session.members.map((member) => member.peerId));
+    const players: Band['players'] = {};
+    for (const [id, sound] of Object.entries(band().players)) if (here.has(id) && id !== peerId) players[id] = sound;
+    if (instrument !== 'drums') {
+      const pads = melodicPads({ ...partOf(band(), peerId), instrument, octave });
+      players[peerId] = { instrument, octave, pads };
+    }
+    changeBand({ ...band(), players });
+  };
+  // A new key or scale renames every melodic phone's notes.
+  const setKeyScale = (key: number, scale: ScaleId) => {
+    const players: Band['players'] = {};
+    for (const [id, sound] of Object.entries(band().players)) {
+      const part = { ...partOf({ ...band(), key, scale }, id) };
+      players[id] = { ...sound, pads: melodicPads(part) };
+    }
+    changeBand({ key, scale, players });
+  };
 
   onMount(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -252,6 +285,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 onBeatsPerBar={jam.setBeatsPerBar}
                 onMetronome={jam.setMetronome}
               />
+              <BandControls keyIndex={band().key} scale={partOf(band(), null).scale} onChange={setKeyScale} />
             </section>
             <section>
               <h2>
@@ -262,6 +296,8 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 self={session.peerId}
                 stats={(peerId) => jam.view.stats[peerId]}
                 onKick={actions.kick}
+                part={(peerId) => partOf(band(), peerId)}
+                onPart={setPart}
               />
             </section>
             <section class="stage">
@@ -273,7 +309,12 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 onFile={(pad, file) => void kits.importSample(pad, file)}
                 sounds={samples.slots}
               />
-              <HitLog hits={jam.view.recent} members={session.members} pads={pads()} />
+              <HitLog
+                hits={jam.view.recent}
+                members={session.members}
+                pads={pads()}
+                padsOf={(peerId) => band().players[peerId]?.pads}
+              />
             </section>
             <section>
               <h2>Samples and kits</h2>

@@ -21,6 +21,19 @@ describe('parseClientMessage accepts every client message', () => {
     ['relay to the DAW', { type: 'relay', data: [1, 2, 3] }],
     ['relay to a peer', { type: 'relay', to: 'peer_2', data: 'hit' }],
     ['state', { type: 'state', state: { tempo: 120, pads: [{ name: 'Kick', color: '#ff0000' }], extra: true } }],
+    [
+      'state with a band',
+      {
+        type: 'state',
+        state: {
+          band: {
+            key: 9,
+            scale: 'minor-pentatonic',
+            players: { 'peer-1': { instrument: 'bass', octave: 1, pads: [{ name: 'A1', color: '#f8f9fa' }] } },
+          },
+        },
+      },
+    ],
     ['kick', { type: 'kick', peer: 'abc', reason: 'spam' }],
     ['join with a colour', { ...join, color: '#3ddc84' }],
     ['profile (name)', { type: 'profile', name: 'Ana' }],
@@ -132,6 +145,42 @@ describe('parseClientMessage rejects bad input with a code and a reason', () => 
       `{"type":"state","state":{"x":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}}`,
       ErrorCode.INVALID_MESSAGE,
       'nests deeper',
+    ],
+    [
+      'state with a band key out of range',
+      '{"type":"state","state":{"band":{"key":12,"scale":"major","players":{}}}}',
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.band.key',
+    ],
+    [
+      'state with a band scale that is no catalogue name',
+      '{"type":"state","state":{"band":{"key":0,"scale":"<b>","players":{}}}}',
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.band.scale',
+    ],
+    [
+      'state with a player under a key that is no peerId',
+      '{"type":"state","state":{"band":{"key":0,"scale":"major","players":{"a b":{"instrument":"bass","octave":2,"pads":[]}}}}}',
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.band.players',
+    ],
+    [
+      'state with a player of 17 pads',
+      `{"type":"state","state":{"band":{"key":0,"scale":"major","players":{"p1":{"instrument":"bass","octave":2,"pads":[${Array(17).fill('{"name":"C2","color":"#ffffff"}').join(',')}]}}}}}`,
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.band.players.p1.pads',
+    ],
+    [
+      'state with a fractional octave',
+      '{"type":"state","state":{"band":{"key":0,"scale":"major","players":{"p1":{"instrument":"bass","octave":2.5,"pads":[]}}}}}',
+      ErrorCode.INVALID_MESSAGE,
+      'state.state.band.players.p1.octave',
+    ],
+    [
+      'state with a band of 65 players',
+      `{"type":"state","state":{"band":{"key":0,"scale":"major","players":{${Array.from({ length: 65 }, (_, i) => `"p${i}":{"instrument":"bass","octave":2,"pads":[]}`).join(',')}}}}}`,
+      ErrorCode.INVALID_MESSAGE,
+      'more than 64 players',
     ],
     ['kick without peer', '{"type":"kick"}', ErrorCode.INVALID_MESSAGE, 'kick.peer'],
     ['ping without t', '{"type":"ping"}', ErrorCode.INVALID_MESSAGE, 'ping.t'],
