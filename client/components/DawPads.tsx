@@ -1,14 +1,24 @@
-import { For } from 'solid-js';
+import { createSignal, For } from 'solid-js';
 import { keyLabel } from '../input/keys.ts';
 import type { PadLook } from './PadGrid.tsx';
 
-/** The DAW's view of the pads: each flashes when hit (the caller animates the element); a click plays it. */
+/** Whether a drag carries files (the only thing a pad takes). */
+const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+
+/**
+ * The DAW's view of the pads: each flashes when hit (the caller animates the element); a click
+ * plays it; an audio file dropped on one becomes its sound (`onFile`).
+ */
 export function DawPads(props: {
   pads: readonly PadLook[];
   hits: readonly number[];
   elements: (HTMLElement | undefined)[];
   onPlay: (pad: number) => void;
+  onFile?: (pad: number, file: File) => void;
+  /** What each pad's sound is, as the engine was told (sample-sink.ts): shown, and read by tests. */
+  sounds?: readonly { source: string; frames: number }[];
 }) {
+  const [dropTarget, setDropTarget] = createSignal(-1);
   return (
     <div class="daw-pads" data-testid="daw-pads">
       <For each={props.pads}>
@@ -19,7 +29,24 @@ export function DawPads(props: {
             data-testid="daw-pad"
             data-pad={index()}
             data-hits={props.hits[index()] ?? 0}
+            data-sound={props.sounds?.[index()]?.source}
+            data-frames={props.sounds?.[index()]?.frames}
+            classList={{ 'drop-target': dropTarget() === index() }}
             style={{ '--pad-color': pad.color }}
+            onDragOver={(event) => {
+              if (!props.onFile || !carriesFiles(event)) return;
+              event.preventDefault(); // this pad takes the drop
+              if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+              setDropTarget(index());
+            }}
+            onDragLeave={() => setDropTarget(-1)}
+            onDrop={(event) => {
+              setDropTarget(-1);
+              const file = event.dataTransfer?.files[0];
+              if (!props.onFile || !file) return;
+              event.preventDefault(); // or the browser opens the file
+              props.onFile(index(), file);
+            }}
             ref={(element) => {
               props.elements[index()] = element;
             }}

@@ -1,4 +1,4 @@
-import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createResource, createSignal, on, onCleanup, onMount, Show, untrack } from 'solid-js';
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, type Band, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
@@ -13,6 +13,7 @@ import { HitLog } from '../components/HitLog.tsx';
 import { LevelMeter } from '../components/LevelMeter.tsx';
 import { MemberList } from '../components/MemberList.tsx';
 import type { PadLook } from '../components/PadGrid.tsx';
+import { PadSamples } from '../components/PadSamples.tsx';
 import { QrCode } from '../components/QrCode.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { TimingControls } from '../components/TimingControls.tsx';
@@ -22,6 +23,8 @@ import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
 import { recorderFromUrl } from '../state/hit-recorder.ts';
 import { createDawJam } from '../state/jam.ts';
+import { createKitStore } from '../state/kit-store.ts';
+import { deviceSampleRate, observeSink } from '../state/sample-sink.ts';
 import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 
@@ -62,6 +65,13 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
   onCleanup(engine.onStateChange(setSoundState));
+  // Own samples and user kits (issue 10). This build's engine has no slots: the sink only records
+  // what it is told. Engine v2 goes in place of `null` (an adapter: docs/architecture.md, "Own samples").
+  const samples = observeSink(null, deviceSampleRate());
+  const kits = createKitStore(samples.sink, { builtInLooks: PADS });
+  onCleanup(() => kits.dispose());
+  /** The pads' names and colours, as the current kit has them (phones show them). */
+  const pads = (): PadLook[] => kits.view.pads.map(({ name, color }) => ({ name, color }));
 
   let signaling: Signaling | undefined;
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
@@ -71,7 +81,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   let firstWelcome = true;
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,
-    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: PADS, band: band() }),
+    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: pads(), band: band() }),
   });
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
@@ -124,8 +134,18 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     },
   });
   signaling = created;
-
-  const shareState = () => actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: PADS, band: band() });
+  const shareState = () =>
+    untrack(() => actions.setRoomState({ tempo: jam.view.tempo.bpm, pads: pads(), band: band() }));
+  // A pad's new name or colour reaches the phones at once (before the first welcome, that sends them).
+  createEffect(
+    on(
+      pads,
+      () => {
+        if (!firstWelcome) shareState();
+      },
+      { defer: true },
+    ),
+  );
   const changeBand = (next: Band) => {
     setBand(next);
     shareState();
@@ -156,7 +176,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onMount(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.target instanceof HTMLInputElement) return;
+      if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
       const pad = padOfKey(event.code);
       if (pad < 0) return;
       event.preventDefault();
@@ -164,6 +184,16 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     };
     window.addEventListener('keydown', onKey);
     onCleanup(() => window.removeEventListener('keydown', onKey));
+    // A file dropped beside a pad must not make the browser open it (and leave the jam).
+    const keepFiles = (event: DragEvent) => {
+      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+    };
+    window.addEventListener('dragover', keepFiles);
+    window.addEventListener('drop', keepFiles);
+    onCleanup(() => {
+      window.removeEventListener('dragover', keepFiles);
+      window.removeEventListener('drop', keepFiles);
+    });
   });
   const latency = () => {
     soundState(); // re-read when the context starts: some browsers report only then
@@ -272,17 +302,23 @@ export function DawPage(props: { navigate: (path: string) => void }) {
             </section>
             <section class="stage">
               <DawPads
-                pads={PADS}
+                pads={pads()}
                 hits={jam.view.padHits}
                 elements={jam.padElements}
                 onPlay={(pad) => jam.playLocal(pad, KEY_VELOCITY)}
+                onFile={(pad, file) => void kits.importSample(pad, file)}
+                sounds={samples.slots}
               />
               <HitLog
                 hits={jam.view.recent}
                 members={session.members}
-                pads={PADS}
+                pads={pads()}
                 padsOf={(peerId) => band().players[peerId]?.pads}
               />
+            </section>
+            <section>
+              <h2>Samples and kits</h2>
+              <PadSamples store={kits} builtIn={PADS} />
             </section>
           </>
         }
