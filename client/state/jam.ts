@@ -86,9 +86,25 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   let hitNumber = 0;
   let frame = 0;
 
+  /** A hidden tab runs no animation frames: its numbers are kept up to date by this timer instead. */
+  let hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   const later = () => {
-    if (frame === 0) frame = requestAnimationFrame(render);
+    if (frame !== 0 || hiddenTimer !== undefined) return;
+    if (document.hidden) hiddenTimer = setTimeout(render, NUMBERS_MS);
+    else frame = requestAnimationFrame(render);
   };
+  // Hidden, a frame asked for may never come: a timer takes its place. Shown again, the view is
+  // brought up to date at once (browsers run a background tab's timers once a second, or less).
+  const onVisibility = () => {
+    if (frame === 0 && hiddenTimer === undefined) return;
+    cancelAnimationFrame(frame);
+    clearTimeout(hiddenTimer);
+    frame = 0;
+    hiddenTimer = undefined;
+    if (document.hidden) later();
+    else render();
+  };
+  document.addEventListener('visibilitychange', onVisibility);
   let numbersAt = Number.NEGATIVE_INFINITY;
   let numbersDue = false;
   let numbersTimer: ReturnType<typeof setTimeout> | undefined;
@@ -169,6 +185,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
 
   function render() {
     frame = 0;
+    clearTimeout(hiddenTimer);
+    hiddenTimer = undefined;
     const now = wallClock();
     for (let pad = 0; pad < flashAt.length; pad++) {
       const at = flashAt[pad] as number;
@@ -216,6 +234,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
 
   onCleanup(() => {
     cancelAnimationFrame(frame);
+    clearTimeout(hiddenTimer);
+    document.removeEventListener('visibilitychange', onVisibility);
     clearTimeout(numbersTimer);
     stopMetronome();
     peers.destroy();
