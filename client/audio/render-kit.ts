@@ -33,6 +33,10 @@ export const MAX_CHANNELS = 32;
 export const SILENCE = 1e-4;
 /** Every sound ends with a fade this long (s), so none can end on a step. */
 export const END_FADE = 0.005;
+/** Web Audio's render quantum (frames): suspends happen on its boundaries. */
+const QUANTUM = 128;
+/** Whether renders cut each sound's graph off once it has ended (see renderOffline). */
+const RELEASE_FINISHED = true;
 
 export interface KitRenderStatus {
   /** Where the sounds came from. */
@@ -71,7 +75,9 @@ export interface RenderKitDeps {
 /**
  * Renders (or reads from the IndexedDB cache) every pad's layers, calling onPad as each is ready,
  * most played pads first. A pad may be handed over twice: first with its loudest layer alone,
- * then with all its layers (each call's sound replaces the last). Never calls onPad after
+ * then with all its layers (each call's sound replaces the last). Each sound handed over is the
+ * receiver's own: nothing here keeps or reads it afterwards (it may be transferred to a worklet,
+ * which empties its buffers). Never calls onPad after
  * `signal` aborts; then it rejects with the signal's reason. Resolves with where the sounds came
  * from and whether the cache worked.
  */
@@ -205,7 +211,9 @@ export async function renderKitWith(
         if (slot && raw) slot[velocities.indexOf(job.velocity)] = finishSound(raw, sampleRate);
         touched.add(job.pad);
       });
-      for (const pad of order) if (touched.has(pad)) hand(pad, soundOf(pad));
+      // A copy: the receiver owns what it is given (the engine may transfer it to the audio
+      // thread, which empties it here), and the originals are stored in the cache below.
+      for (const pad of order) if (touched.has(pad)) hand(pad, copyOf(soundOf(pad)));
     }
     const allPadsMs = deps.now() - started;
 
@@ -240,31 +248,43 @@ export async function renderKitWith(
   }
 }
 
+function copyOf(sound: SoundLayers): SoundLayers {
+  return {
+    layers: sound.layers.map(({ velocity, sound: { channels, sampleRate } }) => ({
+      velocity,
+      sound: { channels: channels.map((channel) => channel.slice()), sampleRate },
+    })),
+  };
+}
+
 function asKitCacheError(error: unknown): KitCacheError {
   return error instanceof KitCacheError ? error : new KitCacheError('KIT_CACHE_FAILED', String(error));
 }
 
 /**
  * The real renderer: one OfflineAudioContext, each job's sound into its own channel of the
- * output (a ChannelMerger), every hit at time 0, as long as the longest of them.
+ * output (a ChannelMerger), every hit at time 0, as long as the longest of them. With
+ * `release`, each sound's graph is cut from the output once its length has passed (the render
+ * suspends there), so the render thread stops working on it: Tone's signals never stop on
+ * their own.
  */
 export async function renderOffline(
   design: KitDesign,
   jobs: readonly RenderJob[],
   sampleRate: number,
+  release = RELEASE_FINISHED,
 ): Promise<Float32Array[]> {
   if (jobs.length === 0) return [];
   if (jobs.length > MAX_CHANNELS) throw new Error(`at most ${MAX_CHANNELS} sounds per render, not ${jobs.length}`);
-  const seconds = Math.max(...jobs.map((job) => design.pads[job.pad]?.length ?? 0));
-  const raw = new OfflineAudioContext({
-    numberOfChannels: jobs.length,
-    length: Math.max(1, Math.ceil(seconds * sampleRate)),
-    sampleRate,
-  });
+  const quanta = (seconds: number) => Math.max(1, Math.ceil((seconds * sampleRate) / QUANTUM));
+  const length = Math.max(...jobs.map((job) => quanta(design.pads[job.pad]?.length ?? 0))) * QUANTUM;
+  const raw = new OfflineAudioContext({ numberOfChannels: jobs.length, length, sampleRate });
   raw.destination.channelInterpretation = 'discrete';
   const context = new OfflineContext(raw);
   const merger = raw.createChannelMerger(jobs.length);
   merger.connect(raw.destination);
+  /** Outputs to cut, by the frame their sound has ended at. */
+  const endings = new Map<number, GainNode[]>();
   // Tone makes some things (noise buffers) on its global context: this one, while the hits are built.
   const previous = getContext();
   setContext(context);
@@ -273,13 +293,22 @@ export async function renderOffline(
       const pad = design.pads[job.pad];
       if (!pad) throw new Error(`kit ${design.id} has no pad ${job.pad}`);
       const out = raw.createGain();
-      out.channelCount = 1;
-      out.channelCountMode = 'explicit';
       out.connect(merger, 0, channel);
       pad.play(context, out, 0, job.velocity);
+      const end = quanta(pad.length) * QUANTUM;
+      if (release && end < length) endings.set(end, [...(endings.get(end) ?? []), out]);
     });
   } finally {
     setContext(previous);
+  }
+  for (const [frame, outs] of endings) {
+    raw
+      .suspend(frame / sampleRate)
+      .then(() => {
+        for (const out of outs) out.disconnect();
+        return raw.resume();
+      })
+      .catch(() => {}); // a suspend the render has passed (never, as scheduled before it started)
   }
   try {
     const buffer = await raw.startRendering();

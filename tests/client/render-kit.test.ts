@@ -192,6 +192,24 @@ describe('renderKitWith', () => {
     expect(cache.log.closed).toBe(1);
   });
 
+  it('hands over sounds the receiver owns: taking their buffers (a transfer to a worklet) spoils nothing', async () => {
+    const store = new Map<string, RenderedKit>();
+    const intact: boolean[] = [];
+    await renderKitWith(deps(memoryCache(store).open, fakeRenderer([])), design, RATE, (_pad, sound) => {
+      for (const { sound: s } of sound.layers) {
+        intact.push(s.channels.every((channel) => channel.length === 1000));
+        // What postMessage(…, transfer) does to the sender's copy: its buffers are emptied.
+        structuredClone(s.channels, { transfer: s.channels.map((channel) => channel.buffer as ArrayBuffer) });
+      }
+    });
+    expect(intact.length).toBe(3 + 5);
+    expect(intact.every(Boolean)).toBe(true);
+    const stored = store.get(kitCacheKey(design, RATE));
+    for (const pad of stored?.pads ?? []) {
+      for (const { sound } of pad.layers) expect(sound.channels[0]?.length).toBe(1000);
+    }
+  });
+
   it('reads a cached kit in priority order, whole, without rendering', async () => {
     const store = new Map<string, RenderedKit>();
     await run(design, deps(memoryCache(store).open, fakeRenderer([])));

@@ -62,8 +62,8 @@ export interface KitPage {
   kits(): { id: string; name: string; version: number; pads: number; renders: number }[];
   /** renderKit as the DAW calls it (cache included), with a report. */
   render(kitId: string, sampleRate: number): Promise<KitReport>;
-  /** renderKit without the cache (its opening fails at once): the render alone. */
-  renderUncached(kitId: string, sampleRate: number): Promise<KitReport>;
+  /** renderKit without the cache (its opening fails at once): the render alone; `release` as renderOffline's. */
+  renderUncached(kitId: string, sampleRate: number, release?: boolean): Promise<KitReport>;
   /** renderKit, aborted once `afterPads` onPad calls were made; says what happened. */
   renderAborted(
     kitId: string,
@@ -179,11 +179,15 @@ const page: KitPage = {
     const kit = kitById(kitId);
     return report(kit, sampleRate, (onPad) => renderKit(kit, sampleRate, onPad));
   },
-  renderUncached: (kitId, sampleRate) => {
+  renderUncached: (kitId, sampleRate, release) => {
     const kit = kitById(kitId);
     return report(kit, sampleRate, (onPad) =>
       renderKitWith(
-        { openCache: noCache, render: renderOffline, now: () => performance.now() },
+        {
+          openCache: noCache,
+          render: (design, jobs, rate) => renderOffline(design, jobs, rate, release),
+          now: () => performance.now(),
+        },
         kit,
         sampleRate,
         onPad,
