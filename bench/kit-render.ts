@@ -140,13 +140,13 @@ Target ≤ ${TARGET_MS} ms to the first pad: first load ${verdict(worstFirst, TA
 function padTable(kits: { id: string; name: string }[], reports: Record<string, KitReport>): string {
   const db = (x: number) => (x > 0 ? (20 * Math.log10(x)).toFixed(1) : '-inf');
   let out =
-    '\n| kit | pad | layer | peak dBFS | length ms (of) | first 0.1 ms / peak | last 20 ms dBFS | brightness |\n|---|---|---|---|---|---|---|---|\n';
+    '\n| kit | pad | layer | peak dBFS | length ms (of) | first 0.1 ms / peak | 5 ms before the end fade, dBFS | brightness |\n|---|---|---|---|---|---|---|---|\n';
   for (const kit of kits) {
     const report = reports[kit.id];
     if (!report) continue;
     for (const pad of report.pads) {
       for (const layer of pad.layers) {
-        out += `| ${kit.name} | ${pad.name} | ${layer.velocity} | ${db(layer.peak)} | ${((layer.length / report.sampleRate) * 1000).toFixed(0)} (${((pad.renderLength / report.sampleRate) * 1000).toFixed(0)}) | ${(layer.startMax / layer.peak).toFixed(3)} | ${db(layer.tailMax)} | ${layer.brightness.toFixed(4)} |\n`;
+        out += `| ${kit.name} | ${pad.name} | ${layer.velocity} | ${db(layer.peak)} | ${((layer.length / report.sampleRate) * 1000).toFixed(0)} (${((pad.renderLength / report.sampleRate) * 1000).toFixed(0)}) | ${(layer.startMax / layer.peak).toFixed(3)} | ${db(layer.endMax)} | ${layer.brightness.toFixed(4)} |\n`;
       }
     }
   }

@@ -29,6 +29,8 @@ import type { PadSound, SoundLayers } from './sound.ts';
 
 /** Chromium's cap on an OfflineAudioContext's channels and on a ChannelMerger's inputs. */
 export const MAX_CHANNELS = 32;
+/** How many of the most played pads get the first render to themselves (kick, snare, hats). */
+export const FIRST_PADS = 4;
 /** Below this (−80 dBFS) a sound's end is silence, and is cut off. */
 export const SILENCE = 1e-4;
 /** Every sound ends with a fade this long (s), so none can end on a step. */
@@ -103,21 +105,22 @@ export function padOrder(design: KitDesign): number[] {
 }
 
 /**
- * The renders, in order: first every pad's loudest layer (most played pads first), then the
- * other layers (loudest first), each render at most MAX_CHANNELS sounds.
+ * The renders, in order: the loudest layer of the FIRST_PADS most played pads (a small render,
+ * so they sound soonest), then the loudest layer of the others, then every other layer (loudest
+ * first), each render at most MAX_CHANNELS sounds.
  */
 export function renderPlan(design: KitDesign): RenderJob[][] {
   const order = padOrder(design);
-  const first: RenderJob[] = [];
-  const rest: RenderJob[] = [];
-  for (const pad of order) {
+  const groups: RenderJob[][] = [[], [], []];
+  order.forEach((pad, rank) => {
     const layers = design.pads[pad]?.layers ?? [];
     for (let i = layers.length - 1; i >= 0; i--) {
-      (i === layers.length - 1 ? first : rest).push({ pad, velocity: layers[i] as number });
+      const group = i < layers.length - 1 ? 2 : rank < FIRST_PADS ? 0 : 1;
+      groups[group]?.push({ pad, velocity: layers[i] as number });
     }
-  }
+  });
   const renders: RenderJob[][] = [];
-  for (const jobs of [first, rest]) {
+  for (const jobs of groups) {
     for (let i = 0; i < jobs.length; i += MAX_CHANNELS) renders.push(jobs.slice(i, i + MAX_CHANNELS));
   }
   return renders;

@@ -11,6 +11,7 @@ import type { KitDesign } from '../../client/audio/kits/design.ts';
 import { ELECTRONIC_KIT, PERCUSSION_KIT } from '../../client/audio/kits/index.ts';
 import {
   END_FADE,
+  FIRST_PADS,
   finishSound,
   MAX_CHANNELS,
   padOrder,
@@ -118,27 +119,43 @@ describe('the order pads are rendered and handed over in', () => {
     expect(new Set(ids).size).toBe(16);
   });
 
-  it('renders every loudest layer first, then the other layers, loudest first, at most MAX_CHANNELS at once', () => {
-    const design = kit([{ layers: [0.3, 0.6, 1] }, { priority: 0, layers: [0.5, 1] }, { layers: [1] }]);
+  it("renders the FIRST_PADS most played pads' loudest layers first, then the other loudest, then the rest, at most MAX_CHANNELS at once", () => {
+    expect(FIRST_PADS).toBe(4);
+    const design = kit([
+      { layers: [0.3, 0.6, 1] },
+      { priority: 0, layers: [0.5, 1] },
+      { layers: [1] },
+      { layers: [1] },
+      { priority: 1, layers: [1] },
+      { layers: [0.5, 1] },
+    ]);
     expect(renderPlan(design)).toEqual([
       [
         { pad: 1, velocity: 1 },
+        { pad: 4, velocity: 1 },
         { pad: 0, velocity: 1 },
         { pad: 2, velocity: 1 },
+      ],
+      [
+        { pad: 3, velocity: 1 },
+        { pad: 5, velocity: 1 },
       ],
       [
         { pad: 1, velocity: 0.5 },
         { pad: 0, velocity: 0.6 },
         { pad: 0, velocity: 0.3 },
+        { pad: 5, velocity: 0.5 },
       ],
     ]);
-    // 40 pads of 3 layers: 40 loudest (32 + 8), then 80 others (32 + 32 + 16).
+    // 40 pads of 3 layers: 4 loudest, the 36 other loudest (32 + 4), then 80 others (32 + 32 + 16).
     const big = renderPlan(kit(Array.from({ length: 40 }, () => ({ layers: [0.3, 0.6, 1] }))));
-    expect(big.map((jobs) => jobs.length)).toEqual([MAX_CHANNELS, 8, MAX_CHANNELS, MAX_CHANNELS, 16]);
+    expect(big.map((jobs) => jobs.length)).toEqual([4, MAX_CHANNELS, 4, MAX_CHANNELS, MAX_CHANNELS, 16]);
+    // A small kit: no empty render.
+    expect(renderPlan(kit([{}, {}])).map((jobs) => jobs.length)).toEqual([2]);
   });
 
-  it('renders the percussion kit in two renders: its 16 loudest layers, then its 32 others', () => {
-    expect(renderPlan(PERCUSSION_KIT).map((jobs) => jobs.length)).toEqual([16, 32]);
+  it('renders the percussion kit in three renders: 4 most played pads, the other 12, then the 32 softer layers', () => {
+    expect(renderPlan(PERCUSSION_KIT).map((jobs) => jobs.length)).toEqual([4, 12, 32]);
   });
 });
 

@@ -35,17 +35,17 @@ const CYMBAL_HZ = [313, 447, 561, 733, 927, 1183] as const;
 const HAT_HZ = [411, 587, 733, 943, 1208, 1561] as const;
 
 /** Metal and noise for a hat or cymbal hit. */
-function metal(hit: Hit, frequencies: readonly number[], noiseLevel: number, length: number) {
-  return mixed(hit, [
-    [squares(hit, length, frequencies, 0.35), 1],
-    [noise(hit, length), noiseLevel],
+function metal(hit: Hit, frequencies: readonly number[], noiseLevel: number) {
+  return mixed(hit, `metal/${frequencies.join(',')}/${noiseLevel}`, [
+    [squares(hit, frequencies, 0.35), 1],
+    [noise(hit), noiseLevel],
   ]);
 }
 
 /** The stick's attack on a head: a short, filtered burst of noise. */
 function stick(hit: Hit, frequency: number, gain: number, decay = 0.008) {
   shaped(hit, {
-    source: noise(hit, decay + 0.01),
+    source: noise(hit),
     filter: { type: 'bandpass', frequency, Q: 0.9, soften: 1 },
     envelopes: [{ attack: 0.0005, decay, hits: [[0, 1]] }],
     gain: gain * byVelocity(hit.velocity, 0.4, 1),
@@ -107,7 +107,7 @@ const PADS: readonly VoicePad[] = [
       // The wires: longer and brighter the harder the hit.
       const wires = byVelocity(hit.velocity, 0.16, 0.26);
       shaped(hit, {
-        source: noise(hit, wires + 0.02),
+        source: noise(hit),
         filter: { type: 'highpass', frequency: 1800, Q: 0.7, soften: 0.9 },
         envelopes: [{ attack: 0.001, decay: wires, hits: [[0, 1]] }],
         gain: 0.55,
@@ -125,8 +125,11 @@ const PADS: readonly VoicePad[] = [
     priority: 6,
     voice: (dry) => {
       const hit = withRoom(dry, ROOM);
+      // The head's body is the same however hard; the crack of stick on rim grows with force.
+      const crack = byVelocity(hit.velocity, 0.35, 1);
       membrane(hit, { frequency: 210, octaves: [0.5, 1], pitchDecay: 0.015, decay: 0.1, gain: 0.5, type: 'triangle' });
       partials(hit, {
+        gain: crack,
         frequency: 920,
         partials: [
           [1, 0.5, 0.03],
@@ -134,10 +137,10 @@ const PADS: readonly VoicePad[] = [
         ],
       });
       shaped(hit, {
-        source: noise(hit, 0.24),
-        filter: { type: 'highpass', frequency: 2200, Q: 0.7, soften: 0.7 },
+        source: noise(hit),
+        filter: { type: 'highpass', frequency: 2200, Q: 0.7, soften: 1 },
         envelopes: [{ attack: 0.0005, decay: 0.2, hits: [[0, 1]] }],
-        gain: 0.5,
+        gain: 0.5 * crack,
       });
       stick(hit, 4000, 0.7);
     },
@@ -181,7 +184,7 @@ const PADS: readonly VoicePad[] = [
     voice: (hit) => {
       const decay = byVelocity(hit.velocity, 0.035, 0.06);
       shaped(hit, {
-        source: metal(hit, HAT_HZ, 0.6, decay + 0.02),
+        source: metal(hit, HAT_HZ, 0.6),
         filter: { type: 'highpass', frequency: 7500, Q: 0.8, soften: 0.7 },
         envelopes: [{ attack: 0.0008, decay, hits: [[0, 1]] }],
       });
@@ -199,7 +202,7 @@ const PADS: readonly VoicePad[] = [
     voice: (hit) => {
       const decay = byVelocity(hit.velocity, 0.45, 0.8);
       shaped(hit, {
-        source: metal(hit, HAT_HZ, 0.6, decay + 0.02),
+        source: metal(hit, HAT_HZ, 0.6),
         filter: { type: 'highpass', frequency: 6500, Q: 0.8, soften: 0.6 },
         envelopes: [
           { attack: 0.001, decay: 0.04, hits: [[0, 0.6]] },
@@ -219,7 +222,7 @@ const PADS: readonly VoicePad[] = [
     voice: (hit) => {
       // The two cymbals closing: a slower "chick", lower than a stick on a closed hat.
       shaped(hit, {
-        source: metal(hit, HAT_HZ, 0.9, 0.06),
+        source: metal(hit, HAT_HZ, 0.9),
         filter: { type: 'bandpass', frequency: 6000, Q: 0.9, soften: 0.6 },
         envelopes: [{ attack: 0.004, decay: 0.035, hits: [[0, 1]] }],
       });
@@ -235,7 +238,7 @@ const PADS: readonly VoicePad[] = [
     priority: 4,
     voice: (hit) => {
       const decay = byVelocity(hit.velocity, 1.5, 2.3);
-      const source = metal(hit, CYMBAL_HZ, 0.9, decay + 0.05);
+      const source = metal(hit, CYMBAL_HZ, 0.9);
       shaped(hit, {
         source,
         filter: { type: 'highpass', frequency: 3200, Q: 0.6, soften: 0.8 },
@@ -271,7 +274,7 @@ const PADS: readonly VoicePad[] = [
         gain: byVelocity(hit.velocity, 0.6, 1),
       });
       shaped(hit, {
-        source: metal(hit, CYMBAL_HZ, 0.5, 1.65),
+        source: metal(hit, CYMBAL_HZ, 0.5),
         filter: { type: 'bandpass', frequency: 6500, Q: 0.7, soften: 0.6 },
         envelopes: [
           { attack: 0.0008, decay: 0.05, hits: [[0, 0.8]] },
@@ -298,7 +301,7 @@ const PADS: readonly VoicePad[] = [
         ],
       });
       shaped(hit, {
-        source: metal(hit, CYMBAL_HZ, 0.4, 0.6),
+        source: metal(hit, CYMBAL_HZ, 0.4),
         filter: { type: 'highpass', frequency: 5000, Q: 0.7, soften: 0.6 },
         envelopes: [{ attack: 0.0008, decay: 0.5, hits: [[0, 0.25]] }],
       });
@@ -350,7 +353,7 @@ const PADS: readonly VoicePad[] = [
     voice: (hit) => {
       const decay = byVelocity(hit.velocity, 0.55, 0.85);
       shaped(hit, {
-        source: metal(hit, HAT_HZ, 0.8, decay + 0.05),
+        source: metal(hit, HAT_HZ, 0.8),
         filter: { type: 'highpass', frequency: 4800, Q: 0.7, soften: 0.7 },
         envelopes: [
           { attack: 0.001, decay: 0.06, hits: [[0, 0.8]] },
@@ -370,7 +373,7 @@ const PADS: readonly VoicePad[] = [
       // Brushes swept on the snare: a slow rise and fall of wire noise, no stick.
       const decay = byVelocity(hit.velocity, 0.2, 0.32);
       shaped(hit, {
-        source: noise(hit, 0.06 + decay + 0.02, 'pink'),
+        source: noise(hit, 'pink'),
         filter: { type: 'bandpass', frequency: 3500, Q: 0.6, soften: 0.8 },
         envelopes: [{ attack: 0.06, decay, hits: [[0, 1]] }],
       });

@@ -2,7 +2,7 @@
  * The electronic kit: padmesh's original 16 voices (the engine played them live before v2),
  * designed after the TR-808 where it fits: hats, cymbals, cowbell, clap and shaker are envelopes
  * and filters on a noise source and a bank of six square oscillators; pitched drums are
- * MembraneSynths. Velocity changes the timbre where it did live (pitch drop, filter), so those
+ * membranes (MembraneSynth's design, voices.ts). Velocity changes the timbre where it did live (pitch drop, filter), so those
  * pads have three layers; the others, one.
  *
  * `level` is each pad's gain, balanced by measured peak level in headless Chromium when the voices
@@ -27,22 +27,22 @@ const BELL_HZ = [540, 800] as const;
 
 type Source = 'noise' | 'hat' | 'cymbal' | 'bell';
 
-/** The live engine's shared sources, built for one hit: noise, the metal bank, and their mixes. */
-function source(hit: Hit, kind: Source, length: number) {
+/** The live engine's shared sources: noise, the metal bank, and their mixes (voices.ts shares them between pads). */
+function source(hit: Hit, kind: Source) {
   switch (kind) {
     case 'noise':
-      return noise(hit, length);
+      return noise(hit);
     case 'bell':
-      return squares(hit, length, BELL_HZ, 0.5);
+      return squares(hit, BELL_HZ, 0.5);
     case 'hat':
-      return mixed(hit, [
-        [squares(hit, length, METAL_HZ, 0.5), 1],
-        [noise(hit, length), 0.15],
+      return mixed(hit, 'hat', [
+        [squares(hit, METAL_HZ, 0.5), 1],
+        [noise(hit), 0.15],
       ]);
     case 'cymbal':
-      return mixed(hit, [
-        [squares(hit, length, METAL_HZ, 0.5), 1],
-        [noise(hit, length), 0.45],
+      return mixed(hit, 'cymbal', [
+        [squares(hit, METAL_HZ, 0.5), 1],
+        [noise(hit), 0.45],
       ]);
   }
 }
@@ -52,8 +52,8 @@ const VELOCITY_LAYERS = [0.35, 0.7, 1] as const;
 const ONE_LAYER = [1] as const;
 
 /** A VCA-and-filter voice on one of the shared sources. */
-const on = (kind: Source, o: Omit<ShapedOptions, 'source'>, length: number) => (hit: Hit) =>
-  shaped(hit, { ...o, source: source(hit, kind, length) });
+const on = (kind: Source, o: Omit<ShapedOptions, 'source'>) => (hit: Hit) =>
+  shaped(hit, { ...o, source: source(hit, kind) });
 
 const PADS: readonly VoicePad[] = [
   {
@@ -83,15 +83,11 @@ const PADS: readonly VoicePad[] = [
         gain: 0.45,
         type: 'triangle',
       });
-      on(
-        'noise',
-        {
-          filter: { type: 'bandpass', frequency: 4500, Q: 0.5, soften: 0.8 },
-          envelopes: [{ attack: 0, decay: 0.2, hits: once }],
-          gain: 0.6,
-        },
-        0.25,
-      )(hit);
+      on('noise', {
+        filter: { type: 'bandpass', frequency: 4500, Q: 0.5, soften: 0.8 },
+        envelopes: [{ attack: 0, decay: 0.2, hits: once }],
+        gain: 0.6,
+      })(hit);
     },
   },
   {
@@ -102,25 +98,21 @@ const PADS: readonly VoicePad[] = [
     length: 0.3,
     layers: VELOCITY_LAYERS,
     priority: 4,
-    voice: on(
-      'noise',
-      {
-        filter: { type: 'bandpass', frequency: 1150, Q: 1.3, soften: 0.5 },
-        envelopes: [
-          {
-            attack: 0,
-            decay: 0.009,
-            hits: [
-              [0, 1],
-              [0.011, 0.85],
-              [0.022, 0.75],
-            ],
-          },
-          { attack: 0, decay: 0.2, hits: [[0.031, 0.7]] },
-        ],
-      },
-      0.26,
-    ),
+    voice: on('noise', {
+      filter: { type: 'bandpass', frequency: 1150, Q: 1.3, soften: 0.5 },
+      envelopes: [
+        {
+          attack: 0,
+          decay: 0.009,
+          hits: [
+            [0, 1],
+            [0.011, 0.85],
+            [0.022, 0.75],
+          ],
+        },
+        { attack: 0, decay: 0.2, hits: [[0.031, 0.7]] },
+      ],
+    }),
   },
   {
     id: 'rim',
@@ -138,15 +130,11 @@ const PADS: readonly VoicePad[] = [
         gain: 0.4,
         type: 'triangle',
       });
-      on(
-        'noise',
-        {
-          filter: { type: 'highpass', frequency: 2500, Q: 0.7 },
-          envelopes: [{ attack: 0, decay: 0.012, hits: once }],
-          gain: 0.4,
-        },
-        0.05,
-      )(hit);
+      on('noise', {
+        filter: { type: 'highpass', frequency: 2500, Q: 0.7 },
+        envelopes: [{ attack: 0, decay: 0.012, hits: once }],
+        gain: 0.4,
+      })(hit);
     },
   },
   {
@@ -158,14 +146,10 @@ const PADS: readonly VoicePad[] = [
     layers: ONE_LAYER,
     chokeGroup: 1,
     priority: 2,
-    voice: on(
-      'hat',
-      {
-        filter: { type: 'highpass', frequency: 7500, Q: 0.9 },
-        envelopes: [{ attack: 0, decay: 0.05, hits: once }],
-      },
-      0.07,
-    ),
+    voice: on('hat', {
+      filter: { type: 'highpass', frequency: 7500, Q: 0.9 },
+      envelopes: [{ attack: 0, decay: 0.05, hits: once }],
+    }),
   },
   {
     id: 'hat-open',
@@ -176,14 +160,10 @@ const PADS: readonly VoicePad[] = [
     layers: ONE_LAYER,
     chokeGroup: 1,
     priority: 3,
-    voice: on(
-      'hat',
-      {
-        filter: { type: 'highpass', frequency: 7000, Q: 0.9 },
-        envelopes: [{ attack: 0, decay: 0.5, hits: once }],
-      },
-      0.52,
-    ),
+    voice: on('hat', {
+      filter: { type: 'highpass', frequency: 7000, Q: 0.9 },
+      envelopes: [{ attack: 0, decay: 0.5, hits: once }],
+    }),
   },
   {
     id: 'crash',
@@ -192,17 +172,13 @@ const PADS: readonly VoicePad[] = [
     level: 0.21,
     length: 1.86,
     layers: ONE_LAYER,
-    voice: on(
-      'cymbal',
-      {
-        filter: { type: 'highpass', frequency: 3800, Q: 0.7 },
-        envelopes: [
-          { attack: 0, decay: 0.08, hits: once },
-          { attack: 0, decay: 1.8, hits: [[0, 0.6]] },
-        ],
-      },
-      1.82,
-    ),
+    voice: on('cymbal', {
+      filter: { type: 'highpass', frequency: 3800, Q: 0.7 },
+      envelopes: [
+        { attack: 0, decay: 0.08, hits: once },
+        { attack: 0, decay: 1.8, hits: [[0, 0.6]] },
+      ],
+    }),
   },
   {
     id: 'ride',
@@ -211,17 +187,13 @@ const PADS: readonly VoicePad[] = [
     level: 0.17,
     length: 1.36,
     layers: ONE_LAYER,
-    voice: on(
-      'hat',
-      {
-        filter: { type: 'bandpass', frequency: 5200, Q: 0.8 },
-        envelopes: [
-          { attack: 0, decay: 0.06, hits: once },
-          { attack: 0, decay: 1.3, hits: [[0, 0.45]] },
-        ],
-      },
-      1.32,
-    ),
+    voice: on('hat', {
+      filter: { type: 'bandpass', frequency: 5200, Q: 0.8 },
+      envelopes: [
+        { attack: 0, decay: 0.06, hits: once },
+        { attack: 0, decay: 1.3, hits: [[0, 0.45]] },
+      ],
+    }),
   },
   {
     id: 'tom-low',
@@ -266,17 +238,13 @@ const PADS: readonly VoicePad[] = [
     level: 0.29,
     length: 0.5,
     layers: VELOCITY_LAYERS,
-    voice: on(
-      'bell',
-      {
-        filter: { type: 'bandpass', frequency: 850, Q: 2.5, soften: 0.3 },
-        envelopes: [
-          { attack: 0.0005, decay: 0.05, hits: once },
-          { attack: 0.0005, decay: 0.45, hits: once },
-        ],
-      },
-      0.46,
-    ),
+    voice: on('bell', {
+      filter: { type: 'bandpass', frequency: 850, Q: 2.5, soften: 0.3 },
+      envelopes: [
+        { attack: 0.0005, decay: 0.05, hits: once },
+        { attack: 0.0005, decay: 0.45, hits: once },
+      ],
+    }),
   },
   {
     id: 'clave',
@@ -294,14 +262,10 @@ const PADS: readonly VoicePad[] = [
     level: 0.35,
     length: 0.14,
     layers: VELOCITY_LAYERS,
-    voice: on(
-      'noise',
-      {
-        filter: { type: 'bandpass', frequency: 6000, Q: 1, soften: 0.5 },
-        envelopes: [{ attack: 0.012, decay: 0.08, hits: once }],
-      },
-      0.1,
-    ),
+    voice: on('noise', {
+      filter: { type: 'bandpass', frequency: 6000, Q: 1, soften: 0.5 },
+      envelopes: [{ attack: 0.012, decay: 0.08, hits: once }],
+    }),
   },
   {
     id: 'tambourine',
@@ -310,24 +274,20 @@ const PADS: readonly VoicePad[] = [
     level: 0.32,
     length: 0.36,
     layers: ONE_LAYER,
-    voice: on(
-      'cymbal',
-      {
-        filter: { type: 'highpass', frequency: 6500, Q: 1.5 },
-        envelopes: [
-          {
-            attack: 0,
-            decay: 0.1,
-            hits: [
-              [0, 1],
-              [0.018, 0.6],
-            ],
-          },
-          { attack: 0, decay: 0.3, hits: [[0, 0.35]] },
-        ],
-      },
-      0.32,
-    ),
+    voice: on('cymbal', {
+      filter: { type: 'highpass', frequency: 6500, Q: 1.5 },
+      envelopes: [
+        {
+          attack: 0,
+          decay: 0.1,
+          hits: [
+            [0, 1],
+            [0.018, 0.6],
+          ],
+        },
+        { attack: 0, decay: 0.3, hits: [[0, 0.35]] },
+      ],
+    }),
   },
 ];
 

@@ -30,7 +30,7 @@ const ROOM_TAIL = 0.31;
 /** The hand on the head: a short noise burst, brighter and louder the harder it is. */
 function palm(hit: Hit, frequency: number, gain: number, decay = 0.012) {
   shaped(hit, {
-    source: noise(hit, decay + 0.01),
+    source: noise(hit),
     filter: { type: 'bandpass', frequency, Q: 1.1, soften: 1 },
     envelopes: [{ attack: 0.0008, decay, hits: [[0, 1]] }],
     gain: gain * byVelocity(hit.velocity, 0.3, 1),
@@ -88,15 +88,24 @@ function bell(frequency: number, decay: number) {
   };
 }
 
-/** A scrape: `ridges` short bursts, `spacing` s apart, through a resonant band (the guiro). */
+/**
+ * A scrape: `ridges` short bursts, `spacing` s apart, through a resonant band (the guiro's
+ * ridges), with the gourd ringing a little after the last one.
+ */
 function scrape(ridges: number, spacing: number, frequency: number) {
   return (hit: Hit) => {
     const hits: [number, number][] = [];
-    for (let i = 0; i < ridges; i++) hits.push([i * spacing, 0.55 + (0.45 * i) / (ridges - 1)]);
+    // Firm at the start, steady, easing off at the end of the stroke.
+    for (let i = 0; i < ridges; i++) hits.push([i * spacing, i < 2 ? 1 : i > ridges - 4 ? 0.55 : 0.75]);
     shaped(hit, {
-      source: noise(hit, ridges * spacing + 0.03),
+      source: noise(hit),
       filter: { type: 'bandpass', frequency, Q: 2.5, soften: 0.6 },
       envelopes: [{ attack: 0.0015, decay: spacing * 0.7, hits }],
+    });
+    shaped(hit, {
+      source: noise(hit),
+      filter: { type: 'bandpass', frequency: frequency * 0.4, Q: 6 },
+      envelopes: [{ attack: 0.01, decay: ridges * spacing + 0.08, hits: [[0, 0.35]] }],
     });
   };
 }
@@ -135,7 +144,7 @@ const PADS: readonly VoicePad[] = [
       // The slap: the head choked at once, a crack of hand on skin.
       membrane(hit, { frequency: 320, octaves: [0.2, 0.45], pitchDecay: 0.008, decay: 0.06, gain: 0.5 });
       shaped(hit, {
-        source: noise(hit, 0.08),
+        source: noise(hit),
         filter: { type: 'bandpass', frequency: 2400, Q: 1.4, soften: 0.8 },
         envelopes: [{ attack: 0.0008, decay: 0.055, hits: [[0, 1]] }],
         gain: byVelocity(hit.velocity, 0.5, 1),
@@ -238,7 +247,7 @@ const PADS: readonly VoicePad[] = [
     voice: (hit) => {
       // The mambo bell: a square pair through a resonant band, a snap and a short ring.
       shaped(hit, {
-        source: squares(hit, 0.4, [587, 845], 0.5),
+        source: squares(hit, [587, 845], 0.5),
         filter: { type: 'bandpass', frequency: 1000, Q: 1.8, soften: 0.5 },
         envelopes: [
           { attack: 0.0008, decay: 0.04, hits: [[0, 1]] },
@@ -276,7 +285,7 @@ const PADS: readonly VoicePad[] = [
     priority: 7,
     voice: (hit) =>
       shaped(hit, {
-        source: noise(hit, 0.12),
+        source: noise(hit),
         filter: { type: 'bandpass', frequency: 6500, Q: 1.2, soften: 0.6 },
         envelopes: [{ attack: byVelocity(hit.velocity, 0.02, 0.01), decay: 0.08, hits: [[0, 1]] }],
       }),
@@ -291,8 +300,8 @@ const PADS: readonly VoicePad[] = [
     voice: (hit) =>
       // Beads rolled over the ridged metal: a quick run of bursts.
       shaped(hit, {
-        source: noise(hit, 0.14),
-        filter: { type: 'highpass', frequency: 5000, Q: 0.8, soften: 0.6 },
+        source: noise(hit),
+        filter: { type: 'bandpass', frequency: 7000, Q: 0.8, soften: 1.2 },
         envelopes: [
           {
             attack: 0.002,
@@ -313,7 +322,7 @@ const PADS: readonly VoicePad[] = [
     name: 'Guiro',
     color: '#94d82d',
     level: 0.55,
-    length: 0.25,
+    length: 0.32,
     layers: LAYERS,
     voice: scrape(14, 0.014, 2600),
   },

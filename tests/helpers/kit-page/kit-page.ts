@@ -9,6 +9,7 @@ import { Offline } from 'tone';
 import { KitCacheError } from '../../../client/audio/kit-cache.ts';
 import { BUILT_IN_KITS, type KitDesign } from '../../../client/audio/kits/index.ts';
 import {
+  END_FADE,
   type KitRenderStatus,
   renderKit,
   renderKitWith,
@@ -27,8 +28,8 @@ export interface LayerReport {
   /** Magnitude of the first sample, and the largest of the first 0.1 ms. */
   first: number;
   startMax: number;
-  /** Largest magnitude over the last 20 ms. */
-  tailMax: number;
+  /** Largest magnitude over the 5 ms before the renderer's end fade (render-kit.ts's END_FADE): how the sound itself ended. */
+  endMax: number;
   /** RMS of the first difference over RMS: higher is brighter (a spectral centroid stand-in). */
   brightness: number;
   rms: number;
@@ -55,6 +56,8 @@ export interface KitReport {
   /** FNV-1a over every pad's final layers. */
   checksum: number;
   sampleRate: number;
+  /** OfflineAudioContexts made meanwhile (0: nothing was rendered). */
+  renders: number;
 }
 
 export interface KitPage {
@@ -74,11 +77,28 @@ export interface KitPage {
   renderOneByOne(kitId: string, sampleRate: number): Promise<number>;
   /** Every sound rendered with Tone.Offline, one after another, as the prototype did (ms). */
   renderToneOffline(kitId: string, sampleRate: number): Promise<number>;
+  /** Renders `jobs` in one render (renderOffline); each channel's peak. For looking into a kit. */
+  peaks(
+    kitId: string,
+    sampleRate: number,
+    jobs: { pad: number; velocity: number }[],
+    release?: boolean,
+  ): Promise<number[]>;
   /** Deletes the kit cache's database. */
   clearCache(): Promise<void>;
   /** Opens the kit cache's database at a layout version from the future, and keeps it (the cache cannot open). */
   occupyCacheWithNewerLayout(): Promise<void>;
 }
+
+/** Counts the OfflineAudioContexts made (instrumentation: they are the real ones). */
+let offlineContexts = 0;
+const NativeOfflineAudioContext = window.OfflineAudioContext;
+window.OfflineAudioContext = class extends NativeOfflineAudioContext {
+  constructor(...args: ConstructorParameters<typeof OfflineAudioContext>) {
+    super(...args);
+    offlineContexts++;
+  }
+} as typeof OfflineAudioContext;
 
 const kitById = (id: string): KitDesign => {
   const kit = BUILT_IN_KITS.find((k) => k.id === id);
@@ -109,12 +129,13 @@ function layerReport(velocity: number, channels: Float32Array[], sampleRate: num
     if (i > 0) diff += (x - (data[i - 1] as number)) ** 2;
   }
   const start = Math.max(1, Math.round(0.0001 * sampleRate));
-  const tail = Math.round(0.02 * sampleRate);
+  const fade = Math.round(END_FADE * sampleRate);
   let startMax = 0;
   for (let i = 0; i < Math.min(start, data.length); i++) startMax = Math.max(startMax, Math.abs(data[i] as number));
-  let tailMax = 0;
-  for (let i = Math.max(0, data.length - tail); i < data.length; i++)
-    tailMax = Math.max(tailMax, Math.abs(data[i] as number));
+  let endMax = 0;
+  for (let i = Math.max(0, data.length - 2 * fade); i < data.length - fade; i++) {
+    endMax = Math.max(endMax, Math.abs(data[i] as number));
+  }
   let checksum = 0x811c9dc5;
   for (const channel of channels) checksum = fnv(checksum, channel);
   return {
@@ -124,7 +145,7 @@ function layerReport(velocity: number, channels: Float32Array[], sampleRate: num
     peak,
     first: Math.abs(data[0] as number),
     startMax,
-    tailMax,
+    endMax,
     brightness: sum > 0 ? Math.sqrt(diff / sum) : 0,
     rms: Math.sqrt(sum / Math.max(1, data.length)),
     checksum,
@@ -138,6 +159,7 @@ async function report(
 ): Promise<KitReport> {
   const sounds: (SoundLayers | undefined)[] = kit.pads.map(() => undefined);
   const calls: KitReport['calls'] = [];
+  const contextsBefore = offlineContexts;
   const t0 = performance.now();
   const status = await run((pad, sound) => {
     calls.push({ pad, layers: sound.layers.length, atMs: performance.now() - t0 });
@@ -159,7 +181,7 @@ async function report(
       layers,
     };
   });
-  return { status, calls, pads, totalMs, checksum, sampleRate };
+  return { status, calls, pads, totalMs, checksum, sampleRate, renders: offlineContexts - contextsBefore };
 }
 
 const noCache = () => Promise.reject(new KitCacheError('KIT_CACHE_UNAVAILABLE', 'left out on purpose'));
@@ -233,6 +255,10 @@ const page: KitPage = {
       }
     }
     return performance.now() - t0;
+  },
+  async peaks(kitId, sampleRate, jobs, release) {
+    const channels = await renderOffline(kitById(kitId), jobs, sampleRate, release);
+    return channels.map((channel) => channel.reduce((peak, x) => Math.max(peak, Math.abs(x)), 0));
   },
   clearCache: () =>
     new Promise((resolve, reject) => {
