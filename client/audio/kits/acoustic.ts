@@ -5,8 +5,8 @@
  * the ride and its bell have a pitched ping. Three velocity layers per pad: a soft hit is darker
  * and rounder, a hard one snappier and brighter.
  *
- * Levels were set from measured peaks (render every pad offline, tests/e2e/kit-render prints
- * them): drums peak around −6 dBFS at velocity 1, hats and cymbals around −12 dBFS.
+ * Levels were set from measured peaks (`npx tsx bench/kit-render.ts --quick --pads` prints each
+ * pad's): drums peak around −5 dBFS at velocity 1, hats and cymbals −9 to −14 dBFS.
  */
 import type { KitDesign } from './design.ts';
 import {
@@ -28,7 +28,8 @@ const LAYERS = [0.35, 0.7, 1] as const;
 
 /** A small, slightly dead room (a rehearsal space). */
 const ROOM: RoomOptions = { decay: 0.35, darkenTo: 2500, wet: 0.5 };
-const ROOM_TAIL = 0.36;
+/** How long the room rings on after a sound (s): until it is under −80 dBFS, where a render's end is cut. */
+const ROOM_TAIL = ROOM.decay * 1.3;
 
 /** Cymbal metal: six squares at a cymbal's inharmonic spread (Hz). */
 const CYMBAL_HZ = [313, 447, 561, 733, 927, 1183] as const;
@@ -73,7 +74,7 @@ const PADS: readonly VoicePad[] = [
     id: 'kick',
     name: 'Kick',
     color: '#ff5252',
-    level: 0.62,
+    level: 0.46,
     length: 0.45 + ROOM_TAIL,
     layers: LAYERS,
     priority: 0,
@@ -89,7 +90,7 @@ const PADS: readonly VoicePad[] = [
     id: 'snare',
     name: 'Snare',
     color: '#ff8a3d',
-    level: 0.62,
+    level: 0.45,
     length: 0.3 + ROOM_TAIL,
     layers: LAYERS,
     priority: 1,
@@ -119,7 +120,7 @@ const PADS: readonly VoicePad[] = [
     id: 'rimshot',
     name: 'Rimshot',
     color: '#ff5fa2',
-    level: 0.5,
+    level: 0.4,
     length: 0.3 + ROOM_TAIL,
     layers: LAYERS,
     priority: 6,
@@ -149,7 +150,7 @@ const PADS: readonly VoicePad[] = [
     id: 'cross-stick',
     name: 'Cross stick',
     color: '#ffa98f',
-    level: 0.55,
+    level: 0.39,
     length: 0.08 + ROOM_TAIL,
     layers: LAYERS,
     voice: (dry) => {
@@ -176,7 +177,7 @@ const PADS: readonly VoicePad[] = [
     id: 'hat-closed',
     name: 'Closed hat',
     color: '#ffd43b',
-    level: 0.5,
+    level: 0.26,
     length: 0.12,
     layers: LAYERS,
     chokeGroup: 1,
@@ -194,7 +195,7 @@ const PADS: readonly VoicePad[] = [
     id: 'hat-open',
     name: 'Open hat',
     color: '#f59f00',
-    level: 0.45,
+    level: 0.28,
     length: 0.85,
     layers: LAYERS,
     chokeGroup: 1,
@@ -215,7 +216,7 @@ const PADS: readonly VoicePad[] = [
     id: 'hat-pedal',
     name: 'Pedal hat',
     color: '#ffe066',
-    level: 0.55,
+    level: 0.2,
     length: 0.08,
     layers: LAYERS,
     chokeGroup: 1,
@@ -232,7 +233,7 @@ const PADS: readonly VoicePad[] = [
     id: 'crash',
     name: 'Crash',
     color: '#fff08a',
-    level: 0.3,
+    level: 0.16,
     length: 2.45,
     layers: LAYERS,
     priority: 4,
@@ -259,7 +260,7 @@ const PADS: readonly VoicePad[] = [
     id: 'ride',
     name: 'Ride',
     color: '#d4e157',
-    level: 0.32,
+    level: 0.26,
     length: 1.75,
     layers: LAYERS,
     priority: 5,
@@ -287,7 +288,7 @@ const PADS: readonly VoicePad[] = [
     id: 'ride-bell',
     name: 'Ride bell',
     color: '#c0eb75',
-    level: 0.36,
+    level: 0.27,
     length: 1.45,
     layers: LAYERS,
     voice: (hit) => {
@@ -311,7 +312,7 @@ const PADS: readonly VoicePad[] = [
     id: 'tom-floor',
     name: 'Floor tom',
     color: '#845ef7',
-    level: 0.5,
+    level: 0.39,
     length: 0.7 + ROOM_TAIL,
     layers: LAYERS,
     voice: tom(78, 0.65),
@@ -320,7 +321,7 @@ const PADS: readonly VoicePad[] = [
     id: 'tom-low',
     name: 'Low tom',
     color: '#7048e8',
-    level: 0.5,
+    level: 0.4,
     length: 0.6 + ROOM_TAIL,
     layers: LAYERS,
     voice: tom(104, 0.55),
@@ -329,7 +330,7 @@ const PADS: readonly VoicePad[] = [
     id: 'tom-mid',
     name: 'Mid tom',
     color: '#5c7cfa',
-    level: 0.48,
+    level: 0.41,
     length: 0.5 + ROOM_TAIL,
     layers: LAYERS,
     voice: tom(138, 0.46),
@@ -338,7 +339,7 @@ const PADS: readonly VoicePad[] = [
     id: 'tom-high',
     name: 'High tom',
     color: '#4dabf7',
-    level: 0.46,
+    level: 0.41,
     length: 0.42 + ROOM_TAIL,
     layers: LAYERS,
     voice: tom(182, 0.38),
@@ -347,7 +348,7 @@ const PADS: readonly VoicePad[] = [
     id: 'splash',
     name: 'Splash',
     color: '#20c997',
-    level: 0.3,
+    level: 0.19,
     length: 0.95,
     layers: LAYERS,
     voice: (hit) => {
@@ -366,7 +367,7 @@ const PADS: readonly VoicePad[] = [
     id: 'brush',
     name: 'Brush swish',
     color: '#51cf66',
-    level: 0.6,
+    level: 1.07,
     length: 0.45,
     layers: LAYERS,
     voice: (hit) => {

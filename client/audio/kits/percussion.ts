@@ -4,8 +4,8 @@
  * shakers, cabasa and guiro are noise shaped in time (beads, a scrape's ridges). Three velocity
  * layers per pad: harder is brighter, with more attack.
  *
- * Levels were set from measured peaks (render every pad offline, tests/e2e/kit-render prints
- * them): drums peak around −6 dBFS at velocity 1, the small things around −12 dBFS.
+ * Levels were set from measured peaks (`npx tsx bench/kit-render.ts --quick --pads` prints each
+ * pad's): drums peak around −6 dBFS at velocity 1, bells −9, the small things −10 to −12 dBFS.
  */
 import type { KitDesign } from './design.ts';
 import {
@@ -25,7 +25,8 @@ import {
 const LAYERS = [0.35, 0.7, 1] as const;
 /** A little air around the drums (a live room, not a hall). */
 const ROOM: RoomOptions = { decay: 0.3, darkenTo: 3000, wet: 0.35 };
-const ROOM_TAIL = 0.31;
+/** How long the room rings on after a sound (s): until it is under −80 dBFS, where a render's end is cut. */
+const ROOM_TAIL = ROOM.decay * 1.3;
 
 /** The hand on the head: a short noise burst, brighter and louder the harder it is. */
 function palm(hit: Hit, frequency: number, gain: number, decay = 0.012) {
@@ -115,7 +116,7 @@ const PADS: readonly VoicePad[] = [
     id: 'tumba',
     name: 'Tumba',
     color: '#ff5252',
-    level: 0.6,
+    level: 0.46,
     length: 0.5 + ROOM_TAIL,
     layers: LAYERS,
     priority: 2,
@@ -125,7 +126,7 @@ const PADS: readonly VoicePad[] = [
     id: 'conga-open',
     name: 'Conga open',
     color: '#ff8a3d',
-    level: 0.58,
+    level: 0.46,
     length: 0.4 + ROOM_TAIL,
     layers: LAYERS,
     priority: 0,
@@ -155,7 +156,7 @@ const PADS: readonly VoicePad[] = [
     id: 'quinto',
     name: 'Quinto',
     color: '#ffa98f',
-    level: 0.56,
+    level: 0.46,
     length: 0.32 + ROOM_TAIL,
     layers: LAYERS,
     voice: handDrum(300, 0.3),
@@ -164,7 +165,7 @@ const PADS: readonly VoicePad[] = [
     id: 'bongo-low',
     name: 'Bongo low',
     color: '#ffd43b',
-    level: 0.55,
+    level: 0.4,
     length: 0.2 + ROOM_TAIL,
     layers: LAYERS,
     priority: 3,
@@ -174,7 +175,7 @@ const PADS: readonly VoicePad[] = [
     id: 'bongo-high',
     name: 'Bongo high',
     color: '#f59f00',
-    level: 0.52,
+    level: 0.39,
     length: 0.16 + ROOM_TAIL,
     layers: LAYERS,
     priority: 4,
@@ -184,7 +185,7 @@ const PADS: readonly VoicePad[] = [
     id: 'timbale-low',
     name: 'Timbale low',
     color: '#fff08a',
-    level: 0.5,
+    level: 0.42,
     length: 0.6 + ROOM_TAIL,
     layers: LAYERS,
     voice: timbale(290),
@@ -193,7 +194,7 @@ const PADS: readonly VoicePad[] = [
     id: 'timbale-high',
     name: 'Timbale high',
     color: '#d4e157',
-    level: 0.48,
+    level: 0.39,
     length: 0.6 + ROOM_TAIL,
     layers: LAYERS,
     voice: timbale(420),
@@ -202,7 +203,7 @@ const PADS: readonly VoicePad[] = [
     id: 'cascara',
     name: 'Cascara',
     color: '#845ef7',
-    level: 0.5,
+    level: 0.44,
     length: 0.08,
     layers: LAYERS,
     voice: (hit) => {
@@ -222,7 +223,7 @@ const PADS: readonly VoicePad[] = [
     id: 'agogo-low',
     name: 'Agogo low',
     color: '#7048e8',
-    level: 0.5,
+    level: 0.38,
     length: 0.62,
     layers: LAYERS,
     voice: bell(720, 0.6),
@@ -231,7 +232,7 @@ const PADS: readonly VoicePad[] = [
     id: 'agogo-high',
     name: 'Agogo high',
     color: '#5c7cfa',
-    level: 0.46,
+    level: 0.38,
     length: 0.52,
     layers: LAYERS,
     voice: bell(960, 0.5),
@@ -279,7 +280,7 @@ const PADS: readonly VoicePad[] = [
     id: 'shaker',
     name: 'Shaker',
     color: '#51cf66',
-    level: 0.5,
+    level: 0.375,
     length: 0.14,
     layers: LAYERS,
     priority: 7,
@@ -294,7 +295,7 @@ const PADS: readonly VoicePad[] = [
     id: 'cabasa',
     name: 'Cabasa',
     color: '#3bc9db',
-    level: 0.5,
+    level: 0.38,
     length: 0.16,
     layers: LAYERS,
     voice: (hit) =>
@@ -321,7 +322,7 @@ const PADS: readonly VoicePad[] = [
     id: 'guiro',
     name: 'Guiro',
     color: '#94d82d',
-    level: 0.55,
+    level: 1.03,
     length: 0.32,
     layers: LAYERS,
     voice: scrape(14, 0.014, 2600),
