@@ -121,7 +121,7 @@ export async function kitRenderBenchmark(options: BrowserBenchOptions): Promise<
 \`npx tsx bench/kit-render.ts\`: client/audio/render-kit.ts in headless Chromium at ${SAMPLE_RATE} Hz, every
 measurement in a freshly loaded page, medians of ${rounds} rounds (Tone.Offline: of ${Math.min(rounds, 2)}), ms.
 "First load" empties the kit cache first; "cached" is the next load. A pad is playable when it is handed
-over (its loudest layer first; its softer layers come with the second render).
+over (its loudest layer first; its softer layers come with the last render).
 
 | kit | first load: first pad | all layers | + stored | cached: first pad | all pads | a context per sound | Tone.Offline per sound |
 |---|---|---|---|---|---|---|---|

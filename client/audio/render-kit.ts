@@ -6,8 +6,11 @@
  * - pads are handed over as they are ready, the most played first (each design's `priority`);
  * - ONE OfflineAudioContext renders many pads at once, each into its own output channel through a
  *   ChannelMerger (a context per pad costs its setup and a render-thread round trip each: 16 of
- *   them took 2.4–3.0 s in a prototype); the first render holds every pad's loudest layer, so
- *   every pad sounds after one render, and the softer layers follow in a second;
+ *   them took 2.4–3.0 s in a prototype); the first render holds the loudest layer of the
+ *   FIRST_PADS most played pads (small: they sound soonest), the second every other pad's loudest
+ *   layer, so every pad sounds after two renders, and the softer layers follow in a third;
+ * - a pad's graph is cut from the output once its length has passed, so the render thread stops
+ *   working on it (kits/voices.ts keeps the voices themselves light);
  * - Tone's OfflineContext wraps the native context, and is rendered natively: Tone's own render()
  *   first steps its JS clock through the whole length (for the Transport, unused here);
  * - a read from the cache goes pad by pad, in the same order.
@@ -37,7 +40,7 @@ export const SILENCE = 1e-4;
 export const END_FADE = 0.005;
 /** Web Audio's render quantum (frames): suspends happen on its boundaries. */
 const QUANTUM = 128;
-/** Whether renders cut each sound's graph off once it has ended (see renderOffline). */
+/** Whether renders cut each sound's graph off once it has ended (see renderOffline; off: for comparison). */
 const RELEASE_FINISHED = true;
 
 export interface KitRenderStatus {
