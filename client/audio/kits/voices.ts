@@ -12,6 +12,7 @@
  * Every envelope starts from silence with a ramp of at least MIN_ATTACK: a sound that jumps from
  * 0 on its first sample clicks, whatever it is.
  */
+import '../quiet-tone.ts';
 import {
   type BaseContext,
   BiquadFilter,

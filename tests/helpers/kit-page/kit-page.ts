@@ -5,6 +5,7 @@
  * wrong: silence, clipping, a click at the start, a cut-off tail, layers that do not differ; and
  * when each pad was handed over. Sounds stay in the page; only figures and checksums come back.
  */
+import '../../../client/audio/quiet-tone.ts';
 import { Offline } from 'tone';
 import { KitCacheError } from '../../../client/audio/kit-cache.ts';
 import { BUILT_IN_KITS, type KitDesign } from '../../../client/audio/kits/index.ts';
