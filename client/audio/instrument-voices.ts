@@ -9,7 +9,7 @@
  */
 import { type BaseContext, FMSynth, Gain, type InputNode, MonoSynth, PluckSynth } from 'tone';
 import { INSTRUMENTS, type MelodicId, type Part, partNotes } from './instruments.ts';
-import type { KitDesign, KitPadDesign } from './kits/types.ts';
+import type { KitDesign, KitPadDesign } from './kits/design.ts';
 import { noteHz, noteName } from './scales.ts';
 
 /** Bumped when a design changes, so kits cached from the old one are rendered again. */

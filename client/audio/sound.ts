@@ -1,6 +1,7 @@
 /**
- * The sound engine's shared types (issue 10): what a slot plays and how. Pure data, no imports,
- * so the kit store, the kit file and the engine agree without depending on each other.
+ * What the engine plays: sounds as channels of samples, per slot, at several velocities; and how
+ * each slot plays them. Shared by the engine, the kit renderer and the sample importer (pure types
+ * and constants, no imports).
  */
 
 /** One sound: 1 or 2 channels of equal length at `sampleRate`. */
@@ -9,21 +10,23 @@ export interface PadSound {
   sampleRate: number;
 }
 
-/** A slot's sound at several velocities, ascending: a hit plays the first layer whose
- *  `velocity` is ≥ the hit's (the last one above all), scaled by the hit's gain. */
+/**
+ * A slot's sound at several velocities, ascending: a hit plays the first layer whose `velocity`
+ * is ≥ the hit's (the last one above all), scaled by the hit's gain.
+ */
 export interface SoundLayers {
   layers: readonly { velocity: number; sound: PadSound }[];
 }
 
 /** How a slot plays (the musician's per-pad controls). */
 export interface SlotSettings {
-  /** −60..+12, default 0 */
+  /** −60..+12, default 0. */
   volumeDb: number;
-  /** semitones −24..+24, default 0 (playback rate 2^(pitch/12)) */
+  /** Semitones −24..+24, default 0 (playback rate 2^(pitch/12)). */
   pitch: number;
-  /** seconds the sound may ring before a 20 ms fade, 0.02..30; Infinity = to its end */
+  /** Seconds the sound may ring before a 20 ms fade, 0.02..30; Infinity = to its end. */
   decay: number;
-  /** 0 = none; a hit in group g silences (20 ms fade) every other voice in g */
+  /** 0 = none; a hit in group g silences (20 ms fade) every other voice in g. */
   chokeGroup: number;
 }
 
