@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
+import { PLACEHOLDER_KIT } from '../audio/render-kit.ts';
 import { AccessControls } from '../components/AccessControls.tsx';
 import { DawPads } from '../components/DawPads.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
@@ -57,7 +58,20 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   const engine = createDrumEngine();
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
-  onCleanup(engine.onStateChange(setSoundState));
+  // The kit is rendered once sound is enabled (its pads play as each is ready).
+  let kitLoading = false;
+  const loadKit = (state: AudioContextState) => {
+    if (state !== 'running' || kitLoading) return;
+    kitLoading = true;
+    engine.loadKit(PLACEHOLDER_KIT).catch((error: unknown) => console.error('padmesh: the kit did not load', error));
+  };
+  loadKit(engine.state);
+  onCleanup(
+    engine.onStateChange((state) => {
+      setSoundState(state);
+      loadKit(state);
+    }),
+  );
 
   let signaling: Signaling | undefined;
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
