@@ -39,10 +39,10 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 const JOIN_GAP =
   'Where the difference goes: a peerjs-server join is its WebSocket upgrade and one frame out. ' +
-  "A padmesh join is the upgrade plus a `join` message: read, parsed and validated, a room found or made, " +
+  'A padmesh join is the upgrade plus a `join` message: read, parsed and validated, a room found or made, ' +
   'HMAC tokens signed, and presence, the welcome and a `member-joined` to each member already in the room ' +
-  '(10 frames for a room of 4, against peerjs-server\'s 4, each a write system call). In the profile the ' +
-  'upgrade costs padmesh no more than peerjs-server; the join message is about a third of the storm\'s CPU, ' +
+  "(10 frames for a room of 4, against peerjs-server's 4, each a write system call). In the profile the " +
+  "upgrade costs padmesh no more than peerjs-server; the join message is about a third of the storm's CPU, " +
   'of which the room rules and tokens are a third and its writes another third. The frames are the product ' +
   '(presence, resumable sessions); the 1.3 × is not reached without dropping them.';
 

@@ -59,11 +59,17 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
   // The kit is rendered once sound is enabled (its pads play as each is ready).
-  let kitLoading = false;
+  const [kit, setKit] = createSignal<'none' | 'loading' | 'ready' | 'failed'>('none');
   const loadKit = (state: AudioContextState) => {
-    if (state !== 'running' || kitLoading) return;
-    kitLoading = true;
-    engine.loadKit(PLACEHOLDER_KIT).catch((error: unknown) => console.error('padmesh: the kit did not load', error));
+    if (state !== 'running' || kit() !== 'none') return;
+    setKit('loading');
+    engine.loadKit(PLACEHOLDER_KIT).then(
+      () => setKit('ready'),
+      (error: unknown) => {
+        setKit('failed');
+        console.error('padmesh: the kit did not load', error);
+      },
+    );
   };
   loadKit(engine.state);
   onCleanup(
@@ -172,7 +178,13 @@ export function DawPage(props: { navigate: (path: string) => void }) {
           <>
             <header>
               <StatusLight status={session.status} rttMs={session.rttMs} />
-              <div class="sound" data-testid="engine" data-state={soundState()} data-triggered={jam.view.triggered}>
+              <div
+                class="sound"
+                data-testid="engine"
+                data-state={soundState()}
+                data-kit={kit()}
+                data-triggered={jam.view.triggered}
+              >
                 <Show
                   when={soundState() === 'running'}
                   fallback={
