@@ -109,7 +109,7 @@ async function setup(): Promise<Harness> {
         await wait(1);
       }
       const took = (performance.now() - began) / 1000;
-      await wait(500); // the audio thread catches up and reports
+      await wait(1500); // the audio thread catches up and reports; Chromium's playback statistics move about once a second
       return {
         sent,
         refused,

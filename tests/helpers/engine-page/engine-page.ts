@@ -56,8 +56,13 @@ export interface EnginePage {
   flood(rate: number, seconds: number, slots: number[]): Promise<Flood>;
   /** The engine's counters (its sampler's, as last reported) and the browser's underruns. */
   stats(): ReturnType<DrumEngine['stats']> & { triggered: number; underruns: number };
-  /** Waits (bounded) until the audio thread has reported its counters at least up to `hits` hits. */
-  statsReach(hits: number): Promise<void>;
+  /** Waits (bounded) until the audio thread has reported `count` hits taken (or started, or …). */
+  statsReach(count: number, field?: 'hits' | 'started'): Promise<void>;
+  /**
+   * Waits (bounded) until the browser's playback statistics cover the context's clock as it is
+   * now (Chromium brings them up to date about once a second).
+   */
+  playbackCaughtUp(): Promise<void>;
   /** Per owner, the hits the engine said gave way on the audio thread. */
   gaveWay(): Record<string, number>;
   /** Waits (bounded) until the recording reaches context time `time` (s). */
@@ -208,11 +213,22 @@ const page: EnginePage = {
     const e = live();
     return { ...e.stats(), triggered: e.triggered, underruns: e.underruns };
   },
-  async statsReach(hits) {
+  async statsReach(count, field = 'hits') {
     const until = performance.now() + 15_000;
-    while (live().stats().hits < hits) {
-      if (performance.now() > until) throw new Error(`the sampler reported ${live().stats().hits} of ${hits} hits`);
+    while (live().stats()[field] < count) {
+      if (performance.now() > until)
+        throw new Error(`the sampler reported ${live().stats()[field]} of ${count} ${field}`);
       await wait(20);
+    }
+  },
+  async playbackCaughtUp() {
+    const context = (master as AudioNode).context as AudioContext & { playbackStats?: { totalDuration: number } };
+    const now = context.currentTime;
+    const started = first / sampleRate; // the recording began with the engine's first quantum or so
+    const until = performance.now() + 15_000;
+    while ((context.playbackStats?.totalDuration ?? Number.POSITIVE_INFINITY) < now - started - 0.05) {
+      if (performance.now() > until) throw new Error('the playback statistics did not catch up');
+      await wait(50);
     }
   },
   gaveWay() {
