@@ -3,7 +3,6 @@ import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
-import { PLACEHOLDER_KIT } from '../audio/render-kit.ts';
 import { AccessControls } from '../components/AccessControls.tsx';
 import { DawPads } from '../components/DawPads.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
@@ -63,13 +62,16 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   const loadKit = (state: AudioContextState) => {
     if (state !== 'running' || kit() !== 'none') return;
     setKit('loading');
-    engine.loadKit(PLACEHOLDER_KIT).then(
-      () => setKit('ready'),
-      (error: unknown) => {
-        setKit('failed');
-        console.error('padmesh: the kit did not load', error);
-      },
-    );
+    // Loaded on demand: the kit's renderer brings Tone.js, which playing needs none of.
+    import('../audio/render-kit.ts')
+      .then(({ PLACEHOLDER_KIT }) => engine.loadKit(PLACEHOLDER_KIT))
+      .then(
+        () => setKit('ready'),
+        (error: unknown) => {
+          setKit('failed');
+          console.error('padmesh: the kit did not load', error);
+        },
+      );
   };
   loadKit(engine.state);
   onCleanup(

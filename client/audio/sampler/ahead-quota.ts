@@ -16,12 +16,14 @@ export const OWNER_ROWS = 64;
 
 const NONE = -0x80000000;
 
+// Plain private fields, not #private ones: the build lowers #fields to WeakMaps (for its oldest
+// targets), a lookup per access, which this hot path cannot afford.
 export class AheadQuota {
-  readonly #owner = new Int32Array(OWNER_ROWS).fill(NONE);
-  readonly #count = new Int32Array(OWNER_ROWS);
+  private readonly _owner = new Int32Array(OWNER_ROWS).fill(NONE);
+  private readonly _count = new Int32Array(OWNER_ROWS);
   /** Per row, its latest time (the row is free once the clock has passed it). */
-  readonly #latest = new Float64Array(OWNER_ROWS).fill(Number.NEGATIVE_INFINITY);
-  readonly #times = new Float64Array(OWNER_ROWS * MAX_AHEAD_PER_OWNER);
+  private readonly _latest = new Float64Array(OWNER_ROWS).fill(Number.NEGATIVE_INFINITY);
+  private readonly _times = new Float64Array(OWNER_ROWS * MAX_AHEAD_PER_OWNER);
 
   /**
    * Takes a place for `owner`'s hit starting at `time` (> now). False if that owner already has
@@ -31,45 +33,45 @@ export class AheadQuota {
     let row = -1;
     let spare = -1;
     for (let r = 0; r < OWNER_ROWS; r++) {
-      if (this.#owner[r] === owner) {
+      if (this._owner[r] === owner) {
         row = r;
         break;
       }
-      if (spare < 0 && (this.#latest[r] as number) <= now) spare = r;
+      if (spare < 0 && (this._latest[r] as number) <= now) spare = r;
     }
     if (row < 0) {
       if (spare < 0) return false;
       row = spare;
-      this.#owner[row] = owner;
-      this.#count[row] = 0;
-      this.#latest[row] = Number.NEGATIVE_INFINITY;
+      this._owner[row] = owner;
+      this._count[row] = 0;
+      this._latest[row] = Number.NEGATIVE_INFINITY;
     }
     // Forget the times the clock has passed.
     const base = row * MAX_AHEAD_PER_OWNER;
-    const times = this.#times;
+    const times = this._times;
     let kept = 0;
-    const count = this.#count[row] as number;
+    const count = this._count[row] as number;
     for (let k = 0; k < count; k++) {
       const t = times[base + k] as number;
       if (t > now) times[base + kept++] = t;
     }
     if (kept >= MAX_AHEAD_PER_OWNER) {
-      this.#count[row] = kept;
+      this._count[row] = kept;
       return false;
     }
     times[base + kept] = time;
-    this.#count[row] = kept + 1;
-    if (time > (this.#latest[row] as number)) this.#latest[row] = time;
+    this._count[row] = kept + 1;
+    if (time > (this._latest[row] as number)) this._latest[row] = time;
     return true;
   }
 
   /** Hits `owner` has waiting after `now`. */
   waiting(owner: number, now: number): number {
     for (let r = 0; r < OWNER_ROWS; r++) {
-      if (this.#owner[r] !== owner) continue;
+      if (this._owner[r] !== owner) continue;
       let n = 0;
       const base = r * MAX_AHEAD_PER_OWNER;
-      for (let k = 0; k < (this.#count[r] as number); k++) if ((this.#times[base + k] as number) > now) n++;
+      for (let k = 0; k < (this._count[r] as number); k++) if ((this._times[base + k] as number) > now) n++;
       return n;
     }
     return 0;

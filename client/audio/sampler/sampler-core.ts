@@ -58,54 +58,56 @@ const EMPTY = new Float32Array(0);
 /** Called for each owner with hits that gave way since the last report, and how many. */
 export type GaveWaySink = (owner: number, count: number) => void;
 
+// Plain private fields, not #private ones: the build lowers #fields to WeakMaps (for its oldest
+// targets), a lookup per access, which this hot path cannot afford.
 export class SamplerCore {
   readonly sampleRate: number;
 
   // ---- slots ----
-  readonly #layers: (Layer[] | null)[] = new Array<Layer[] | null>(SLOTS).fill(null);
-  readonly #slotGain = new Float64Array(SLOTS).fill(1);
-  readonly #slotRate = new Float64Array(SLOTS).fill(1);
+  private readonly _layers: (Layer[] | null)[] = new Array<Layer[] | null>(SLOTS).fill(null);
+  private readonly _slotGain = new Float64Array(SLOTS).fill(1);
+  private readonly _slotRate = new Float64Array(SLOTS).fill(1);
   /** Frames a voice may ring before its fade; Infinity: to its end. */
-  readonly #slotDecay = new Float64Array(SLOTS).fill(Number.POSITIVE_INFINITY);
-  readonly #slotChoke = new Int32Array(SLOTS);
+  private readonly _slotDecay = new Float64Array(SLOTS).fill(Number.POSITIVE_INFINITY);
+  private readonly _slotChoke = new Int32Array(SLOTS);
 
   // ---- hits waiting for their frame: a binary min-heap on (frame, seq) ----
-  readonly #hFrame = new Float64Array(PENDING_CAPACITY);
-  readonly #hSeq = new Float64Array(PENDING_CAPACITY);
-  readonly #hSlot = new Int32Array(PENDING_CAPACITY);
-  readonly #hVelocity = new Float64Array(PENDING_CAPACITY);
-  readonly #hOwner = new Int32Array(PENDING_CAPACITY);
-  #hSize = 0;
-  #seq = 0;
+  private readonly _hFrame = new Float64Array(PENDING_CAPACITY);
+  private readonly _hSeq = new Float64Array(PENDING_CAPACITY);
+  private readonly _hSlot = new Int32Array(PENDING_CAPACITY);
+  private readonly _hVelocity = new Float64Array(PENDING_CAPACITY);
+  private readonly _hOwner = new Int32Array(PENDING_CAPACITY);
+  private _hSize = 0;
+  private _seq = 0;
 
   // ---- voices, as arrays of fields ----
-  readonly #vActive = new Uint8Array(VOICES);
-  readonly #vSlot = new Int32Array(VOICES);
-  readonly #vOwner = new Int32Array(VOICES);
-  readonly #vChoke = new Int32Array(VOICES);
-  readonly #vStart = new Float64Array(VOICES);
+  private readonly _vActive = new Uint8Array(VOICES);
+  private readonly _vSlot = new Int32Array(VOICES);
+  private readonly _vOwner = new Int32Array(VOICES);
+  private readonly _vChoke = new Int32Array(VOICES);
+  private readonly _vStart = new Float64Array(VOICES);
   /** Start order (the oldest voice has the least). */
-  readonly #vSeq = new Float64Array(VOICES);
-  readonly #vPos = new Float64Array(VOICES);
-  readonly #vRate = new Float64Array(VOICES);
-  readonly #vGain = new Float64Array(VOICES);
+  private readonly _vSeq = new Float64Array(VOICES);
+  private readonly _vPos = new Float64Array(VOICES);
+  private readonly _vRate = new Float64Array(VOICES);
+  private readonly _vGain = new Float64Array(VOICES);
   /** The frame its fade begins (decay, choke or steal); Infinity: none yet. */
-  readonly #vRelease = new Float64Array(VOICES);
-  readonly #vLength = new Float64Array(VOICES);
-  readonly #vLeft: Float32Array[] = new Array<Float32Array>(VOICES).fill(EMPTY);
-  readonly #vRight: Float32Array[] = new Array<Float32Array>(VOICES).fill(EMPTY);
-  readonly #fadeStep: number;
+  private readonly _vRelease = new Float64Array(VOICES);
+  private readonly _vLength = new Float64Array(VOICES);
+  private readonly _vLeft: Float32Array[] = new Array<Float32Array>(VOICES).fill(EMPTY);
+  private readonly _vRight: Float32Array[] = new Array<Float32Array>(VOICES).fill(EMPTY);
+  private readonly _fadeStep: number;
 
   // ---- scratch for steal() ----
-  readonly #tallyOwner = new Int32Array(VOICES);
-  readonly #tallyCount = new Int32Array(VOICES);
-  readonly #tallyOldest = new Float64Array(VOICES);
-  readonly #tallyVoice = new Int32Array(VOICES);
+  private readonly _tallyOwner = new Int32Array(VOICES);
+  private readonly _tallyCount = new Int32Array(VOICES);
+  private readonly _tallyOldest = new Float64Array(VOICES);
+  private readonly _tallyVoice = new Int32Array(VOICES);
 
   // ---- the gave-way report ----
-  readonly #gwOwner = new Int32Array(REPORT_OWNERS);
-  readonly #gwCount = new Int32Array(REPORT_OWNERS);
-  #gwSize = 0;
+  private readonly _gwOwner = new Int32Array(REPORT_OWNERS);
+  private readonly _gwCount = new Int32Array(REPORT_OWNERS);
+  private _gwSize = 0;
   /** Hits that gave way beyond REPORT_OWNERS owners in one report (counted in the totals only). */
   gaveWayUnnamed = 0;
 
@@ -132,15 +134,15 @@ export class SamplerCore {
   constructor(sampleRate: number) {
     if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) throw new Error(`bad sample rate ${sampleRate}`);
     this.sampleRate = sampleRate;
-    this.#fadeStep = 1 / Math.max(1, Math.round(FADE_S * sampleRate));
-    this.#vRelease.fill(Number.POSITIVE_INFINITY);
+    this._fadeStep = 1 / Math.max(1, Math.round(FADE_S * sampleRate));
+    this._vRelease.fill(Number.POSITIVE_INFINITY);
   }
 
   /** A slot's sound (null: silence). Voices already playing the old one play on. Throws on a malformed sound. */
   setSound(slot: number, sound: SoundLayers | null): void {
     checkSlot(slot);
     if (sound === null) {
-      this.#layers[slot] = null;
+      this._layers[slot] = null;
       return;
     }
     const layers: Layer[] = [];
@@ -160,17 +162,17 @@ export class SamplerCore {
     }
     if (layers.length === 0) throw new Error('a sound needs a layer');
     layers.sort((a, b) => a.velocity - b.velocity);
-    this.#layers[slot] = layers;
+    this._layers[slot] = layers;
   }
 
   /** How a slot's next hits play (out-of-range values are brought into range: sound.ts). */
   setSettings(slot: number, settings: SlotSettings): void {
     checkSlot(slot);
     const s = clampSlotSettings(settings);
-    this.#slotGain[slot] = 10 ** (s.volumeDb / 20);
-    this.#slotRate[slot] = 2 ** (s.pitch / 12);
-    this.#slotDecay[slot] = s.decay * this.sampleRate;
-    this.#slotChoke[slot] = s.chokeGroup;
+    this._slotGain[slot] = 10 ** (s.volumeDb / 20);
+    this._slotRate[slot] = 2 ** (s.pitch / 12);
+    this._slotDecay[slot] = s.decay * this.sampleRate;
+    this._slotChoke[slot] = s.chokeGroup;
   }
 
   /** Back to DEFAULT_SLOT_SETTINGS. */
@@ -184,19 +186,19 @@ export class SamplerCore {
    */
   hit(slot: number, velocity: number, start: number, owner: number): boolean {
     if (!(slot >= 0 && slot < SLOTS) || (slot | 0) !== slot || !(velocity > 0) || Number.isNaN(start)) return false;
-    if (this.#hSize >= PENDING_CAPACITY) {
+    if (this._hSize >= PENDING_CAPACITY) {
       this.refused++;
-      this.#gaveWay(owner | 0);
+      this._gaveWay(owner | 0);
       return false;
     }
     this.hits++;
-    this.#push(start < 0 ? -1 : Math.round(start * this.sampleRate), slot, velocity > 1 ? 1 : velocity, owner | 0);
+    this._push(start < 0 ? -1 : Math.round(start * this.sampleRate), slot, velocity > 1 ? 1 : velocity, owner | 0);
     return true;
   }
 
   /** Hits waiting for their frame. */
   get waiting(): number {
-    return this.#hSize;
+    return this._hSize;
   }
 
   /**
@@ -205,27 +207,27 @@ export class SamplerCore {
    */
   render(left: Float32Array, right: Float32Array, frame0: number): void {
     const end = frame0 + QUANTUM;
-    while (this.#hSize > 0 && (this.#hFrame[0] as number) < end) {
-      const frame = this.#hFrame[0] as number;
-      const slot = this.#hSlot[0] as number;
-      const velocity = this.#hVelocity[0] as number;
-      const owner = this.#hOwner[0] as number;
-      this.#pop();
+    while (this._hSize > 0 && (this._hFrame[0] as number) < end) {
+      const frame = this._hFrame[0] as number;
+      const slot = this._hSlot[0] as number;
+      const velocity = this._hVelocity[0] as number;
+      const owner = this._hOwner[0] as number;
+      this._pop();
       if (frame >= 0 && frame < frame0) this.late++;
-      this.#start(slot, velocity, owner, frame < frame0 ? frame0 : frame);
+      this._start(slot, velocity, owner, frame < frame0 ? frame0 : frame);
     }
     left.fill(0, 0, QUANTUM);
     right.fill(0, 0, QUANTUM);
     let busy = 0;
     let sounding = 0;
     for (let v = 0; v < VOICES; v++) {
-      if (this.#vActive[v] === 0) continue;
+      if (this._vActive[v] === 0) continue;
       busy++;
-      if (!this.#renderVoice(v, left, right, frame0)) {
-        this.#vActive[v] = 0;
-        this.#vLeft[v] = EMPTY;
-        this.#vRight[v] = EMPTY;
-      } else if ((this.#vRelease[v] as number) >= end) sounding++;
+      if (!this._renderVoice(v, left, right, frame0)) {
+        this._vActive[v] = 0;
+        this._vLeft[v] = EMPTY;
+        this._vRight[v] = EMPTY;
+      } else if ((this._vRelease[v] as number) >= end) sounding++;
     }
     this.sounding = sounding;
     if (busy > this.peakVoices) this.peakVoices = busy;
@@ -233,32 +235,32 @@ export class SamplerCore {
 
   /** Hands over, per owner, the hits that gave way (stolen or refused) since the last call. */
   takeGaveWay(sink: GaveWaySink): void {
-    for (let i = 0; i < this.#gwSize; i++) sink(this.#gwOwner[i] as number, this.#gwCount[i] as number);
-    this.#gwSize = 0;
+    for (let i = 0; i < this._gwSize; i++) sink(this._gwOwner[i] as number, this._gwCount[i] as number);
+    this._gwSize = 0;
   }
 
   get gaveWayPending(): boolean {
-    return this.#gwSize > 0;
+    return this._gwSize > 0;
   }
 
-  #gaveWay(owner: number): void {
-    for (let i = 0; i < this.#gwSize; i++) {
-      if (this.#gwOwner[i] === owner) {
-        this.#gwCount[i] = (this.#gwCount[i] as number) + 1;
+  private _gaveWay(owner: number): void {
+    for (let i = 0; i < this._gwSize; i++) {
+      if (this._gwOwner[i] === owner) {
+        this._gwCount[i] = (this._gwCount[i] as number) + 1;
         return;
       }
     }
-    if (this.#gwSize === REPORT_OWNERS) {
+    if (this._gwSize === REPORT_OWNERS) {
       this.gaveWayUnnamed++;
       return;
     }
-    this.#gwOwner[this.#gwSize] = owner;
-    this.#gwCount[this.#gwSize] = 1;
-    this.#gwSize++;
+    this._gwOwner[this._gwSize] = owner;
+    this._gwCount[this._gwSize] = 1;
+    this._gwSize++;
   }
 
-  #start(slot: number, velocity: number, owner: number, frame: number): void {
-    const layers = this.#layers[slot];
+  private _start(slot: number, velocity: number, owner: number, frame: number): void {
+    const layers = this._layers[slot];
     if (layers === null || layers === undefined) {
       this.silent++;
       return;
@@ -271,76 +273,76 @@ export class SamplerCore {
         break;
       }
     }
-    const group = this.#slotChoke[slot] as number;
+    const group = this._slotChoke[slot] as number;
     let sounding = 0;
     let free = -1;
     for (let v = 0; v < VOICES; v++) {
-      if (this.#vActive[v] === 0) {
+      if (this._vActive[v] === 0) {
         if (free < 0) free = v;
         continue;
       }
-      if (group !== 0 && this.#vChoke[v] === group && (this.#vRelease[v] as number) > frame) this.#vRelease[v] = frame;
-      if ((this.#vRelease[v] as number) > frame) sounding++;
+      if (group !== 0 && this._vChoke[v] === group && (this._vRelease[v] as number) > frame) this._vRelease[v] = frame;
+      if ((this._vRelease[v] as number) > frame) sounding++;
     }
-    if (sounding >= POLYPHONY) this.#steal(frame);
-    if (free < 0) free = this.#mostFaded();
+    if (sounding >= POLYPHONY) this._steal(frame);
+    if (free < 0) free = this._mostFaded();
     const v = free;
-    this.#vActive[v] = 1;
-    this.#vSlot[v] = slot;
-    this.#vOwner[v] = owner;
-    this.#vChoke[v] = group;
-    this.#vStart[v] = frame;
-    this.#vSeq[v] = this.started++;
-    this.#vPos[v] = 0;
-    this.#vRate[v] = (this.#slotRate[slot] as number) * layer.rateScale;
-    this.#vGain[v] = velocityGain(velocity) * (this.#slotGain[slot] as number);
-    this.#vRelease[v] = frame + (this.#slotDecay[slot] as number);
-    this.#vLength[v] = layer.length;
-    this.#vLeft[v] = layer.left;
-    this.#vRight[v] = layer.right;
+    this._vActive[v] = 1;
+    this._vSlot[v] = slot;
+    this._vOwner[v] = owner;
+    this._vChoke[v] = group;
+    this._vStart[v] = frame;
+    this._vSeq[v] = this.started++;
+    this._vPos[v] = 0;
+    this._vRate[v] = (this._slotRate[slot] as number) * layer.rateScale;
+    this._vGain[v] = velocityGain(velocity) * (this._slotGain[slot] as number);
+    this._vRelease[v] = frame + (this._slotDecay[slot] as number);
+    this._vLength[v] = layer.length;
+    this._vLeft[v] = layer.left;
+    this._vRight[v] = layer.right;
   }
 
   /** Fades the oldest sounding voice of the owner sounding the most (ties: the owner with the older voice). */
-  #steal(frame: number): void {
+  private _steal(frame: number): void {
     let owners = 0;
     for (let v = 0; v < VOICES; v++) {
-      if (this.#vActive[v] === 0 || (this.#vRelease[v] as number) <= frame) continue;
-      const owner = this.#vOwner[v] as number;
-      const seq = this.#vSeq[v] as number;
+      if (this._vActive[v] === 0 || (this._vRelease[v] as number) <= frame) continue;
+      const owner = this._vOwner[v] as number;
+      const seq = this._vSeq[v] as number;
       let k = 0;
-      while (k < owners && this.#tallyOwner[k] !== owner) k++;
+      while (k < owners && this._tallyOwner[k] !== owner) k++;
       if (k === owners) {
         owners++;
-        this.#tallyOwner[k] = owner;
-        this.#tallyCount[k] = 0;
-        this.#tallyOldest[k] = Number.POSITIVE_INFINITY;
+        this._tallyOwner[k] = owner;
+        this._tallyCount[k] = 0;
+        this._tallyOldest[k] = Number.POSITIVE_INFINITY;
       }
-      this.#tallyCount[k] = (this.#tallyCount[k] as number) + 1;
-      if (seq < (this.#tallyOldest[k] as number)) {
-        this.#tallyOldest[k] = seq;
-        this.#tallyVoice[k] = v;
+      this._tallyCount[k] = (this._tallyCount[k] as number) + 1;
+      if (seq < (this._tallyOldest[k] as number)) {
+        this._tallyOldest[k] = seq;
+        this._tallyVoice[k] = v;
       }
     }
     let best = -1;
     for (let k = 0; k < owners; k++) {
       if (
         best < 0 ||
-        (this.#tallyCount[k] as number) > (this.#tallyCount[best] as number) ||
-        (this.#tallyCount[k] === this.#tallyCount[best] &&
-          (this.#tallyOldest[k] as number) < (this.#tallyOldest[best] as number))
+        (this._tallyCount[k] as number) > (this._tallyCount[best] as number) ||
+        (this._tallyCount[k] === this._tallyCount[best] &&
+          (this._tallyOldest[k] as number) < (this._tallyOldest[best] as number))
       )
         best = k;
     }
     if (best < 0) return;
-    this.#vRelease[this.#tallyVoice[best] as number] = frame;
+    this._vRelease[this._tallyVoice[best] as number] = frame;
     this.stolen++;
-    this.#gaveWay(this.#tallyOwner[best] as number);
+    this._gaveWay(this._tallyOwner[best] as number);
   }
 
   /** Every voice busy: the one whose fade began first is cut now. */
-  #mostFaded(): number {
+  private _mostFaded(): number {
     let pick = 0;
-    for (let v = 1; v < VOICES; v++) if ((this.#vRelease[v] as number) < (this.#vRelease[pick] as number)) pick = v;
+    for (let v = 1; v < VOICES; v++) if ((this._vRelease[v] as number) < (this._vRelease[pick] as number)) pick = v;
     this.cut++;
     return pick;
   }
@@ -350,18 +352,18 @@ export class SamplerCore {
    * out, or its fade done). Runs in stretches with no test per sample: up to its release at full
    * gain, then through the fade, each stretch ending early where the sound does.
    */
-  #renderVoice(v: number, left: Float32Array, right: Float32Array, frame0: number): boolean {
-    const start = this.#vStart[v] as number;
-    const release = this.#vRelease[v] as number;
-    const rate = this.#vRate[v] as number;
-    const gain = this.#vGain[v] as number;
+  private _renderVoice(v: number, left: Float32Array, right: Float32Array, frame0: number): boolean {
+    const start = this._vStart[v] as number;
+    const release = this._vRelease[v] as number;
+    const rate = this._vRate[v] as number;
+    const gain = this._vGain[v] as number;
     // The last position that can be interpolated (index and index + 1 both in the sound).
-    const last = (this.#vLength[v] as number) - 1;
-    const l = this.#vLeft[v] as Float32Array;
-    const r = this.#vRight[v] as Float32Array;
+    const last = (this._vLength[v] as number) - 1;
+    const l = this._vLeft[v] as Float32Array;
+    const r = this._vRight[v] as Float32Array;
     const stereo = l !== r;
-    const step = this.#fadeStep;
-    let pos = this.#vPos[v] as number;
+    const step = this._fadeStep;
+    let pos = this._vPos[v] as number;
     let i = start > frame0 ? start - frame0 : 0;
     while (i < QUANTUM) {
       if (!(pos < last)) return false;
@@ -405,52 +407,52 @@ export class SamplerCore {
         }
       }
     }
-    this.#vPos[v] = pos;
+    this._vPos[v] = pos;
     return true;
   }
 
-  #less(a: number, b: number): boolean {
-    const fa = this.#hFrame[a] as number;
-    const fb = this.#hFrame[b] as number;
-    return fa < fb || (fa === fb && (this.#hSeq[a] as number) < (this.#hSeq[b] as number));
+  private _less(a: number, b: number): boolean {
+    const fa = this._hFrame[a] as number;
+    const fb = this._hFrame[b] as number;
+    return fa < fb || (fa === fb && (this._hSeq[a] as number) < (this._hSeq[b] as number));
   }
 
-  #swap(a: number, b: number): void {
-    swap(this.#hFrame, a, b);
-    swap(this.#hSeq, a, b);
-    swap(this.#hSlot, a, b);
-    swap(this.#hVelocity, a, b);
-    swap(this.#hOwner, a, b);
+  private _swap(a: number, b: number): void {
+    swap(this._hFrame, a, b);
+    swap(this._hSeq, a, b);
+    swap(this._hSlot, a, b);
+    swap(this._hVelocity, a, b);
+    swap(this._hOwner, a, b);
   }
 
-  #push(frame: number, slot: number, velocity: number, owner: number): void {
-    let i = this.#hSize++;
-    this.#hFrame[i] = frame;
-    this.#hSeq[i] = this.#seq++;
-    this.#hSlot[i] = slot;
-    this.#hVelocity[i] = velocity;
-    this.#hOwner[i] = owner;
+  private _push(frame: number, slot: number, velocity: number, owner: number): void {
+    let i = this._hSize++;
+    this._hFrame[i] = frame;
+    this._hSeq[i] = this._seq++;
+    this._hSlot[i] = slot;
+    this._hVelocity[i] = velocity;
+    this._hOwner[i] = owner;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#less(i, parent)) break;
-      this.#swap(i, parent);
+      if (!this._less(i, parent)) break;
+      this._swap(i, parent);
       i = parent;
     }
   }
 
-  #pop(): void {
-    const n = --this.#hSize;
+  private _pop(): void {
+    const n = --this._hSize;
     if (n === 0) return;
-    this.#swap(0, n);
+    this._swap(0, n);
     let i = 0;
     for (;;) {
       const a = 2 * i + 1;
       const b = a + 1;
       let least = i;
-      if (a < n && this.#less(a, least)) least = a;
-      if (b < n && this.#less(b, least)) least = b;
+      if (a < n && this._less(a, least)) least = a;
+      if (b < n && this._less(b, least)) least = b;
       if (least === i) return;
-      this.#swap(i, least);
+      this._swap(i, least);
       i = least;
     }
   }

@@ -33,35 +33,37 @@ declare function registerProcessor(name: string, processor: new (options: AudioW
 /** How often (s of audio) gave-way reports and port-mode status go out at most. */
 const REPORT_S = 0.05;
 
+// Plain private fields, not #private ones: the build lowers #fields to WeakMaps (for its oldest
+// targets), a lookup per access, which this hot path cannot afford.
 class SamplerProcessor extends AudioWorkletProcessor {
-  readonly #core = new SamplerCore(sampleRate);
-  readonly #ring: HitRingReader | null;
-  readonly #status: Float64Array | null;
-  readonly #sink = (slot: number, velocity: number, start: number, owner: number) => {
-    this.#core.hit(slot, velocity, start, owner);
+  private readonly _core = new SamplerCore(sampleRate);
+  private readonly _ring: HitRingReader | null;
+  private readonly _status: Float64Array | null;
+  private readonly _sink = (slot: number, velocity: number, start: number, owner: number) => {
+    this._core.hit(slot, velocity, start, owner);
   };
-  readonly #reportFrames = Math.round(REPORT_S * sampleRate);
-  #reportedAt = 0;
-  #statusKey = -1;
-  readonly #owners: number[] = [];
-  readonly #counts: number[] = [];
-  readonly #collect = (owner: number, count: number) => {
-    this.#owners.push(owner);
-    this.#counts.push(count);
+  private readonly _reportFrames = Math.round(REPORT_S * sampleRate);
+  private _reportedAt = 0;
+  private _statusKey = -1;
+  private readonly _owners: number[] = [];
+  private readonly _counts: number[] = [];
+  private readonly _collect = (owner: number, count: number) => {
+    this._owners.push(owner);
+    this._counts.push(count);
   };
-  readonly #left = new Float32Array(QUANTUM);
-  readonly #right = new Float32Array(QUANTUM);
+  private readonly _left = new Float32Array(QUANTUM);
+  private readonly _right = new Float32Array(QUANTUM);
 
   constructor(options: AudioWorkletNodeOptions) {
     super(options);
     const shared = options.processorOptions as SamplerOptions | undefined;
-    this.#ring = shared?.ring ? new HitRingReader(shared.ring) : null;
-    this.#status = shared?.status ? new Float64Array(shared.status) : null;
-    this.port.onmessage = (event: MessageEvent<SamplerMessage>) => this.#onMessage(event.data);
+    this._ring = shared?.ring ? new HitRingReader(shared.ring) : null;
+    this._status = shared?.status ? new Float64Array(shared.status) : null;
+    this.port.onmessage = (event: MessageEvent<SamplerMessage>) => this._onMessage(event.data);
   }
 
-  #onMessage(message: SamplerMessage): void {
-    const core = this.#core;
+  private _onMessage(message: SamplerMessage): void {
+    const core = this._core;
     try {
       switch (message.type) {
         case 'hit':
@@ -83,36 +85,36 @@ class SamplerProcessor extends AudioWorkletProcessor {
   }
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
-    const core = this.#core;
-    this.#ring?.drain(this.#sink);
+    const core = this._core;
+    this._ring?.drain(this._sink);
     const out = outputs[0];
-    const left = out?.[0] ?? this.#left;
-    const right = out?.[1] ?? this.#right;
+    const left = out?.[0] ?? this._left;
+    const right = out?.[1] ?? this._right;
     core.render(left, right, currentFrame);
-    const status = this.#status;
-    if (status !== null) writeStatus(status, core, this.#ring?.overflows ?? 0);
-    if (currentFrame - this.#reportedAt >= this.#reportFrames) this.#report();
+    const status = this._status;
+    if (status !== null) writeStatus(status, core, this._ring?.overflows ?? 0);
+    if (currentFrame - this._reportedAt >= this._reportFrames) this._report();
     return true;
   }
 
   /** Gave-way hits, and (port mode) the status when it changed. Allocates: only every REPORT_S, and only with news. */
-  #report(): void {
-    const core = this.#core;
-    this.#reportedAt = currentFrame;
+  private _report(): void {
+    const core = this._core;
+    this._reportedAt = currentFrame;
     if (core.gaveWayPending) {
-      this.#owners.length = 0;
-      this.#counts.length = 0;
-      core.takeGaveWay(this.#collect);
+      this._owners.length = 0;
+      this._counts.length = 0;
+      core.takeGaveWay(this._collect);
       this.port.postMessage({
         type: 'gave-way',
-        owners: this.#owners.slice(),
-        counts: this.#counts.slice(),
+        owners: this._owners.slice(),
+        counts: this._counts.slice(),
       } satisfies SamplerReport);
     }
-    if (this.#status !== null) return;
+    if (this._status !== null) return;
     const key = core.hits + core.stolen + core.refused + core.late + core.cut + core.silent + core.peakVoices;
-    if (key === this.#statusKey) return;
-    this.#statusKey = key;
+    if (key === this._statusKey) return;
+    this._statusKey = key;
     const status = new Float64Array(STATUS_FIELDS);
     writeStatus(status, core, 0);
     this.port.postMessage({ type: 'status', status } satisfies SamplerReport, [status.buffer]);
