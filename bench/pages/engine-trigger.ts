@@ -28,7 +28,7 @@ export interface Flooded {
   seconds: number;
   longestGapMs: number;
   callMs: number[];
-  /** The sampler's own counters after it (null for Tone). */
+  /** The sampler's own counters over the run (null for Tone). */
   stats: ReturnType<DrumEngine['stats']> | null;
 }
 
@@ -41,6 +41,17 @@ interface Harness {
 }
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Stats = ReturnType<DrumEngine['stats']>;
+/** The counters' change from `before` to `after` (the gauges, sounding and waiting, as after). */
+function difference(after: Stats, before: Stats): Stats {
+  const out = { ...after };
+  for (const key of Object.keys(after) as (keyof Stats)[]) {
+    if (key !== 'sounding' && key !== 'waiting' && key !== 'peakVoices' && key !== 'frame')
+      out[key] = after[key] - before[key];
+  }
+  return out;
+}
 
 async function setup(): Promise<Harness> {
   const ring = createDrumEngine({ transport: 'ring' });
@@ -88,6 +99,8 @@ async function setup(): Promise<Harness> {
     },
     async flood(contender, rate, seconds) {
       const engine = engines[contender];
+      const sampler = contender === 'tone' ? null : contender === 'ring' ? ring : port;
+      const statsBefore = sampler?.stats() ?? null;
       const underrunsBefore = underruns(contender);
       const total = Math.round(rate * seconds);
       const callMs: number[] = [];
@@ -118,7 +131,7 @@ async function setup(): Promise<Harness> {
         seconds: took,
         longestGapMs,
         callMs,
-        stats: contender === 'tone' ? null : (contender === 'ring' ? ring : port).stats(),
+        stats: sampler && statsBefore ? difference(sampler.stats(), statsBefore) : null,
       };
     },
   };

@@ -196,8 +196,11 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
   ready.catch(() => {}); // start() and the page see it; an unobserved rejection must not be reported twice
 
   const listeners = new Set<(state: AudioContextState) => void>();
+  // Kept from the events, so the hit path reads a boolean rather than asking the context.
+  let running = raw.state === 'running';
   const onNativeStateChange = () => {
     const state = raw.state;
+    running = state === 'running';
     for (const listener of listeners) listener(state);
   };
   raw.addEventListener('statechange', onNativeStateChange);
@@ -259,7 +262,7 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
     trigger(slot, velocity, at, owner = NO_OWNER) {
       overbooked = null;
       if (!(velocity > 0) || velocity === Number.POSITIVE_INFINITY) return false; // also NaN
-      if (hasSound[slot] !== 1 || disposed || raw.state !== 'running') return false; // also a bad slot
+      if (hasSound[slot] !== 1 || disposed || !running) return false; // also a bad slot
       const v = velocity > 1 ? 1 : velocity;
       const now = raw.currentTime;
       const planned = at !== undefined && at > now && at < now + MAX_LEAD_S;
