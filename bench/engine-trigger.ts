@@ -2,7 +2,7 @@
  * Issue 10's engine target: the main-thread time of one trigger call (p99 ≤ 0.02 ms), for the
  * sampler (client/audio/engine.ts) fed through its SharedArrayBuffer ring and through port
  * messages (its fallback where a page is not cross-origin isolated), beside today's Tone voices
- * (client/audio/tone-voices.ts, the engine before issue 10), alternating in one page of one
+ * (client/audio/tone-voices.ts, the engine before issue 10), alternating (one alive at a time) in one page of one
  * headless Chromium; then 1,600 hits a second at each, with the output underruns the browser
  * reports (AudioContext.playbackStats) and the sampler's own counters.
  *
@@ -196,7 +196,8 @@ function render(
   return `## Engine trigger: main-thread time per hit (bench/engine-trigger.ts)
 
 One page of headless Chromium (${info.isolated ? 'cross-origin isolated: 5 µs timer resolution' : 'not cross-origin isolated: 0.1 ms timer resolution'}, ${info.sampleRate} Hz),
-built with Vite from bench/pages/engine-trigger.ts, holding three engines at once: the sampler
+built with Vite from bench/pages/engine-trigger.ts, with three engines, one alive at a time (made
+afresh when its turn comes: each AudioContext has a real-time render thread of its own): the sampler
 (client/audio/engine.ts, an AudioWorklet) fed through its SharedArrayBuffer ring, the same fed
 through port messages, and today's Tone voices (client/audio/tone-voices.ts: the live Tone.js
 engine before issue 10). The samplers play today's 16 voices rendered offline. Each contender is

@@ -2,11 +2,12 @@
  * The page of bench/engine-trigger.ts: the main-thread time of one trigger call, for the sampler
  * engine (client/audio/engine.ts) fed through its SharedArrayBuffer ring and through port
  * messages, beside today's Tone voices (client/audio/tone-voices.ts, the engine before issue 10),
- * all three alive in this one page; and output underruns while hits come at a high rate.
+ * in this one page, one engine alive at a time; and output underruns while hits come at a high rate.
  */
 import { createDrumEngine, type DrumEngine } from '../../client/audio/engine.ts';
 import { KIT } from '../../client/audio/kit.ts';
 import { PLACEHOLDER_KIT, renderKit } from '../../client/audio/render-kit.ts';
+import type { SoundLayers } from '../../client/audio/sound.ts';
 import { createToneVoicesEngine, type ToneVoicesEngine } from '../../client/audio/tone-voices.ts';
 
 export type Contender = 'ring' | 'port' | 'tone';
@@ -54,32 +55,56 @@ function difference(after: Stats, before: Stats): Stats {
 }
 
 async function setup(): Promise<Harness> {
-  const ring = createDrumEngine({ transport: 'ring' });
-  const port = createDrumEngine({ transport: 'port' });
-  await Promise.all([ring.start(), port.start()]);
-  // Today's kit, rendered once, into both samplers.
-  await renderKit(PLACEHOLDER_KIT, ring.sampleRate, (pad, sound) => {
-    ring.setSlotSound(pad, sound);
-    port.setSlotSound(pad, sound);
+  // Today's kit, rendered once (at the rate every context here gets: the device's).
+  const probe = new AudioContext({ latencyHint: 'interactive' });
+  const sampleRate = probe.sampleRate;
+  await probe.close();
+  const kit: SoundLayers[] = [];
+  await renderKit(PLACEHOLDER_KIT, sampleRate, (pad, sound) => {
+    kit[pad] = sound;
   });
-  const tone: ToneVoicesEngine = createToneVoicesEngine();
-  await tone.start();
-  // Tone's global context is now the Tone engine's, whose raw context is its native AudioContext.
   const { getContext } = await import('tone');
-  const toneContext = getContext().rawContext as unknown as AudioContext;
-  const engines: Record<Contender, Pick<DrumEngine, 'trigger'>> = { ring, port, tone };
-  const underruns = (contender: Contender) => {
-    if (contender !== 'tone') return (contender === 'ring' ? ring : port).underruns;
-    const events = (toneContext as AudioContext & { playbackStats?: { underrunEvents?: number } }).playbackStats
-      ?.underrunEvents;
+
+  // One engine alive at a time: each AudioContext has its own real-time render thread, and three
+  // at once would take turns with the main thread on this machine's two cores.
+  let current: { contender: Contender; engine: Pick<DrumEngine, 'trigger'>; dispose(): void } | null = null;
+  let sampler: DrumEngine | null = null;
+  let toneContext: AudioContext | null = null;
+  const use = async (contender: Contender) => {
+    if (current?.contender === contender) return current.engine;
+    current?.dispose();
+    sampler = null;
+    toneContext = null;
+    if (contender === 'tone') {
+      const tone: ToneVoicesEngine = createToneVoicesEngine();
+      await tone.start();
+      // Tone's global context is now the Tone engine's, whose raw context is its native AudioContext.
+      toneContext = getContext().rawContext as unknown as AudioContext;
+      current = { contender, engine: tone, dispose: () => tone.dispose() };
+    } else {
+      const engine = createDrumEngine({ transport: contender });
+      await engine.start();
+      kit.forEach((sound, pad) => {
+        engine.setSlotSound(pad, sound);
+      });
+      sampler = engine;
+      current = { contender, engine, dispose: () => engine.dispose() };
+    }
+    await wait(300); // the new context settles (its first quanta, the sounds' messages)
+    return current.engine;
+  };
+  const underruns = () => {
+    if (sampler) return sampler.underruns;
+    const events = (toneContext as (AudioContext & { playbackStats?: { underrunEvents?: number } }) | null)
+      ?.playbackStats?.underrunEvents;
     return typeof events === 'number' ? events : Number.NaN;
   };
   return {
     ready: true,
     isolated: crossOriginIsolated,
-    sampleRate: ring.sampleRate,
-    run(contender, count, meanIntervalMs) {
-      const engine = engines[contender];
+    sampleRate,
+    async run(contender, count, meanIntervalMs) {
+      const engine = await use(contender);
       const result: Calls = { callMs: [], refused: 0 };
       return new Promise((resolve) => {
         let n = 0;
@@ -98,10 +123,9 @@ async function setup(): Promise<Harness> {
       });
     },
     async flood(contender, rate, seconds) {
-      const engine = engines[contender];
-      const sampler = contender === 'tone' ? null : contender === 'ring' ? ring : port;
+      const engine = await use(contender);
       const statsBefore = sampler?.stats() ?? null;
-      const underrunsBefore = underruns(contender);
+      const underrunsBefore = underruns();
       const total = Math.round(rate * seconds);
       const callMs: number[] = [];
       let sent = 0;
@@ -127,11 +151,12 @@ async function setup(): Promise<Harness> {
         sent,
         refused,
         underrunsBefore,
-        underrunsAfter: underruns(contender),
+        underrunsAfter: underruns(),
         seconds: took,
         longestGapMs,
         callMs,
-        stats: sampler && statsBefore ? difference(sampler.stats(), statsBefore) : null,
+        stats:
+          sampler !== null && statsBefore !== null ? difference((sampler as DrumEngine).stats(), statsBefore) : null,
       };
     },
   };

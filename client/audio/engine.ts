@@ -77,7 +77,10 @@ export interface DrumEngine {
   readonly overbooked: number | null;
   /** Hits handed to the sampler since creation (the e2e tests read it). */
   readonly triggered: number;
-  /** The context time (s) the last hit handed over starts at (a hit played at once: the clock at the call). */
+  /**
+   * The context time (s) the last hit handed over starts at, or after: for a hit played at once,
+   * the clock when this is first read after the call (the sampler starts it at its next quantum).
+   */
   readonly lastStartTime: number;
   /** The AudioContext's clock now (s). */
   readonly currentTime: number;
@@ -264,7 +267,8 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
       if (!(velocity > 0) || velocity === Number.POSITIVE_INFINITY) return false; // also NaN
       if (hasSound[slot] !== 1 || disposed || !running) return false; // also a bad slot
       const v = velocity > 1 ? 1 : velocity;
-      const now = raw.currentTime;
+      // The clock is read only for a hit asked for a time: reading it is a call into the browser.
+      const now = at === undefined ? Number.NaN : raw.currentTime;
       const planned = at !== undefined && at > now && at < now + MAX_LEAD_S;
       if (planned && !quota.take(owner, at, now)) {
         overbooked = owner;
@@ -284,7 +288,7 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
         return false;
       }
       triggered++;
-      lastStartTime = planned ? at : now;
+      lastStartTime = planned ? at : now; // NaN for a hit at once: the getter reads the clock then
       return true;
     },
     get overbooked() {
@@ -294,6 +298,7 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
       return triggered;
     },
     get lastStartTime() {
+      if (Number.isNaN(lastStartTime) && triggered > 0) lastStartTime = raw.currentTime;
       return lastStartTime;
     },
     get currentTime() {
