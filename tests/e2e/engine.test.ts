@@ -121,7 +121,7 @@ type Rig = ReturnType<typeof rig>;
 const onFrame = (time: number, rate: number) => Math.round(time * rate) / rate;
 
 /** Every behaviour, on whichever way hits reach the audio thread. */
-function behaviours(get: () => { rig: Rig; rate: number }) {
+function behaviours(get: () => { rig: Rig; rate: number; transport: SamplerTransport }) {
   it('starts every hit exactly at its own time, once, however many hits another player planned ahead', async () => {
     const { rig, rate } = get();
     await rig.tone(0, { level: 0.1, seconds: 0.01 });
@@ -140,13 +140,14 @@ function behaviours(get: () => { rig: Rig; rate: number }) {
     expect(await rig.rms(base - 0.04, base + 0.099)).toBe(0); // nothing before the first
   });
 
-  it('starts a hit played at once at the next render quantum, before hits planned earlier for later', async () => {
-    const { rig } = get();
+  it('starts a hit played at once at the next render quantum it reaches, whatever is planned for later', async () => {
+    const { rig, rate, transport } = get();
     await rig.tone(0, { level: 0.1, seconds: 0.01 });
+    await rig.tone(1, { level: 0.3, seconds: 0.002 }); // the only sound above 0.2, even on top of another
     const { base, results } = await rig.play([
       [0, 1, 0.2, HOSTILE],
       [0, 1, 0.35, HOSTILE],
-      [0, 1, null, null],
+      [1, 1, null, null],
     ]);
     const now = results[2];
     expect(now?.played).toBe(true);
@@ -154,10 +155,14 @@ function behaviours(get: () => { rig: Rig; rate: number }) {
     expect(now?.start).toBeGreaterThanOrEqual(now?.before ?? Number.NaN);
     expect(now?.start).toBeLessThanOrEqual(now?.after ?? Number.NaN);
     await rig.recordedUntil(base + 0.45);
-    const heard = await rig.onsets((now?.before ?? 0) - 0.01, base + 0.45);
-    expect(heard.length).toBe(3);
-    expect(heard[0]).toBeGreaterThanOrEqual((now?.before ?? 0) - 1e-9);
-    expect(heard[0]).toBeLessThan(base + 0.2);
+    const loud = await rig.call('onsets', (now?.before ?? 0) - 0.01, base + 0.45, 0.2);
+    expect(loud.length).toBe(1); // once
+    expect(loud[0]).toBeGreaterThanOrEqual((now?.before ?? 0) - 1e-9);
+    // Through the ring it is in the sampler's next quantum, so before the planned ones; a port
+    // message waits for the audio thread's event loop, which a busy machine can hold up.
+    if (transport === 'ring') expect(loud[0]).toBeLessThan(base + 0.2);
+    expect(await rig.onset(base + 0.2 - 0.005, base + 0.21)).toBeCloseTo(onFrame(base + 0.2, rate), 6);
+    expect(await rig.onset(base + 0.35 - 0.005, base + 0.36)).toBeCloseTo(onFrame(base + 0.35, rate), 6);
   });
 
   it('fades every other voice of a choke group in 20 ms when a hit in it starts, whatever order they came in', async () => {
@@ -306,22 +311,22 @@ function behaviours(get: () => { rig: Rig; rate: number }) {
 }
 
 describe('the sampler, hits through the shared ring (cross-origin isolated)', () => {
-  let state: { rig: Rig; rate: number };
+  let state: { rig: Rig; rate: number; transport: SamplerTransport };
   beforeAll(async () => {
     const r = await openPage(true);
     expect(await r.isolated()).toBe(true);
-    state = { rig: r, rate: 48_000 };
+    state = { rig: r, rate: 48_000, transport: 'ring' };
   });
   beforeEachFresh(() => state, 'ring');
   behaviours(() => state);
 });
 
 describe('the sampler, hits as port messages (the page not cross-origin isolated)', () => {
-  let state: { rig: Rig; rate: number };
+  let state: { rig: Rig; rate: number; transport: SamplerTransport };
   beforeAll(async () => {
     const r = await openPage(false);
     expect(await r.isolated()).toBe(false);
-    state = { rig: r, rate: 48_000 };
+    state = { rig: r, rate: 48_000, transport: 'port' };
   });
   beforeEachFresh(() => state, 'port');
   behaviours(() => state);
