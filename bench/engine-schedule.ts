@@ -1,7 +1,7 @@
 /**
  * Issue 4 (b): from a hit's arrival in the DAW page to the time its sound is scheduled to start,
- * for padmesh's drum engine (client/audio/engine.ts: Tone.js with lookAhead 0, every hit started
- * at the context's current time) beside Tone.js's default scheduling (a `new Context()`, lookAhead
+ * for padmesh's sound engine (client/audio/engine.ts: the AudioWorklet sampler, every hit not
+ * planned ahead started at the next render quantum) beside Tone.js's default scheduling (a `new Context()`, lookAhead
  * 0.1 s, `triggerAttack` at `now()`), in the same page of one headless Chromium, alternating.
  *
  * The page (bench/pages/engine-harness.ts) is built with Vite into a temporary folder and served
@@ -124,12 +124,12 @@ export async function engineBenchmark(options: BrowserBenchOptions): Promise<Ben
       { timeout: 20_000 },
     );
     const info = await page.evaluate(() => {
-      const { sampleRate, baseLatencyMs, outputLatencyMs, isolated } = (
+      const { sampleRate, outputLatencyMs, isolated } = (
         window as unknown as {
-          harness: { sampleRate: number; baseLatencyMs: number; outputLatencyMs: number; isolated: boolean };
+          harness: { sampleRate: number; outputLatencyMs: number; isolated: boolean };
         }
       ).harness;
-      return { sampleRate, baseLatencyMs, outputLatencyMs, isolated };
+      return { sampleRate, outputLatencyMs, isolated };
     });
     const run = (contender: Contender, count: number) =>
       withTimeout(
@@ -173,7 +173,7 @@ export async function engineBenchmark(options: BrowserBenchOptions): Promise<Ben
 
 function render(
   plan: Plan,
-  info: { sampleRate: number; baseLatencyMs: number; outputLatencyMs: number; isolated: boolean },
+  info: { sampleRate: number; outputLatencyMs: number; isolated: boolean },
   rounds: Record<Contender, RoundResult[]>,
 ): string {
   const m = (contender: Contender, key: 'lead' | 'leadEdge' | 'call') =>
@@ -189,8 +189,8 @@ function render(
   return `## Arrival → scheduled sound start (bench/engine-schedule.ts)
 
 One page of headless Chromium (${info.isolated ? 'cross-origin isolated: 5 µs timer resolution' : 'not cross-origin isolated: 0.1 ms timer resolution'}),
-built with Vite from bench/pages/engine-harness.ts: padmesh's drum engine (client/audio/engine.ts, the
-DAW page's own, cycling through all 16 pads) and, in the same page, Tone.js's default: a \`new Context()\`
+built with Vite from bench/pages/engine-harness.ts: padmesh's sound engine (client/audio/engine.ts, the
+DAW page's own sampler, playing today's 16 voices rendered, cycling through the pads) and, in the same page, Tone.js's default: a \`new Context()\`
 (lookAhead 0.1 s) and a MembraneSynth \`triggerAttack\` at \`now()\` (what it does when given no time).
 Hits arrive as real RTCDataChannel messages (a loopback pair in the page) at random intervals,
 ${MEAN_INTERVAL_MS} ms apart on average (200/s); first thing in \`onmessage\` the page reads the
@@ -203,8 +203,7 @@ of ${plan.hits} hits after a warm-up; figures are medians over rounds, n the tot
 | Tone.js default | ${t.lead.n} | ${ms(t.lead.p50, 3)} / ${ms(t.lead.p99, 3)} / ${ms(t.lead.max, 3)} | ${ms(t.call.p50, 3)} / ${ms(t.call.p99, 3)} / ${ms(t.call.max, 3)} |
 
 Target ≤ ${TARGET_MS} ms (p99): ${verdict(p.lead.p99, TARGET_MS, 'ms', 3)}; Tone's default is ${ms(t.lead.p50, 1)} ms.
-${nudged} of ${p.lead.n} padmesh hits were scheduled after \`currentTime\` rather than at it (a voice's next start
-must be later than its last: one sample later).
+${nudged} of ${p.lead.n} padmesh hits were scheduled after \`currentTime\` rather than at it.
 
 What "scheduled at currentTime" means in time: Web Audio starts it at the next render quantum
 (${ms(quantumMs, 2)} ms at ${info.sampleRate} Hz), but \`currentTime\` only moves when the audio thread
@@ -212,7 +211,7 @@ renders, in bursts, so it trails the real audio clock. Against the engine's own 
 clock at the arrival (the top edge of currentTime − wall-clock readings, client/audio/audio-clock.ts),
 padmesh's scheduled start is ${ms(p.edge.p50, 2)} ms (p50), ${ms(p.edge.p99, 2)} ms (p99) from the arrival:
 negative means already due, so the sound starts with the next quantum rendered. Then comes the output
-latency the browser reports (here base ${ms(info.baseLatencyMs, 1)} ms + output ${ms(info.outputLatencyMs, 1)} ms), which no
+latency the browser reports (here ${ms(info.outputLatencyMs, 1)} ms, base + output), which no
 scheduling removes. The trigger call's main-thread time (median ${ms(p.call.p50, 3)} ms) is not in the
 lead but delays whatever the DAW page does next, including the next hit. Per pad (median of round medians,
 ms): ${perPad.map((pad) => `${pad.name} ${ms(pad.ms, 3)}`).join(', ')}.

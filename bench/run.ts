@@ -4,14 +4,17 @@
  *   1. the hit path through the real pages beside a raw RTCDataChannel and the relay, page
  *      open → first P2P hit, bundle sizes (bench/hit-path.ts);
  *   2. arrival → scheduled sound start in the engine beside Tone's default (bench/engine-schedule.ts);
+ *      the trigger call's main-thread time, sampler (ring, port) beside today's Tone voices, and
+ *      underruns at 1,600 hits/s (bench/engine-trigger.ts); the built-in kits rendered offline and
+ *      read back from the cache (bench/kit-render.ts);
  *   3. loss and jitter on a two-namespace LAN (bench/loss.ts);
  *   4. the signal server beside a bare `ws` relay and peerjs-server (bench/signal-bench.ts);
  *   5. honest hits while one controller floods its data channel, beside no flood (bench/flood.ts).
  *
  *   npm run bench                 # the full run: about 6 minutes on 2 cores
  *   npm run bench -- --quick      # a smoke run
- *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, loss, signal, flood),
- *                                             # replacing their sections of docs/benchmarks.md
+ *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, engine-trigger, kit-render,
+ *                                             # loss, signal, flood), replacing their sections of docs/benchmarks.md
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -20,8 +23,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchSection, buildClient, enterLoopbackNamespace } from './browser-common.ts';
 import { engineBenchmark } from './engine-schedule.ts';
+import { engineTriggerBenchmark } from './engine-trigger.ts';
 import { floodBenchmark } from './flood.ts';
 import { hitPathBenchmark } from './hit-path.ts';
+import { kitRenderBenchmark } from './kit-render.ts';
 import { lossBenchmark } from './loss.ts';
 import { signalBenchmark } from './signal-bench.ts';
 
@@ -35,6 +40,8 @@ const quick = values.quick ?? false;
 const benchmarks: Record<string, (options: { quick: boolean }) => Promise<Pick<BenchSection, 'markdown'>>> = {
   'hit-path': hitPathBenchmark,
   engine: engineBenchmark,
+  'engine-trigger': engineTriggerBenchmark,
+  'kit-render': kitRenderBenchmark,
   loss: lossBenchmark,
   signal: signalBenchmark,
   flood: floodBenchmark,

@@ -1,13 +1,14 @@
 /**
- * The page of bench/engine-schedule.ts: padmesh's real drum engine (client/audio/engine.ts, real
- * Tone.js) beside a plain Tone.js MembraneSynth on a default `new Context()` (lookAhead 0.1 s),
+ * The page of bench/engine-schedule.ts: padmesh's real sound engine (client/audio/engine.ts, the
+ * sampler, playing today's voices rendered) beside a plain Tone.js MembraneSynth on a default `new Context()` (lookAhead 0.1 s),
  * each fed hits as messages arriving on a real RTCDataChannel (a loopback pair inside this page).
  * For each arrival it records, first thing in `onmessage`, the AudioContext's `currentTime`, then
  * when the sound is scheduled to start, and how long the call took on the main thread.
  */
-import { Context, getContext, MembraneSynth } from 'tone';
+import { Context, MembraneSynth } from 'tone';
 import { createDrumEngine, type DrumEngine } from '../../client/audio/engine.ts';
 import { KIT } from '../../client/audio/kit.ts';
+import { ELECTRONIC_KIT } from '../../client/audio/kits/index.ts';
 
 export type Contender = 'padmesh' | 'tone';
 
@@ -25,7 +26,7 @@ export interface Arrivals {
 interface Harness {
   ready: boolean;
   sampleRate: number;
-  baseLatencyMs: number;
+  /** What the browser reports: baseLatency + outputLatency, ms. */
   outputLatencyMs: number;
   isolated: boolean;
   run(contender: Contender, count: number, meanIntervalMs: number): Promise<Arrivals>;
@@ -34,8 +35,7 @@ interface Harness {
 async function setup(): Promise<Harness> {
   const engine: DrumEngine = createDrumEngine();
   await engine.start();
-  // The engine made its own Tone context the global one: its native AudioContext is there.
-  const padmeshContext = getContext().rawContext as unknown as AudioContext;
+  await engine.loadKit(ELECTRONIC_KIT); // the sampler plays the kit rendered; an empty slot plays nothing
 
   // Tone as its documentation has it: a default context (lookAhead 0.1 s) and triggerAttack at now().
   const tone = new Context();
@@ -65,9 +65,8 @@ async function setup(): Promise<Harness> {
 
   return {
     ready: true,
-    sampleRate: padmeshContext.sampleRate,
-    baseLatencyMs: padmeshContext.baseLatency * 1000,
-    outputLatencyMs: padmeshContext.outputLatency * 1000,
+    sampleRate: engine.sampleRate,
+    outputLatencyMs: engine.outputLatencyMs() ?? Number.NaN,
     isolated: crossOriginIsolated,
     run(contender, count, meanIntervalMs) {
       const result: Arrivals = { count: 0, leadMs: [], leadEdgeMs: [], callMs: [], pad: [] };
@@ -75,7 +74,7 @@ async function setup(): Promise<Harness> {
         contender === 'padmesh'
           ? (pad) => {
               const wall = performance.timeOrigin + performance.now();
-              const now = padmeshContext.currentTime;
+              const now = engine.currentTime;
               const t0 = performance.now();
               engine.trigger(pad, 0.8);
               result.callMs.push(performance.now() - t0);

@@ -150,7 +150,7 @@ export function MemberList(props: {
                       data-bad={stats()?.bad ?? 0}
                       data-limited={stats()?.limited ?? 0}
                       data-overbooked={stats()?.overbooked ?? 0}
-                      title="Malformed packets or signals, hits over the rate limit, offers and relayed messages while blocked for flooding, and hits that did not fit a pad this player had booked full: not taken or not played"
+                      title="Malformed packets or signals, hits over the rate limit, offers and relayed messages while blocked for flooding, hits not played as this player had too many planned ahead, and sounds cut short as this player held the most voices"
                     >
                       {refused()}
                     </span>{' '}

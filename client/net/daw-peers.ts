@@ -136,7 +136,10 @@ export interface PeerStats {
   steadyDelayMs: number | null;
   /** Steady mode: hits too late for the window, played at once. */
   late: number;
-  /** Steady mode: hits not played as this controller held most of a pad booked full (audio/voice-bookings.ts). */
+  /**
+   * Hits that gave way in the engine (audio/engine.ts): not played, as this controller had too
+   * many planned ahead (steady mode), or cut short, as it held the most of the sampler's voices.
+   */
   overbooked: number;
 }
 
@@ -268,14 +271,21 @@ export class DawPeers {
   }
 
   /**
-   * A hit of this controller's gave way on a pad booked full (the engine's `overbooked`): the
-   * one just handed over, or one handed over earlier and counted as played then.
+   * A hit of this controller's gave way in the engine and was not played (the engine's
+   * `overbooked`): the one just handed over, counted as played when it arrived.
    */
   countOverbooked(peerId: string): void {
     const remote = this.#remotes.get(peerId);
     if (!remote) return;
     remote.stats.overbooked += 1;
     remote.stats.hits -= 1;
+  }
+
+  /** `count` of this controller's sounds were cut short: it held the most of the sampler's voices (played all the same). */
+  countCutShort(peerId: string, count: number): void {
+    const remote = this.#remotes.get(peerId);
+    if (!remote) return;
+    remote.stats.overbooked += count;
   }
 
   /** A controller joined the room: it gets the tempo now, before any channel exists. */

@@ -138,7 +138,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     // The sound is handed over; everything else can wait (and may allocate).
     const overbooked = engine.overbooked;
     if (overbooked !== null) {
-      // A pad booked full: the player holding most of it gave way, with this hit or one booked before.
+      // Too many of this player's hits planned ahead (or the sampler's ring full): this one is not played.
       const peerId = ownerPeers[overbooked];
       if (peerId !== undefined) {
         peers.countOverbooked(peerId);
@@ -226,6 +226,14 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     tempo: () => tempo,
     outputLatencyMs: () => engine.outputLatencyMs(),
   });
+  // A voice taken from the player sounding the most, on the audio thread: counted where they see it.
+  const stopGaveWay = engine.onGaveWay((owner, count) => {
+    const peerId = ownerPeers[owner];
+    if (peerId === undefined) return;
+    peers.countCutShort(peerId, count);
+    dirtyStats.add(peerId);
+    later();
+  });
   const stopMetronome = startMetronome(
     engine,
     () => tempo,
@@ -238,6 +246,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     document.removeEventListener('visibilitychange', onVisibility);
     clearTimeout(numbersTimer);
     stopMetronome();
+    stopGaveWay();
     peers.destroy();
   });
 

@@ -269,9 +269,17 @@ export interface KitStoreView {
   done: number;
 }
 
+/** A built-in pad as a new kit (or a pad given back its built-in sound) shows it. */
+export interface BuiltInLook {
+  name: string;
+  color: string;
+  /** The built-in kit's choke group for it (the closed hat's and open hat's); absent: none. */
+  chokeGroup?: number;
+}
+
 export interface KitStoreOptions {
   /** The built-in kit's pad names and colours, for a new kit. */
-  builtInLooks: readonly { name: string; color: string }[];
+  builtInLooks: readonly BuiltInLook[];
   /** Opens the database (tests can pass a failing one). */
   openDb?: () => Promise<KitDb>;
 }
@@ -298,7 +306,15 @@ const kitFileName = (name: string) => `${name.replace(/[^\w\- ]+/g, '').trim() |
  * engine, view) or, refused, nothing, and says why in `view.error`.
  */
 export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
-  const fresh = () => builtInKit('My kit', options.builtInLooks);
+  let builtInLooks = options.builtInLooks;
+  const chokeOf = (pad: number) => builtInLooks[pad]?.chokeGroup ?? 0;
+  const fresh = (): UserKit => {
+    const made = builtInKit('My kit', builtInLooks);
+    return {
+      ...made,
+      pads: made.pads.map((pad, i) => ({ ...pad, settings: { ...pad.settings, chokeGroup: chokeOf(i) } })),
+    };
+  };
   let kit: UserKit = fresh();
   let db: KitDb | null = null;
   let dbError: SampleError | null = null;
@@ -597,6 +613,36 @@ export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
 
     /** Stored sounds are handed over again (the engine was rebuilt, or a built-in kit loaded over them). */
     reapply: () => apply(kit, everyPad),
+
+    /**
+     * The built-in sounds are now another kit's (Electronic, Acoustic, Percussion): every pad
+     * that plays its built-in sound takes that kit's name, colour and choke group; pads with the
+     * musician's own sounds keep theirs. Kept with the kit when storage works; shown either way.
+     */
+    useBuiltInLooks(looks: readonly BuiltInLook[]): Promise<boolean> {
+      builtInLooks = looks;
+      return run('Switching sounds…', async () => {
+        const next: UserKit = {
+          ...kit,
+          pads: kit.pads.map((pad, i) => {
+            const look = looks[i];
+            if (pad.sound || !look) return pad;
+            return {
+              ...pad,
+              name: look.name,
+              color: look.color,
+              settings: { ...pad.settings, chokeGroup: chokeOf(i) },
+            };
+          }),
+        };
+        if (db && view.id !== null) await db.saveRecord(view.id, next);
+        next.pads.forEach((pad, i) => {
+          if (!pad.sound) sink.setSlotSettings(i, pad.settings);
+        });
+        show(next, view.id);
+        return null;
+      });
+    },
 
     dispose(): void {
       db?.close();

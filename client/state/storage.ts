@@ -83,3 +83,7 @@ export function savedColor(): string | null {
   return color !== null && /^#[0-9a-fA-F]{6}$/.test(color) ? color : null;
 }
 export const saveColor = (color: string): void => write(local, 'padmesh.color', color);
+
+/** The DAW's built-in kit (an id of audio/kits/), or null before one was chosen. */
+export const savedBuiltInKit = (): string | null => read(local, 'padmesh.builtInKit');
+export const saveBuiltInKit = (id: string): void => write(local, 'padmesh.builtInKit', id);

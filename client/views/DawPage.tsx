@@ -1,4 +1,4 @@
-import { createEffect, createResource, createSignal, on, onCleanup, onMount, Show, untrack } from 'solid-js';
+import { createEffect, createResource, createSignal, For, on, onCleanup, onMount, Show, untrack } from 'solid-js';
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, type Band, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
@@ -21,14 +21,25 @@ import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
 import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
+import { BUILT_IN_KIT_CHOICES, type BuiltInKitId, createDawSound, type KitState } from '../state/daw-sound.ts';
 import { recorderFromUrl } from '../state/hit-recorder.ts';
 import { createDawJam } from '../state/jam.ts';
-import { createKitStore } from '../state/kit-store.ts';
-import { deviceSampleRate, observeSink } from '../state/sample-sink.ts';
+import type { BuiltInLook } from '../state/kit-store.ts';
 import { createSession } from '../state/session.ts';
 import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
 
-const PADS: PadLook[] = KIT.map(({ name, color }) => ({ name, color }));
+/** The electronic kit's pads as a new kit starts (audio/kits/electronic.ts: the hats choke each other). */
+const BUILT_IN_LOOKS: BuiltInLook[] = KIT.map(({ id, name, color }) => ({
+  name,
+  color,
+  chokeGroup: id === 'hat-closed' || id === 'hat-open' ? 1 : 0,
+}));
+const KIT_STATE_TEXT: Record<KitState, string> = {
+  waiting: 'ready when sound is on',
+  loading: 'loading…',
+  ready: '',
+  failed: 'did not load (see the console)',
+};
 /** Past the server's resume window every controller that is coming back is back. */
 const PRUNE_AFTER_MS = DEFAULT_LIMITS.resumeWindowMs + 5_000;
 
@@ -64,12 +75,21 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   const engine = createDrumEngine();
   onCleanup(() => engine.dispose());
   const [soundState, setSoundState] = createSignal(engine.state);
-  onCleanup(engine.onStateChange(setSoundState));
-  // Own samples and user kits (issue 10). This build's engine has no slots: the sink only records
-  // what it is told. Engine v2 goes in place of `null` (an adapter: docs/architecture.md, "Own samples").
-  const samples = observeSink(null, deviceSampleRate());
-  const kits = createKitStore(samples.sink, { builtInLooks: PADS });
-  onCleanup(() => kits.dispose());
+  // What the engine plays: the built-in kit (rendered once sound runs), the musician's samples
+  // and kits (issue 10), and each melodic player's notes (state/daw-sound.ts).
+  const sound = createDawSound(engine, BUILT_IN_LOOKS);
+  onCleanup(() => sound.dispose());
+  const kits = sound.kits;
+  const samples = sound.samples;
+  sound.started();
+  onCleanup(
+    engine.onStateChange((state) => {
+      setSoundState(state);
+      sound.started();
+    }),
+  );
+  // A kit chosen on an earlier visit: its pads' names on the pads that play built-in sounds.
+  if (sound.kitId() !== 'electronic') void sound.chooseKit(sound.kitId());
   /** The pads' names and colours, as the current kit has them (phones show them). */
   const pads = (): PadLook[] => kits.view.pads.map(({ name, color }) => ({ name, color }));
 
@@ -203,6 +223,17 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   const [origin] = createResource(lanOrigin);
   const joinUrl = () => (session.room && origin() ? `${origin()}${joinPath(session.room)}` : null);
   const controllers = () => session.members.filter((m) => m.role === 'controller');
+  // Where each player's pads are in the engine: the drum kit, or their melodic part's notes once
+  // rendered (again whenever the band, the players, the sound's state or a bank's readiness change).
+  const [unplaced, setUnplaced] = createSignal<string[]>([]);
+  createEffect(() => {
+    soundState();
+    sound.banksChanged();
+    const parts = new Map(controllers().map((member) => [member.peerId, partOf(band(), member.peerId)]));
+    const placed = untrack(() => sound.setParts(parts));
+    for (const [peerId, base] of placed.slotBase) jam.setSlotBase(peerId, base);
+    setUnplaced(placed.unplaced);
+  });
 
   const newRoom = () => {
     actions.leave();
@@ -221,7 +252,13 @@ export function DawPage(props: { navigate: (path: string) => void }) {
           <>
             <header>
               <StatusLight status={session.status} rttMs={session.rttMs} />
-              <div class="sound" data-testid="engine" data-state={soundState()} data-triggered={jam.view.triggered}>
+              <div
+                class="sound"
+                data-testid="engine"
+                data-state={soundState()}
+                data-kit={sound.kitState()}
+                data-triggered={jam.view.triggered}
+              >
                 <Show
                   when={soundState() === 'running'}
                   fallback={
@@ -301,6 +338,35 @@ export function DawPage(props: { navigate: (path: string) => void }) {
               />
             </section>
             <section class="stage">
+              <div class="kit-bar">
+                <label title="The built-in sounds of pads without a sample of yours">
+                  Sounds{' '}
+                  <select
+                    data-testid="built-in-kit"
+                    value={sound.kitId()}
+                    onChange={(event) => void sound.chooseKit(event.currentTarget.value as BuiltInKitId)}
+                  >
+                    <For each={BUILT_IN_KIT_CHOICES}>{(kit) => <option value={kit.id}>{kit.name}</option>}</For>
+                  </select>
+                </label>
+                <span class="muted" data-testid="kit-state" data-state={sound.kitState()}>
+                  {KIT_STATE_TEXT[sound.kitState()]}
+                </span>
+                <Show when={sound.cacheProblem()}>
+                  {(problem) => (
+                    <span class="muted" title={problem()}>
+                      (not kept for next time: {problem()})
+                    </span>
+                  )}
+                </Show>
+                <Show when={sound.partProblem()}>{(problem) => <span class="warn">{problem()}</span>}</Show>
+                <Show when={unplaced().length > 0}>
+                  <span class="warn" data-testid="unplaced">
+                    {unplaced().length} player{unplaced().length === 1 ? '' : 's'} on drums: every instrument bank is in
+                    use
+                  </span>
+                </Show>
+              </div>
               <DawPads
                 pads={pads()}
                 hits={jam.view.padHits}
@@ -318,7 +384,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
             </section>
             <section>
               <h2>Samples and kits</h2>
-              <PadSamples store={kits} builtIn={PADS} />
+              <PadSamples store={kits} builtIn={sound.builtInLooks()} />
             </section>
           </>
         }

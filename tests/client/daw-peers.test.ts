@@ -184,15 +184,27 @@ describe('DawPeers: hits', () => {
     expect(stats('ana')).toMatchObject({ hits: 2, duplicates: 2, lost: 0 });
   });
 
-  it('counts hits that gave way on a pad booked full as not played, for known controllers only', () => {
+  it('counts hits that gave way in the engine as not played, for known controllers only', () => {
     const { peers, channels, stats } = rig();
     peers.handleSignal('ana', offer('a1'));
     channels[0]?.connect();
     channels[0]?.options.onHit?.(7, 0, 3, 100, 0);
     channels[0]?.options.onHit?.(7, 1, 3, 100, 0);
-    peers.countOverbooked('ana'); // one of them, booked ahead, was cancelled to make room
+    peers.countOverbooked('ana'); // the second: too many of hers planned ahead
     expect(stats('ana')).toMatchObject({ hits: 1, overbooked: 1 });
     peers.countOverbooked('nobody');
+    expect(peers.stats('nobody')).toBeUndefined();
+  });
+
+  it('counts sounds cut short for the player holding the most voices, as played', () => {
+    const { peers, channels, stats } = rig();
+    peers.handleSignal('ana', offer('a1'));
+    channels[0]?.connect();
+    channels[0]?.options.onHit?.(7, 0, 3, 100, 0);
+    channels[0]?.options.onHit?.(7, 1, 3, 100, 0);
+    peers.countCutShort('ana', 2);
+    expect(stats('ana')).toMatchObject({ hits: 2, overbooked: 2 });
+    peers.countCutShort('nobody', 1);
     expect(peers.stats('nobody')).toBeUndefined();
   });
 

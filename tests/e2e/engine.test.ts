@@ -1,12 +1,17 @@
 /**
- * The drum engine alone (client/audio/engine.ts, real Tone.js) in real headless Chromium, its
- * output recorded sample by sample on the AudioContext's clock (tests/helpers/engine-page): a
- * hit starts at its own time whatever other players have booked on its pad (issue 9, item 11),
- * what was booked plays at its time, a choke holds whatever order hits were booked in, and a pad
- * booked full costs the player who filled it.
+ * The sound engine alone (client/audio/engine.ts: the AudioWorklet sampler) in real headless
+ * Chromium, its output recorded sample by sample on the AudioContext's clock
+ * (tests/helpers/engine-page), playing test tones whose every sample is known: each hit starts
+ * at its own time, exactly (to the sample), whatever other players planned; each hit handed over
+ * sounds once; a choke group fades its other voices in 20 ms whatever order hits came in; a full
+ * voice pool costs the player sounding the most; a player planning too far ahead loses its own
+ * hits; a slot's volume, pitch and decay are heard as set; 1,600 hits a second are all started
+ * (the underruns the browser counts are printed: bench/engine-trigger.ts judges them). Both ways hits reach the audio thread: the SharedArrayBuffer ring (the page served
+ * cross-origin isolated, as the DAW is) and port messages (the same page served without the
+ * isolation headers).
  *
- * Times here are context seconds relative to a `base` taken in the page; every sound is booked
- * ≥ 50 ms ahead, so a busy machine cannot move it: the audio thread renders what was booked,
+ * Times here are context seconds relative to a `base` taken in the page; every planned sound is
+ * ≥ 50 ms ahead, so a busy machine cannot move it: the audio thread renders what was planned,
  * however late it runs. The page is built with Vite into a temporary folder and served from
  * 127.0.0.1 (a secure context: AudioWorklet).
  */
@@ -20,26 +25,22 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SamplerTransport } from '../../client/audio/engine.ts';
+import { MAX_AHEAD_PER_OWNER } from '../../client/audio/sampler/ahead-quota.ts';
+import { POLYPHONY } from '../../client/audio/sampler/sampler-core.ts';
+import { DEFAULT_SLOT_SETTINGS, FADE_S, type SlotSettings, velocityGain } from '../../client/audio/sound.ts';
 import { launchChromium } from '../helpers/browser.ts';
-import type { EnginePage, Hit, Triggered } from '../helpers/engine-page/engine-page.ts';
+import type { EnginePage, Hit, Tone } from '../helpers/engine-page/engine-page.ts';
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'engine-page');
 const OUT_DIR = join(tmpdir(), `padmesh-engine-page-${process.pid}`);
-const CLAVE = 13; // 2 voices; a 2.5 kHz click whose oscillator stops 61 ms after each hit
-const CLOSED_HAT = 4;
-const OPEN_HAT = 5;
 const HOSTILE = 1;
 const HONEST = 2;
-/** Where a sound begins: the first sample this loud (the engine's quietest hit peaks far above). */
+/** Where a sound begins: the first sample this loud (every test tone is far louder). */
 const ONSET = 1e-4;
-/** A sound begins at its time: its first sample above ONSET comes within this (s) of it (its attack is 1 ms). */
-const ATTACK = 0.001;
-/** A start may be a sample later than asked for each start at the same instant on its voice: a few, here. */
-const NUDGES = 0.001;
 
 let server: Server;
 let browser: Browser;
-let page: Page;
 const errors: Error[] = [];
 
 beforeAll(async () => {
@@ -49,23 +50,26 @@ beforeAll(async () => {
     logLevel: 'warn',
     build: { outDir: OUT_DIR, emptyOutDir: true, target: 'es2022' },
   });
+  // `?isolated`: the headers that make the page cross-origin isolated (SharedArrayBuffer), as the DAW's server sends.
   server = createServer(async (req, res) => {
-    const name = (req.url ?? '/').split('?')[0] === '/' ? 'index.html' : (req.url ?? '').slice(1);
+    const [path, query] = (req.url ?? '/').split('?');
+    const name = path === '/' ? 'index.html' : (path ?? '').slice(1);
     if (name.includes('..')) return void res.writeHead(404).end();
     try {
       const body = await readFile(join(OUT_DIR, name));
-      res.writeHead(200, { 'Content-Type': name.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(body);
+      const isolation =
+        query === 'isolated' || req.headers.referer?.endsWith('?isolated')
+          ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+          : {};
+      res
+        .writeHead(200, { 'Content-Type': name.endsWith('.js') ? 'text/javascript' : 'text/html', ...isolation })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
-  page = await browser.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('pageerror', (error) => errors.push(error));
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-  await page.waitForFunction(() => (window as unknown as { enginePage?: EnginePage }).enginePage?.ready === true);
 }, 60_000);
 
 afterAll(async () => {
@@ -73,152 +77,272 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-beforeEach(async () => {
-  await page.evaluate(() => (window as unknown as { enginePage: EnginePage }).enginePage.fresh());
-});
-
-const play = (hits: Hit[], lead = 0.05) =>
-  page.evaluate(({ hits, lead }) => (window as unknown as { enginePage: EnginePage }).enginePage.play(hits, lead), {
-    hits,
-    lead,
-  });
-const recordedUntil = (time: number) =>
-  page.evaluate((time) => (window as unknown as { enginePage: EnginePage }).enginePage.recordedUntil(time), time);
-const rms = (from: number, to: number) =>
-  page.evaluate(({ from, to }) => (window as unknown as { enginePage: EnginePage }).enginePage.rms(from, to), {
-    from,
-    to,
-  });
-const onset = (from: number, to: number) =>
-  page.evaluate(
-    ({ from, to, threshold }) =>
-      (window as unknown as { enginePage: EnginePage }).enginePage.firstAbove(from, to, threshold),
-    { from, to, threshold: ONSET },
-  );
-
-/** Expects a sound to begin at `time` (s): silence just before, its first sample within ATTACK. */
-async function expectOnset(time: number, label: string): Promise<void> {
-  const at = await onset(time - 0.01, time + 0.02);
-  expect(at, `${label}: first sound from 10 ms before ${time.toFixed(4)} s`).toBeGreaterThanOrEqual(time - 1e-9);
-  expect(at - time, label).toBeLessThan(ATTACK);
+/** A page of the engine, cross-origin isolated or not, and helpers that call into it. */
+async function openPage(isolated: boolean) {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('pageerror', (error) => errors.push(error));
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/${isolated ? '?isolated' : ''}`);
+  await page.waitForFunction(() => (window as unknown as { enginePage?: EnginePage }).enginePage?.ready === true);
+  return rig(page);
 }
 
-describe('the drum engine, with its output recorded', () => {
-  it('starts a hit at its own time on a pad whose every voice another player booked for later', async () => {
-    // The hostile books both of the clave's voices (their first bookings ever), then an honest hit comes for earlier.
-    const { base, results } = await play([
-      [CLAVE, 1, 0.25, HOSTILE],
-      [CLAVE, 1, 0.4, HOSTILE],
-      [CLAVE, 1, 0.1, HONEST],
-    ]);
-    expect(results.map((r) => r.played)).toEqual([true, true, true]);
-    expect((results[2] as Triggered).start).toBe(base + 0.1); // exactly its time
-    expect(results.map((r) => r.overbooked)).toEqual([null, null, null]);
-    await recordedUntil(base + 0.55);
-    expect(await rms(base - 0.05, base + 0.099)).toBe(0); // nothing before it
-    await expectOnset(base + 0.1, 'the honest hit');
-    // What the hostile booked still plays, each at its time.
-    await expectOnset(base + 0.25, 'the first booking');
-    await expectOnset(base + 0.4, 'the second booking');
+type Call = { [K in keyof EnginePage]: EnginePage[K] extends (...args: infer A) => infer R ? [A, R] : never };
+function rig(page: Page) {
+  const call = <K extends keyof Call>(name: K, ...args: Call[K][0]): Promise<Awaited<Call[K][1]>> =>
+    page.evaluate(
+      ({ name, args }) =>
+        (
+          (window as unknown as { enginePage: Record<string, (...a: unknown[]) => unknown> }).enginePage[name] as (
+            ...a: unknown[]
+          ) => unknown
+        )(...args),
+      { name, args: args as unknown[] },
+    ) as Promise<Awaited<Call[K][1]>>;
+  return {
+    page,
+    call,
+    isolated: () => page.evaluate(() => (window as unknown as { enginePage: EnginePage }).enginePage.isolated),
+    fresh: (transport?: SamplerTransport) => call('fresh', transport),
+    tone: (slot: number, tone: Tone) => call('setSound', slot, tone),
+    settings: (slot: number, settings: Partial<SlotSettings>) =>
+      call('setSettings', slot, { ...DEFAULT_SLOT_SETTINGS, ...settings }),
+    play: (hits: Hit[], lead = 0.05) => call('play', hits, lead),
+    recordedUntil: (time: number) => call('recordedUntil', time),
+    rms: (from: number, to: number) => call('rms', from, to),
+    onset: (from: number, to: number) => call('firstAbove', from, to, ONSET),
+    end: (from: number, to: number) => call('lastAbove', from, to, ONSET),
+    onsets: (from: number, to: number) => call('onsets', from, to, ONSET),
+  };
+}
+type Rig = ReturnType<typeof rig>;
+
+/** The exact frame a time falls on, as the sampler rounds it. */
+const onFrame = (time: number, rate: number) => Math.round(time * rate) / rate;
+
+/** Every behaviour, on whichever way hits reach the audio thread. */
+function behaviours(get: () => { rig: Rig; rate: number; transport: SamplerTransport }) {
+  it('starts every hit exactly at its own time, once, however many hits another player planned ahead', async () => {
+    const { rig, rate } = get();
+    await rig.tone(0, { level: 0.1, seconds: 0.01 });
+    // The hostile plans 25 hits 200–680 ms ahead; the honest player's come after, for 100 ms and 710 ms.
+    const hostile: Hit[] = Array.from({ length: 25 }, (_, i) => [0, 1, 0.2 + 0.02 * i, HOSTILE]);
+    const { base, results } = await rig.play([...hostile, [0, 1, 0.1, HONEST], [0, 1, 0.71, HONEST]]);
+    expect(results.every((r) => r.played && r.overbooked === null)).toBe(true);
+    expect(results.at(-2)?.start).toBe(base + 0.1);
+    await rig.recordedUntil(base + 0.8);
+    const heard = await rig.onsets(base - 0.04, base + 0.8);
+    const due = [0.1, ...hostile.map((hit) => hit[2] as number), 0.71].map((at) => onFrame(base + at, rate));
+    expect(heard.length).toBe(due.length); // each hit once
+    heard.forEach((at, i) => {
+      expect(Math.abs(at - (due[i] as number)), `hit ${i}`).toBeLessThanOrEqual(0.5 / rate + 1e-9);
+    });
+    expect(await rig.rms(base - 0.04, base + 0.099)).toBe(0); // nothing before the first
   });
 
-  it('starts a hit played at once at once, though every voice of its pad is booked ahead', async () => {
-    const { base, results } = await play([
-      [CLAVE, 1, 0.2, HOSTILE],
-      [CLAVE, 1, 0.35, HOSTILE],
-      [CLAVE, 1, null, null],
+  it('starts a hit played at once at the next render quantum it reaches, whatever is planned for later', async () => {
+    const { rig, rate, transport } = get();
+    await rig.tone(0, { level: 0.1, seconds: 0.01 });
+    await rig.tone(1, { level: 0.3, seconds: 0.002 }); // the only sound above 0.2, even on top of another
+    const { base, results } = await rig.play([
+      [0, 1, 0.2, HOSTILE],
+      [0, 1, 0.35, HOSTILE],
+      [1, 1, null, null],
     ]);
-    const now = results[2] as Triggered;
-    expect(now.played).toBe(true);
-    // Its start is the clock at the call (or a render quantum on, had the audio thread moved meanwhile).
-    expect(now.start).toBeGreaterThanOrEqual(now.before);
-    expect(now.start).toBeLessThan(base + 0.2 - 0.05);
-    await recordedUntil(base + 0.45);
-    // It is heard before the bookings (the audio thread starts it at its next render quantum).
-    const heard = await onset(now.before - 0.01, base + 0.19);
-    expect(heard).toBeGreaterThanOrEqual(now.start - 1e-9);
-    await expectOnset(base + 0.2, 'the first booking');
-    await expectOnset(base + 0.35, 'the second booking');
+    const now = results[2];
+    expect(now?.played).toBe(true);
+    // The clock as read just after the call (the sampler starts it at its next quantum, not before).
+    expect(now?.start).toBeGreaterThanOrEqual(now?.before ?? Number.NaN);
+    expect(now?.start).toBeLessThanOrEqual(now?.after ?? Number.NaN);
+    await rig.recordedUntil(base + 0.45);
+    const loud = await rig.call('onsets', (now?.before ?? 0) - 0.01, base + 0.45, 0.2);
+    expect(loud.length).toBe(1); // once
+    expect(loud[0]).toBeGreaterThanOrEqual((now?.before ?? 0) - 1e-9);
+    // Through the ring it is in the sampler's next quantum, so before the planned ones; a port
+    // message waits for the audio thread's event loop, which a busy machine can hold up.
+    if (transport === 'ring') expect(loud[0]).toBeLessThan(base + 0.2);
+    expect(await rig.onset(base + 0.2 - 0.005, base + 0.21)).toBeCloseTo(onFrame(base + 0.2, rate), 6);
+    expect(await rig.onset(base + 0.35 - 0.005, base + 0.36)).toBeCloseTo(onFrame(base + 0.35, rate), 6);
   });
 
-  it('chokes the open hat with the closed hat whatever order they were booked in', async () => {
-    const { base } = await play([
-      // A: the closed hat is booked first (for 0.20), then an open hat for before it (0.10).
-      [CLOSED_HAT, 1, 0.2, HOSTILE],
-      [OPEN_HAT, 1, 0.1, HONEST],
+  it('fades every other voice of a choke group in 20 ms when a hit in it starts, whatever order they came in', async () => {
+    const { rig, rate } = get();
+    const [closed, open] = [4, 5];
+    await rig.tone(open, { level: 0.2, seconds: 0.15 });
+    await rig.tone(closed, { level: 0.05, seconds: 0.05 });
+    await rig.settings(open, { chokeGroup: 1 });
+    await rig.settings(closed, { chokeGroup: 1 });
+    const { base } = await rig.play([
+      // A: the closed hat is planned first (for 0.20), then an open hat for before it (0.10).
+      [closed, 1, 0.2, HOSTILE],
+      [open, 1, 0.1, HONEST],
       // B: the usual order: an open hat (0.40), then a closed hat (0.50).
-      [OPEN_HAT, 1, 0.4, HONEST],
-      [CLOSED_HAT, 1, 0.5, HOSTILE],
+      [open, 1, 0.4, HONEST],
+      [closed, 1, 0.5, HOSTILE],
       // R: an open hat alone (0.70), to compare with.
-      [OPEN_HAT, 1, 0.7, HONEST],
+      [open, 1, 0.7, HONEST],
     ]);
-    await recordedUntil(base + 0.9);
-    // 60–160 ms after each choke, against the open hat alone at the same age.
-    const alone = await rms(base + 0.86, base + 0.96);
-    const chokedA = await rms(base + 0.26, base + 0.36);
-    const chokedB = await rms(base + 0.56, base + 0.66);
-    expect(alone).toBeGreaterThan(1e-3);
-    expect(chokedA / alone).toBeLessThan(0.1);
-    expect(chokedB / alone).toBeLessThan(0.1);
+    await rig.recordedUntil(base + 0.9);
+    for (const choke of [0.2, 0.5]) {
+      const at = onFrame(base + choke, rate);
+      // Both until the choke; half the open hat 10 ms in; only the closed hat from 20 ms on.
+      expect(await rig.rms(at - 0.01, at), `before ${choke}`).toBeCloseTo(0.2, 4);
+      expect(await rig.rms(at + FADE_S / 2, at + FADE_S / 2 + 1 / rate), `fading ${choke}`).toBeCloseTo(0.05 + 0.1, 2);
+      expect(await rig.rms(at + FADE_S + 1 / rate, at + 0.045), `after ${choke}`).toBeCloseTo(0.05, 4);
+    }
+    expect(await rig.rms(base + 0.8, base + 0.845)).toBeCloseTo(0.2, 4); // the open hat alone rings on
   });
 
-  it('makes the player who books a pad full give way, with its own hits only', async () => {
-    // The hostile books the clave every 100 ms, 0.1–0.9 s after `base`: the ninth does not fit.
-    const hostile: Hit[] = Array.from({ length: 9 }, (_, i) => [CLAVE, 1, 0.1 * (i + 1), HOSTILE]);
-    const { base, results } = await play([...hostile, [CLAVE, 1, 0.02, HONEST]]);
-    expect(results.slice(0, 8).every((r) => r.played && r.overbooked === null)).toBe(true);
-    expect(results[8]).toMatchObject({ played: false, overbooked: HOSTILE });
-    // The honest hit plays, at its time; the hostile's booking furthest ahead (0.8) gives way.
-    expect(results[9]).toMatchObject({ played: true, overbooked: HOSTILE, start: base + 0.02 });
-    await recordedUntil(base + 1);
-    await expectOnset(base + 0.02, 'the honest hit');
-    for (let i = 1; i <= 7; i++) await expectOnset(base + 0.1 * i, `the hostile's hit ${i}`);
-    expect(await rms(base + 0.77, base + 1)).toBe(0); // neither 0.8 nor 0.9 sounds (0.7's ends at 0.761)
+  it('takes a voice from the player sounding the most when the pool is full, and says whose', async () => {
+    const { rig } = get();
+    await rig.tone(1, { level: 0.005, seconds: 3 });
+    await rig.tone(2, { level: 0.1, seconds: 3 });
+    // The honest player's long note first, then the hostile's 64: one more than the pool has room for.
+    const hostile: Hit[] = Array.from({ length: POLYPHONY }, (_, i) => [1, 1, 0.12 + 0.001 * i, HOSTILE]);
+    const { base, results } = await rig.play([[2, 1, 0.1, HONEST], ...hostile, [2, 1, 0.3, HONEST]]);
+    expect(results.every((r) => r.played)).toBe(true); // nobody's hit was refused: only voices were taken
+    await rig.recordedUntil(base + 0.5);
+    // Both honest notes ring, and the hostile's 62 left: its two oldest were taken, faded in 20 ms.
+    expect(await rig.rms(base + 0.4, base + 0.45)).toBeCloseTo(0.2 + 0.005 * (POLYPHONY - 2), 4);
+    await expect.poll(() => rig.call('gaveWay'), { timeout: 15_000 }).toEqual({ [HOSTILE]: 2 });
+    expect((await rig.call('stats')).stolen).toBe(2);
   });
 
-  it('plays a hit whose starts Tone moved to the clock, when the clock moved on during the call', async () => {
-    // The clave's two voices booked 5 and 6 ms ahead; a hit played at once goes in before one of
-    // them. Tone moves a start in the past to the clock, read afresh at each start: with the
-    // clock 20 ms on meanwhile, the hit and the booking it plays again would both land there.
-    const result = await page.evaluate(
-      (hits) => (window as unknown as { enginePage: EnginePage }).enginePage.triggerWhileClockMoves(hits, 0.02),
-      [
-        [CLAVE, 1, 0.005, HOSTILE],
-        [CLAVE, 1, 0.006, HOSTILE],
-        [CLAVE, 1, null, HONEST],
-      ] as Hit[],
-    );
-    expect(result.played).toBe(true);
-    expect(errors).toEqual([]);
+  it('makes a player planning too many hits ahead give way with its own new ones only', async () => {
+    const { rig, rate } = get();
+    await rig.tone(0, { level: 0.1, seconds: 0.002 });
+    const hostile: Hit[] = Array.from({ length: MAX_AHEAD_PER_OWNER + 1 }, (_, i) => [0, 1, 0.1 + 0.005 * i, HOSTILE]);
+    const { base, results } = await rig.play([...hostile, [0, 1, 0.44, HONEST]]);
+    expect(results.slice(0, MAX_AHEAD_PER_OWNER).every((r) => r.played)).toBe(true);
+    expect(results[MAX_AHEAD_PER_OWNER]).toMatchObject({ played: false, overbooked: HOSTILE });
+    expect(results.at(-1)).toMatchObject({ played: true, overbooked: null });
+    await rig.recordedUntil(base + 0.5);
+    const heard = await rig.onsets(base, base + 0.5);
+    expect(heard.length).toBe(MAX_AHEAD_PER_OWNER + 1); // the hostile's 64 and the honest one, not the refused
+    expect(heard.at(-1)).toBeCloseTo(onFrame(base + 0.44, rate), 6);
+    expect(heard).not.toContainEqual(onFrame(base + 0.1 + 0.005 * MAX_AHEAD_PER_OWNER, rate));
   });
 
-  it('never fails a hit in a long jam of players booking ahead and playing at once', async () => {
+  it('plays a slot at its volume, pitch and decay, and a hit at its velocity', async () => {
+    const { rig, rate } = get();
+    await rig.tone(7, { level: 0.2, seconds: 0.1 });
+    await rig.settings(7, { volumeDb: -6 });
+    await rig.tone(8, { level: 0.2, seconds: 0.2, frequency: 500 });
+    await rig.settings(8, { pitch: 12 });
+    await rig.tone(9, { level: 0.2, seconds: 0.1, frequency: 500, sampleRate: 24_000 }); // at its own rate
+    await rig.settings(9, { pitch: -12 });
+    await rig.tone(10, { level: 0.2, seconds: 1 });
+    await rig.settings(10, { decay: 0.05 });
+    await rig.tone(11, { level: 0.2, seconds: 0.1 });
+    const { base } = await rig.play([
+      [7, 1, 0.1, null],
+      [8, 1, 0.3, null],
+      [9, 1, 0.5, null],
+      [11, 0.5, 0.75, null],
+      [10, 1, 0.88, null],
+    ]);
+    await rig.recordedUntil(base + 1.05);
+    expect((await rig.rms(base + 0.12, base + 0.18)) / 0.2).toBeCloseTo(10 ** (-6 / 20), 3);
+    // An octave up: twice the frequency, half as long.
+    expect(await rig.call('frequency', base + 0.31, base + 0.39)).toBeGreaterThan(1000 * 0.97);
+    expect(await rig.call('frequency', base + 0.31, base + 0.39)).toBeLessThan(1000 * 1.03);
+    expect((await rig.end(base + 0.3, base + 0.45)) - onFrame(base + 0.3, rate)).toBeCloseTo(0.1, 2);
+    // A 24 kHz sound an octave down: 250 Hz here, twice as long as it is.
+    expect(await rig.call('frequency', base + 0.51, base + 0.69)).toBeGreaterThan(250 * 0.97);
+    expect(await rig.call('frequency', base + 0.51, base + 0.69)).toBeLessThan(250 * 1.03);
+    expect((await rig.end(base + 0.5, base + 0.74)) - onFrame(base + 0.5, rate)).toBeCloseTo(0.2, 2);
+    // Velocity 0.5: 30 dB over the whole range, so −15 dB.
+    expect((await rig.rms(base + 0.76, base + 0.84)) / 0.2).toBeCloseTo(velocityGain(0.5), 3);
+    // Decay 50 ms: full until then, half way through its 20 ms fade 10 ms on, silent after it.
+    const d = onFrame(base + 0.88, rate);
+    expect(await rig.rms(d + 0.001, d + 0.049)).toBeCloseTo(0.2, 4);
+    expect(await rig.rms(d + 0.05 + FADE_S / 2, d + 0.05 + FADE_S / 2 + 1 / rate)).toBeCloseTo(0.1, 2);
+    expect((await rig.end(d, d + 0.15)) - (d + 0.05 + FADE_S)).toBeLessThanOrEqual(0);
+    expect((await rig.end(d, d + 0.15)) - (d + 0.05 + FADE_S)).toBeGreaterThan(-2 / rate);
+  });
+
+  it('plays 1,600 hits a second for 3 s: every one started, none refused or lost, underruns counted', async () => {
+    const { rig } = get();
+    for (let slot = 0; slot < 4; slot++) await rig.tone(slot, { level: 0.02, seconds: 0.05 });
+    await rig.call('playbackCaughtUp'); // a new context may glitch as it starts: not the flood's
+    const before = (await rig.call('stats')).underruns;
+    const flood = await rig.call('flood', 1600, 3, [0, 1, 2, 3]);
+    expect(flood).toMatchObject({ played: 4800, refused: 0 });
+    await rig.call('statsReach', 4800, 'started');
+    await rig.call('playbackCaughtUp');
+    const stats = await rig.call('stats');
+    expect(stats).toMatchObject({ hits: 4800, started: 4800, refused: 0, overflows: 0, silent: 0, errors: 0 });
+    // The browser counts underruns for the engine's context (NaN: it does not, and this fails). Whether
+    // the audio thread kept up is this machine's load as much as the engine's: bench/engine-trigger.ts
+    // judges it (target 0), beside today's Tone voices; here it is printed.
+    expect(stats.underruns - before).toBeGreaterThanOrEqual(0);
+    console.log(`1,600 hits/s for ${flood.seconds.toFixed(1)} s: ${stats.underruns - before} underruns`);
+  }, 60_000);
+
+  it('never fails a hit in a long jam of players planning ahead and playing at once', async () => {
+    const { rig } = get();
+    for (let slot = 0; slot < 16; slot++) await rig.tone(slot, { level: 0.01, seconds: 0.2 });
     const failures: string[] = [];
     let played = 0;
     for (let round = 0; round < 60; round++) {
-      // Ten hits in a task, as a busy DAW gets them: pads, players, leads 0–150 ms or at once.
+      // Ten hits in a task, as a busy DAW gets them: slots, players, leads 0–150 ms or at once.
       const hits: Hit[] = Array.from({ length: 10 }, (_, i) => {
         const pick = (round * 31 + i * 17) % 97;
         const at = pick % 5 === 0 ? null : ((pick * 7) % 150) / 1000;
         return [pick % 16, 0.3 + (pick % 7) / 10, at, pick % 4 === 0 ? null : pick % 3];
       });
-      const { base, results } = await play(hits, 0);
+      const { base, results } = await rig.play(hits, 0);
       results.forEach((result, i) => {
-        const [pad, , at, owner] = hits[i] as Hit;
-        // It asks for its time, or the clock's as the engine read it (between `before` and `after`).
-        const earliest = at === null ? result.before : Math.max(base + at, result.before);
-        const latest = at === null ? result.after : Math.max(base + at, result.after);
-        if (!result.played && !(owner !== null && result.overbooked === owner)) {
-          failures.push(`pad ${pad} at ${at} owner ${owner}: not played, overbooked ${result.overbooked}`);
-        } else if (result.played && !(result.start >= earliest - 1e-9 && result.start - latest < NUDGES)) {
-          failures.push(`pad ${pad} at ${at}: asked ${earliest}–${latest}, started ${result.start}`);
-        }
-        if (result.played) played++;
+        const [slot, , at] = hits[i] as Hit;
+        const planned = at !== null && base + at > result.before;
+        const asked = planned ? base + (at as number) : result.before;
+        if (!result.played) failures.push(`slot ${slot} at ${at}: not played, overbooked ${result.overbooked}`);
+        else if (!(result.start >= asked - 1e-9 && result.start <= (planned ? asked : result.after)))
+          failures.push(`slot ${slot} at ${at}: asked ${asked}, starts ${result.start}`);
+        else played++;
       });
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(failures).toEqual([]);
-    expect(played).toBeGreaterThan(500);
-    expect(errors).toEqual([]);
-  }, 30_000);
+    expect(played).toBe(600);
+    await rig.call('statsReach', 600, 'started'); // the last planned ones start up to 150 ms later
+    expect(await rig.call('stats')).toMatchObject({ hits: 600, started: 600 });
+  }, 60_000);
+}
+
+describe('the sampler, hits through the shared ring (cross-origin isolated)', () => {
+  let state: { rig: Rig; rate: number; transport: SamplerTransport };
+  beforeAll(async () => {
+    const r = await openPage(true);
+    expect(await r.isolated()).toBe(true);
+    state = { rig: r, rate: 48_000, transport: 'ring' };
+  });
+  beforeEachFresh(() => state, 'ring');
+  behaviours(() => state);
 });
+
+describe('the sampler, hits as port messages (the page not cross-origin isolated)', () => {
+  let state: { rig: Rig; rate: number; transport: SamplerTransport };
+  beforeAll(async () => {
+    const r = await openPage(false);
+    expect(await r.isolated()).toBe(false);
+    state = { rig: r, rate: 48_000, transport: 'port' };
+  });
+  beforeEachFresh(() => state, 'port');
+  behaviours(() => state);
+
+  it('chooses port messages by itself there', async () => {
+    expect((await state.rig.fresh()).transport).toBe('port');
+    expect(errors).toEqual([]);
+  });
+});
+
+function beforeEachFresh(get: () => { rig: Rig; rate: number }, transport: SamplerTransport) {
+  beforeEach(async () => {
+    const state = get();
+    const { sampleRate, transport: got } = await state.rig.fresh(transport);
+    expect(got).toBe(transport);
+    state.rate = sampleRate;
+    expect(errors).toEqual([]);
+  });
+}

@@ -178,6 +178,8 @@ export async function dawReady(daw: Page): Promise<string> {
   await running.or(daw.getByTestId('enable-sound')).first().waitFor();
   if (!(await running.isVisible())) await daw.getByTestId('enable-sound').click();
   await running.waitFor();
+  // Its kit rendered: every pad has its sound.
+  await daw.locator('[data-testid=engine][data-kit=ready]').waitFor();
   return (await daw.getByTestId('room-code').textContent()) ?? '';
 }
 

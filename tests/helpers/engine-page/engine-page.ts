@@ -1,11 +1,14 @@
 /**
- * The page of tests/e2e/engine.test.ts: padmesh's real drum engine (client/audio/engine.ts, real
- * Tone.js) in real Chromium, and a recording of everything it outputs, sample by sample on the
- * AudioContext's own clock, so a test can see when a sound really starts. The recording taps
- * the engine's master (the soft clipper, the one node connected to the speakers) through an
- * AudioWorklet; the engine itself is untouched.
+ * The page of tests/e2e/engine.test.ts: padmesh's real sound engine (client/audio/engine.ts: the
+ * AudioWorklet sampler, its ring or its port) in real Chromium, and a recording of everything it
+ * outputs, sample by sample on the AudioContext's own clock, so a test can see when a sound
+ * really starts and how loud and high it is. The recording taps the engine's master (the soft
+ * clipper, the one node connected to the speakers) through an AudioWorklet of its own; the
+ * engine itself is untouched. Its sounds are made here (test tones: constant levels and sines),
+ * so what each hit must sound like is known exactly.
  */
-import { createDrumEngine, type DrumEngine } from '../../../client/audio/engine.ts';
+import { createDrumEngine, type DrumEngine, type SamplerTransport } from '../../../client/audio/engine.ts';
+import type { SlotSettings } from '../../../client/audio/sound.ts';
 
 export interface Triggered {
   played: boolean;
@@ -15,36 +18,65 @@ export interface Triggered {
   /** The context's clock just before and just after the call (s). */
   before: number;
   after: number;
-  /** How long the call took on the main thread (ms). */
-  callMs: number;
 }
 
-/** [pad, velocity, at (s after `base`; null: none), owner (null: none)] */
+/** [slot, velocity, at (s after `base`; null: none), owner (null: none)] */
 export type Hit = [number, number, number | null, number | null];
+
+/** A test tone: `level` for `seconds` (a constant), or a sine of `frequency` Hz peaking at `level`. */
+export interface Tone {
+  level: number;
+  seconds: number;
+  frequency?: number;
+  /** Its sample rate (default the context's). */
+  sampleRate?: number;
+}
+
+export interface Flood {
+  /** Hits handed over (trigger returned true) and refused. */
+  played: number;
+  refused: number;
+  /** How long the run took, s of wall clock. */
+  seconds: number;
+}
 
 export interface EnginePage {
   ready: boolean;
-  /** A new engine (the last one disposed), recorded from now on. Resolves with its sample rate. */
-  fresh(): Promise<number>;
+  isolated: boolean;
+  /** A new engine (the last one disposed), recorded from now on. */
+  fresh(transport?: SamplerTransport): Promise<{ sampleRate: number; transport: SamplerTransport }>;
+  setSound(slot: number, tone: Tone): void;
+  setSettings(slot: number, settings: SlotSettings): void;
   /**
    * Triggers `hits` in one task, `at` relative to `base`: the context's time at the call plus
    * `lead` s. Returns `base` and each call's outcome.
    */
   play(hits: Hit[], lead: number): { base: number; results: Triggered[] };
+  /** `rate` hits a second at once for `seconds` (wall clock), spread over `slots`, from owners 0..3. */
+  flood(rate: number, seconds: number, slots: number[]): Promise<Flood>;
+  /** The engine's counters (its sampler's, as last reported) and the browser's underruns. */
+  stats(): ReturnType<DrumEngine['stats']> & { triggered: number; underruns: number };
+  /** Waits (bounded) until the audio thread has reported `count` hits taken (or started, or …). */
+  statsReach(count: number, field?: 'hits' | 'started'): Promise<void>;
   /**
-   * Triggers `hits` in one task (`at` relative to the clock now), the last with the context's
-   * clock, as the main thread reads it, moved on by `jump` s just after the engine's first read
-   * in that call, and still for the rest of it: what the real clock does when the audio thread
-   * renders meanwhile (it is live, not fixed per task), made certain. It stays moved on for this
-   * engine (the audio thread is not moved). Returns the last call's outcome.
+   * Waits (bounded) until the browser's playback statistics cover the context's clock as it is
+   * now (Chromium brings them up to date about once a second).
    */
-  triggerWhileClockMoves(hits: Hit[], jump: number): Triggered;
+  playbackCaughtUp(): Promise<void>;
+  /** Per owner, the hits the engine said gave way on the audio thread. */
+  gaveWay(): Record<string, number>;
   /** Waits (bounded) until the recording reaches context time `time` (s). */
   recordedUntil(time: number): Promise<void>;
   /** Root mean square of the output over context times [from, to) (s). */
   rms(from: number, to: number): number;
   /** The first moment in [from, to) (s) the output's magnitude exceeds `threshold`, NaN if none. */
   firstAbove(from: number, to: number, threshold: number): number;
+  /** The last moment in [from, to) (s) the output's magnitude exceeds `threshold`, NaN if none. */
+  lastAbove(from: number, to: number, threshold: number): number;
+  /** Upward zero crossings in [from, to) (s), per second: a sine's frequency. */
+  frequency(from: number, to: number): number;
+  /** Where in [from, to) a sound begins: each moment the output rises above `threshold` from below it. */
+  onsets(from: number, to: number, threshold: number): number[];
 }
 
 // The worklet: hands over each render quantum's first channel with the frame it starts at.
@@ -73,28 +105,6 @@ registerProcessor('capture', class extends AudioWorkletProcessor {
 });`;
 const captureUrl = URL.createObjectURL(new Blob([CAPTURE], { type: 'text/javascript' }));
 
-/**
- * The main thread's view of every AudioContext's clock (see triggerWhileClockMoves): while
- * `held` is a number it reads that, and moves it on by `jumpBy` s at the read `readsLeft` reads
- * from then; otherwise it reads the real clock, `moved` s ahead.
- */
-const clock = Object.getOwnPropertyDescriptor(BaseAudioContext.prototype, 'currentTime') as PropertyDescriptor;
-const realTime = (context: BaseAudioContext) => clock.get?.call(context) as number;
-let moved = 0;
-let jumpBy = 0;
-let readsLeft = -1;
-let held = Number.NaN;
-Object.defineProperty(BaseAudioContext.prototype, 'currentTime', {
-  get(this: BaseAudioContext) {
-    if (Number.isNaN(held)) return realTime(this) + moved;
-    if (readsLeft >= 0 && readsLeft-- === 0) {
-      held += jumpBy;
-      moved += jumpBy;
-    }
-    return held;
-  },
-});
-
 /** The node the engine connects to the speakers (its soft clipper), caught as it connects. */
 let master: AudioNode | null = null;
 const connect = AudioNode.prototype.connect;
@@ -109,18 +119,29 @@ let first = 0;
 let recordedTo = 0;
 let sampleRate = 48_000;
 let engine: DrumEngine | null = null;
+let gaveWay: Record<string, number> = {};
 /** Which engine's recording this is: a disposed engine's last messages must not land in the next one's. */
 let generation = 0;
 
+const live = () => engine as DrumEngine;
+const index = (time: number) => Math.round(time * sampleRate) - first;
+const bounded = (from: number, to: number) => ({
+  a: Math.max(0, index(from)),
+  b: Math.min(recording.length, index(to)),
+});
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const page: EnginePage = {
   ready: true,
-  async fresh() {
+  isolated: crossOriginIsolated,
+  async fresh(transport) {
     engine?.dispose();
     master = null;
-    moved = 0;
-    readsLeft = -1;
-    held = Number.NaN;
-    engine = createDrumEngine();
+    gaveWay = {};
+    engine = createDrumEngine(transport ? { transport } : {});
+    engine.onGaveWay((owner, count) => {
+      gaveWay[owner] = (gaveWay[owner] ?? 0) + count;
+    });
     await engine.start();
     const tap = master as AudioNode | null;
     if (!tap) throw new Error('the engine connected no WaveShaper to the speakers');
@@ -146,62 +167,111 @@ const page: EnginePage = {
         recordedTo = Math.max(recordedTo, first + at + 128);
       }
     };
-    return sampleRate;
+    return { sampleRate, transport: engine.transport };
+  },
+  setSound(slot, tone) {
+    const rate = tone.sampleRate ?? sampleRate;
+    const samples = new Float32Array(Math.round(tone.seconds * rate));
+    for (let i = 0; i < samples.length; i++) {
+      samples[i] =
+        tone.frequency === undefined ? tone.level : tone.level * Math.sin((2 * Math.PI * tone.frequency * i) / rate);
+    }
+    live().setSlotSound(slot, { layers: [{ velocity: 1, sound: { channels: [samples], sampleRate: rate } }] });
+  },
+  setSettings(slot, settings) {
+    live().setSlotSettings(slot, settings);
   },
   play(hits, lead) {
-    const live = engine as DrumEngine;
-    const base = live.currentTime + lead;
-    const results = hits.map(([pad, velocity, at, owner]) => {
-      const before = live.currentTime;
-      const t0 = performance.now();
-      const played = live.trigger(pad, velocity, at === null ? undefined : base + at, owner ?? undefined);
-      const callMs = performance.now() - t0;
-      return {
-        played,
-        start: live.lastStartTime,
-        overbooked: live.overbooked,
-        before,
-        after: live.currentTime,
-        callMs,
-      };
+    const e = live();
+    const base = e.currentTime + lead;
+    const results = hits.map(([slot, velocity, at, owner]) => {
+      const before = e.currentTime;
+      const played = e.trigger(slot, velocity, at === null ? undefined : base + at, owner ?? undefined);
+      return { played, start: e.lastStartTime, overbooked: e.overbooked, before, after: e.currentTime };
     });
     return { base, results };
   },
-  triggerWhileClockMoves(hits, jump) {
-    const live = engine as DrumEngine;
-    held = live.currentTime; // still, for the whole task but the one move
-    const base = held;
-    const [pad, velocity, at, owner] = hits.at(-1) as Hit;
-    for (const [p, v, a, o] of hits.slice(0, -1)) live.trigger(p, v, a === null ? undefined : base + a, o ?? undefined);
-    const before = live.currentTime;
-    jumpBy = jump;
-    readsLeft = 1; // the engine's own read first, then the clock moves
-    const t0 = performance.now();
-    const played = live.trigger(pad, velocity, at === null ? undefined : base + at, owner ?? undefined);
-    const callMs = performance.now() - t0;
-    readsLeft = -1;
-    held = Number.NaN;
-    return { played, start: live.lastStartTime, overbooked: live.overbooked, before, after: live.currentTime, callMs };
+  async flood(rate, seconds, slots) {
+    const e = live();
+    let played = 0;
+    let refused = 0;
+    let sent = 0;
+    const began = performance.now();
+    const total = Math.round(rate * seconds);
+    // Each timer tick hands over every hit due by then (timers fire every few ms, not every 0.6 ms).
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate));
+      for (; sent < due; sent++) {
+        if (e.trigger(slots[sent % slots.length] as number, 0.8, undefined, sent % 4)) played++;
+        else refused++;
+      }
+      await wait(2);
+    }
+    return { played, refused, seconds: (performance.now() - began) / 1000 };
+  },
+  stats() {
+    const e = live();
+    return { ...e.stats(), triggered: e.triggered, underruns: e.underruns };
+  },
+  async statsReach(count, field = 'hits') {
+    const until = performance.now() + 15_000;
+    while (live().stats()[field] < count) {
+      if (performance.now() > until)
+        throw new Error(`the sampler reported ${live().stats()[field]} of ${count} ${field}`);
+      await wait(20);
+    }
+  },
+  async playbackCaughtUp() {
+    const context = (master as AudioNode).context as AudioContext & { playbackStats?: { totalDuration: number } };
+    const now = context.currentTime;
+    const started = first / sampleRate; // the recording began with the engine's first quantum or so
+    const until = performance.now() + 15_000;
+    while ((context.playbackStats?.totalDuration ?? Number.POSITIVE_INFINITY) < now - started - 0.05) {
+      if (performance.now() > until) throw new Error('the playback statistics did not catch up');
+      await wait(50);
+    }
+  },
+  gaveWay() {
+    return { ...gaveWay };
   },
   async recordedUntil(time) {
     const until = performance.now() + 15_000;
     while (recordedTo < time * sampleRate) {
       if (performance.now() > until) throw new Error(`recorded only up to ${recordedTo / sampleRate} s of ${time} s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await wait(20);
     }
   },
   rms(from, to) {
-    const a = Math.max(0, Math.round(from * sampleRate) - first);
-    const b = Math.min(recording.length, Math.round(to * sampleRate) - first);
+    const { a, b } = bounded(from, to);
     let sum = 0;
     for (let i = a; i < b; i++) sum += (recording[i] as number) ** 2;
     return b > a ? Math.sqrt(sum / (b - a)) : 0;
   },
   firstAbove(from, to, threshold) {
-    const a = Math.max(0, Math.floor(from * sampleRate) - first);
-    const b = Math.min(recording.length, Math.ceil(to * sampleRate) - first);
+    const { a, b } = bounded(from, to);
     for (let i = a; i < b; i++) if (Math.abs(recording[i] as number) > threshold) return (first + i) / sampleRate;
     return Number.NaN;
+  },
+  lastAbove(from, to, threshold) {
+    const { a, b } = bounded(from, to);
+    for (let i = b - 1; i >= a; i--) if (Math.abs(recording[i] as number) > threshold) return (first + i) / sampleRate;
+    return Number.NaN;
+  },
+  frequency(from, to) {
+    const { a, b } = bounded(from, to);
+    let crossings = 0;
+    for (let i = a + 1; i < b; i++) if ((recording[i - 1] as number) <= 0 && (recording[i] as number) > 0) crossings++;
+    return b > a ? crossings / ((b - a) / sampleRate) : 0;
+  },
+  onsets(from, to, threshold) {
+    const { a, b } = bounded(from, to);
+    const found: number[] = [];
+    for (let i = Math.max(a, 1); i < b; i++) {
+      if (Math.abs(recording[i] as number) > threshold && Math.abs(recording[i - 1] as number) <= threshold) {
+        found.push((first + i) / sampleRate);
+      }
+    }
+    return found;
   },
 };
 (window as unknown as { enginePage: EnginePage }).enginePage = page;
