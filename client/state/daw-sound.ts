@@ -102,6 +102,7 @@ export function createDawSound(engine: DrumEngine, builtInLooks: readonly BuiltI
     /** Another built-in kit: its sounds for the pads without samples, its names on those pads. */
     async chooseKit(id: BuiltInKitId) {
       setKitId(id);
+      if (engine.state === 'running') setKitState('loading');
       saveBuiltInKit(id);
       const { BUILT_IN_KITS } = await import('../audio/kits/index.ts');
       const design = BUILT_IN_KITS.find((kit) => kit.id === id);

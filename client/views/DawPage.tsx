@@ -97,7 +97,8 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(pruneTimer));
   const recorder = recorderFromUrl(location.search);
-  if (recorder) Object.assign(window, { padmeshRecorder: recorder });
+  // With the recorder (tests, benchmarks), the engine's counters too: which slot and sound each hit played.
+  if (recorder) Object.assign(window, { padmeshRecorder: recorder, padmeshEngine: { stats: () => engine.stats() } });
   let firstWelcome = true;
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,

@@ -45,8 +45,11 @@ export const STATUS = {
   overflows: 10,
   /** The frame of the last quantum rendered. */
   frame: 11,
+  /** The slot of the last hit started (−1: none yet), and its layer's length in frames. */
+  lastSlot: 12,
+  lastLength: 13,
 } as const;
-export const STATUS_FIELDS = 12;
+export const STATUS_FIELDS = 14;
 
 export type SamplerStats = { -readonly [K in keyof typeof STATUS]: number };
 

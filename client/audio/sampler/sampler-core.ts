@@ -120,6 +120,9 @@ export class SamplerCore {
   late = 0;
   /** Hits for a slot without a sound (nothing to play). */
   silent = 0;
+  /** The slot of the last hit started, and the length (frames) of the layer it played: which sound a hit played. */
+  lastSlot = -1;
+  lastLength = 0;
   /** Voices taken over POLYPHONY (faded out for a new hit). */
   stolen = 0;
   /** Hits refused: too many waiting for their frame. */
@@ -298,6 +301,8 @@ export class SamplerCore {
     this._vGain[v] = velocityGain(velocity) * (this._slotGain[slot] as number);
     this._vRelease[v] = frame + (this._slotDecay[slot] as number);
     this._vLength[v] = layer.length;
+    this.lastSlot = slot;
+    this.lastLength = layer.length - 1; // the sound's own frames (padded() adds one)
     this._vLeft[v] = layer.left;
     this._vRight[v] = layer.right;
   }

@@ -134,6 +134,8 @@ function writeStatus(status: Float64Array, core: SamplerCore, overflows: number)
   status[STATUS.waiting] = core.waiting;
   status[STATUS.overflows] = overflows;
   status[STATUS.frame] = currentFrame;
+  status[STATUS.lastSlot] = core.lastSlot;
+  status[STATUS.lastLength] = core.lastLength;
 }
 
 registerProcessor(PROCESSOR, SamplerProcessor);
