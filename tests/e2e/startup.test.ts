@@ -4,6 +4,7 @@
  * them; here only that they happen, never how fast). Runs only inside a loopback-only
  * network namespace (see tests/helpers/jam.ts).
  */
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LAPTOP } from '../helpers/browser.ts';
 import { Jam, memberRow, padPoint, recordedHits, touch, WAIT, waitForP2p } from '../helpers/jam.ts';
@@ -29,7 +30,53 @@ function statsNeverAnswer(): void {
   RTCPeerConnection.prototype.getStats = () => new Promise(() => {});
 }
 
+/**
+ * An init script: the order in which the page's WebRTC connections are made (`connection`) and
+ * its signaling socket receives the welcome (`welcome`) and `signal` messages (`signal`), in
+ * `window.__order`. (No named functions inside: this source is sent to the page as it is.)
+ */
+function recordOrder(): void {
+  const order: string[] = [];
+  (window as unknown as { __order: string[] }).__order = order;
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      this.addEventListener('message', (event) => {
+        if (typeof event.data !== 'string') return;
+        if (event.data.startsWith('{"type":"welcome"')) order.push('welcome');
+        else if (event.data.startsWith('{"type":"signal"')) order.push('signal');
+      });
+    }
+  };
+  const NativeConnection = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativeConnection {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      order.push('connection');
+    }
+  };
+}
+
+const orderIn = (page: Page): Promise<string[]> =>
+  page.evaluate(() => (window as unknown as { __order: string[] }).__order);
+
 describe('page open → first P2P hit', () => {
+  it('sets WebRTC up on the phone while its socket connects, before the welcome, and on the DAW before the offer', async () => {
+    await jam.startServer();
+    const daw = await jam.page(LAPTOP, recordOrder);
+    await daw.goto(`${jam.base}/daw`);
+    const code = await jam.dawReady(daw);
+    const ana = await jam.joinPhone(code, 'Ana', recordOrder);
+    await waitForP2p(ana);
+    await memberRow(daw, 'Ana').and(daw.locator('[data-transport=p2p]')).waitFor(WAIT);
+    // The phone: a throwaway connection before the welcome (warmUpWebRtc), then the real one.
+    expect((await orderIn(ana)).slice(0, 3)).toEqual(['connection', 'welcome', 'connection']);
+    // The DAW: Ana's answering connection was ready when her offer came (DawPeers.greet), and it was the one used.
+    expect((await orderIn(daw)).slice(0, 3)).toEqual(['welcome', 'connection', 'signal']);
+    expect((await orderIn(daw)).filter((event) => event === 'connection')).toHaveLength(1);
+  });
+
   it('opens the link the moment the data channel opens, on both ends, without waiting for getStats', async () => {
     await jam.startServer();
     const daw = await jam.page(LAPTOP, statsNeverAnswer);
