@@ -104,7 +104,7 @@ const FULL: Plan = {
   slowHits: 80,
   nodeRounds: 4,
   nodeHits: 400,
-  startups: 5,
+  startups: 8,
   warmup: 100,
 };
 const QUICK: Plan = {
@@ -367,8 +367,8 @@ try { localStorage.setItem('padmesh.name', 'Startup'); } catch {}
 /**
  * Init script for both pages of (e): the wall-clock time (ms since the epoch) of the first of
  * each step of the way to P2P, read off the browser's own WebSocket and RTCPeerConnection
- * (wrapped, so the product needs no hooks): the socket made, open, the welcome; each
- * connection made, its first local candidate, its local and remote descriptions set, the first
+ * (wrapped, so the product needs no hooks): the socket made, open, the welcome; a connection
+ * made (one without ICE servers apart: the phone's warm-up), the first local candidate, its local and remote descriptions set, the first
  * `signal` in, ICE connected, DTLS connected (connectionState), the data channel open.
  * `__netMarksClear()` starts over (the DAW page serves one phone after another).
  */
@@ -394,7 +394,8 @@ const NET_MARKS_SCRIPT = `{
   if (NativePc) window.RTCPeerConnection = class extends NativePc {
     constructor(...args) {
       super(...args);
-      mark('pc');
+      // One without ICE servers is the phone's throwaway warm-up (client/net/peer-channel.ts warmUpWebRtc).
+      mark(args[0]?.iceServers?.length ? 'pc' : 'pcBare');
       this.addEventListener('icecandidate', (event) => { if (event.candidate) mark('candidate'); });
       this.addEventListener('iceconnectionstatechange', () => {
         if (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed') mark('ice');
@@ -425,6 +426,7 @@ const STARTUP_STEPS = [
   ['phone.script', "phone: the app's entry chunk loaded"],
   ['phone.domContentLoaded', 'phone: DOMContentLoaded (the app has run and rendered)'],
   ['phone.socket', 'phone: signaling socket made'],
+  ['phone.pcBare', 'phone: throwaway RTCPeerConnection made (warmUpWebRtc)'],
   ['phone.socketOpen', 'phone: socket open'],
   ['phone.welcome', 'phone: welcome in (signaling joined)'],
   ['phone.pc', 'phone: RTCPeerConnection made'],
