@@ -266,6 +266,9 @@ function nodeRawRun(daw: Page, senders: NodeRawSender[], count: number): Promise
     await waitUntil(async () => (await receivedCount(daw)) >= sent, 5_000, 20);
     await sleep(300);
     const got = await readReceiver(daw);
+    const closed = senders.filter((sender) => !sender.open).length;
+    if (closed > 0)
+      console.warn(`Node raw senders: ${closed} channel(s) closed during the run (their hits count as lost)`);
     return { ...summarize(got.delay), sent, ...tally(got.peer, got.seq, sent), otherVia: 0 };
   });
 }

@@ -150,11 +150,25 @@ export class NodeRawSender {
     }
   }
 
-  /** Packet `seq`, stamped with this process's wall clock right before `send` (bench/raw-channel.ts's format). */
-  send(seq: number): void {
+  /**
+   * Packet `seq`, stamped with this process's wall clock right before `send` (bench/raw-channel.ts's
+   * format); false if the channel would not take it (closed: the run counts it as lost).
+   */
+  send(seq: number): boolean {
+    if (this.#channel.readyState !== 'open') return false;
     this.#packet.setUint32(8, seq, true);
     this.#packet.setFloat64(14, wallClock(), true);
-    this.#channel.send(this.#packet.buffer as ArrayBuffer);
+    try {
+      this.#channel.send(this.#packet.buffer as ArrayBuffer);
+      return true;
+    } catch {
+      // libdatachannel throws on a channel that closed under it (its maximum message size reads 0 then).
+      return false;
+    }
+  }
+
+  get open(): boolean {
+    return this.#channel.readyState === 'open';
   }
 
   close(): void {
