@@ -370,8 +370,8 @@ try { localStorage.setItem('padmesh.name', 'Startup'); } catch {}
 /**
  * Init script for both pages of (e): the wall-clock time (ms since the epoch) of the first of
  * each step of the way to P2P, read off the browser's own WebSocket and RTCPeerConnection
- * (wrapped, so the product needs no hooks): the socket made, open, the welcome; a connection
- * made (one without ICE servers apart: the phone's warm-up), the first local candidate, its local and remote descriptions set, the first
+ * (wrapped, so the product needs no hooks): the socket made, open, the welcome; the first
+ * connection made, its first local candidate, its local and remote descriptions set, the first
  * `signal` in, ICE connected, DTLS connected (connectionState), the data channel open.
  * `__netMarksClear()` starts over (the DAW page serves one phone after another).
  */
@@ -397,8 +397,7 @@ const NET_MARKS_SCRIPT = `{
   if (NativePc) window.RTCPeerConnection = class extends NativePc {
     constructor(...args) {
       super(...args);
-      // One without ICE servers is the phone's throwaway warm-up (client/net/peer-channel.ts warmUpWebRtc).
-      mark(args[0]?.iceServers?.length ? 'pc' : 'pcBare');
+      mark('pc');
       this.addEventListener('icecandidate', (event) => { if (event.candidate) mark('candidate'); });
       this.addEventListener('iceconnectionstatechange', () => {
         if (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed') mark('ice');
@@ -429,7 +428,6 @@ const STARTUP_STEPS = [
   ['phone.script', "phone: the app's entry chunk loaded"],
   ['phone.domContentLoaded', 'phone: DOMContentLoaded (the app has run and rendered)'],
   ['phone.socket', 'phone: signaling socket made'],
-  ['phone.pcBare', 'phone: throwaway RTCPeerConnection made (warmUpWebRtc)'],
   ['phone.socketOpen', 'phone: socket open'],
   ['phone.welcome', 'phone: welcome in (signaling joined)'],
   ['phone.pc', 'phone: RTCPeerConnection made'],

@@ -97,21 +97,6 @@ export interface PeerChannelOptions {
 
 export const createPeerChannel: ChannelFactory = (options) => new PeerChannel(options);
 
-/**
- * A page's first RTCPeerConnection sets up WebRTC's threads and network stack while the main
- * thread waits: 8–37 ms in headless Chromium on this 2-core machine under load, against 1–3 ms
- * for the next one (and its offer came quicker too). The controller makes a throwaway one
- * while its signaling socket connects, so the real one, made once the welcome names the DAW,
- * is quick. It gathers nothing (no description is ever set) and is closed at once.
- */
-export function warmUpWebRtc(): void {
-  try {
-    new RTCPeerConnection({ iceServers: [] }).close();
-  } catch {
-    // No WebRTC here: the link finds out for itself and stays on the relay.
-  }
-}
-
 /** The protocol's ICE server → the DOM's type (which has no room for an absent credential). */
 function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer {
   const server: RTCIceServer = { urls };

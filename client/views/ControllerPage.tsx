@@ -18,7 +18,6 @@ import { StatusLight } from '../components/StatusLight.tsx';
 import { TransportBadge } from '../components/TransportBadge.tsx';
 import { ControllerLink, type Transport } from '../net/controller-link.ts';
 import { type Tempo, type TimingReport, wallClock } from '../net/hits.ts';
-import { warmUpWebRtc } from '../net/peer-channel.ts';
 import type { EndReason, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
 import { createSession } from '../state/session.ts';
@@ -252,8 +251,6 @@ function InRoom(props: {
     },
   );
   signaling = created;
-  // While the socket connects (the welcome is a round trip away): see warmUpWebRtc.
-  warmUpWebRtc();
 
   const daw = () => session.members.find((m) => m.role === 'daw');
   const me = () => session.members.find((m) => m.peerId === session.peerId);
