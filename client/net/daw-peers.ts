@@ -202,14 +202,6 @@ class Remote {
   readonly relayBucket: TokenBucket;
   channel: HitChannel | null = null;
   attemptId: string | null = null;
-  /**
-   * An answering connection made before this controller's offer comes (when it joined): its
-   * offer then finds one ready. Making an RTCPeerConnection blocks the page's main thread
-   * while WebRTC's own threads set it up, which on a busy DAW took longer than the rest of
-   * answering the offer (bench/hit-path.ts, "page open → first hit"). `attempt.id` is null
-   * until an offer takes it.
-   */
-  spare: { channel: HitChannel; attempt: { id: string | null } } | null = null;
   signals = 0;
   openTimer: ReturnType<typeof setTimeout> | undefined;
   /** Floods so far on each path (each one doubles the next block), and when the current blocks end. */
@@ -286,18 +278,9 @@ export class DawPeers {
     remote.stats.hits -= 1;
   }
 
-  /**
-   * A controller joined the room: it gets the tempo now, before any channel exists, and an
-   * answering connection is made ready for its offer.
-   */
+  /** A controller joined the room: it gets the tempo now, before any channel exists. */
   greet(peerId: string): void {
-    const remote = this.#remote(peerId);
-    this.#sendTempo(remote);
-    if (!remote.channel && !remote.spare && remote.channelBlockedUntil <= this.#now()) {
-      const attempt = { id: null };
-      const channel = this.#channel(remote, attempt);
-      if (channel) remote.spare = { channel, attempt };
-    }
+    this.#sendTempo(this.#remote(peerId));
   }
 
   stats(peerId: string): Readonly<PeerStats> | undefined {
@@ -375,7 +358,6 @@ export class DawPeers {
     const remote = this.#remotes.get(peerId);
     if (!remote) return;
     this.#close(remote);
-    this.#dropSpare(remote);
     clearTimeout(remote.unblockTimer);
     this.#remotes.delete(peerId);
   }
@@ -384,15 +366,9 @@ export class DawPeers {
     clearInterval(this.#reporter);
     for (const remote of this.#remotes.values()) {
       this.#close(remote);
-      this.#dropSpare(remote);
       clearTimeout(remote.unblockTimer);
     }
     this.#remotes.clear();
-  }
-
-  #dropSpare(remote: Remote): void {
-    remote.spare?.channel.destroy();
-    remote.spare = null;
   }
 
   #remote(peerId: string): Remote {
@@ -407,38 +383,13 @@ export class DawPeers {
   #open(remote: Remote, attemptId: string): void {
     remote.attemptId = attemptId;
     remote.signals = 1;
-    const spare = remote.spare;
-    remote.spare = null;
-    let channel: HitChannel | null;
-    if (spare) {
-      spare.attempt.id = attemptId;
-      channel = spare.channel;
-    } else {
-      channel = this.#channel(remote, { id: attemptId });
-    }
-    if (!channel) {
-      // This browser cannot do WebRTC: the controller's attempts time out and it stays on the relay.
-      remote.attemptId = null;
-      return;
-    }
-    remote.channel = channel;
-    const timeoutMs = this.#options.openTimeoutMs ?? DAW_OPEN_TIMEOUT_MS;
-    remote.openTimer = setTimeout(() => {
-      if (remote.channel === channel && !channel.open) this.#close(remote);
-    }, timeoutMs);
-  }
-
-  /** An answering connection for `remote`, its signals tagged with `attempt.id` (none go out while that is null); null without WebRTC. */
-  #channel(remote: Remote, attempt: { id: string | null }): HitChannel | null {
     const budget = new TokenBucket(CHANNEL_PACKET_RATE, this.#now());
     try {
       const channel: HitChannel = this.#createChannel({
         ...this.#options.channel,
         initiator: false,
         iceServers: this.#options.iceServers(),
-        onSignal: (s) => {
-          if (attempt.id !== null) this.#options.sendSignal(remote.peerId, { c: attempt.id, s });
-        },
+        onSignal: (s) => this.#options.sendSignal(remote.peerId, { c: attemptId, s }),
         onOpen: () => {
           clearTimeout(remote.openTimer);
           // A new channel may be a new page or even another device under this peerId: sync
@@ -449,7 +400,6 @@ export class DawPeers {
           this.#sendTempo(remote);
         },
         onEnd: () => {
-          if (remote.spare?.channel === channel) remote.spare = null;
           if (remote.channel !== channel) return;
           clearTimeout(remote.openTimer);
           remote.channel = null;
@@ -466,9 +416,14 @@ export class DawPeers {
         },
         onClockSample: (t0, at, t3) => this.#clockSample(remote, t0, at, t3),
       });
-      return channel;
+      remote.channel = channel;
+      const timeoutMs = this.#options.openTimeoutMs ?? DAW_OPEN_TIMEOUT_MS;
+      remote.openTimer = setTimeout(() => {
+        if (remote.channel === channel && !channel.open) this.#close(remote);
+      }, timeoutMs);
     } catch {
-      return null;
+      // This browser cannot do WebRTC: the controller's attempts time out and it stays on the relay.
+      remote.attemptId = null;
     }
   }
 
@@ -589,7 +544,6 @@ export class DawPeers {
     remote.stats.floods += 1;
     remote.stats.channelBlockedUntil = remote.channelBlockedUntil;
     this.#close(remote);
-    this.#dropSpare(remote);
     this.#blocked(remote, now);
     return false;
   }
