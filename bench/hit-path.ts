@@ -20,7 +20,7 @@
  */
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page, Response } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
 import { createSignalServer, type SignalServer } from '../signal/server.ts';
 import { LAPTOP, PHONE } from '../tests/helpers/browser.ts';
@@ -466,28 +466,30 @@ interface Chunk {
 
 /**
  * Keeps every /assets/ file `page` loads, as Chromium got it (dist/client may be rebuilt by
- * someone else meanwhile, so it is not read from disk). `settle()` waits for the bodies.
+ * someone else meanwhile, so it is not read from disk). `settle()` reads and gzips the bodies:
+ * only then, so that none of it (CDP calls into the browser, gzip in this process, which is
+ * also the signal server) falls inside the page load being timed.
  */
 function recordChunks(page: Page, into: Map<string, Chunk>): () => Promise<void> {
-  const reading: Promise<void>[] = [];
-  const bodies = new Map<string, { body: Buffer; encoding: string }>();
+  const responses = new Map<string, Response>();
   page.on('response', (response) => {
     const path = new URL(response.url()).pathname;
-    if (!path.startsWith('/assets/') || into.has(path)) return;
-    reading.push(
-      response
-        .body()
-        .then((body) => {
-          bodies.set(path, { body, encoding: response.headers()['content-encoding'] ?? '' });
-        })
-        .catch(() => {}),
-    );
+    if (path.startsWith('/assets/') && !into.has(path)) responses.set(path, response);
   });
   return async () => {
-    await withTimeout(Promise.allSettled(reading), 10_000, 'reading chunks');
-    // Gzipped only now: this process is also the signal server, whose joins are being timed.
-    for (const [path, { body, encoding }] of bodies) {
-      into.set(path, { path, bytes: body.length, gzip: gzipSync(body).length, encoding });
+    const bodies = await withTimeout(
+      Promise.all(
+        [...responses].map(async ([path, response]) => ({
+          path,
+          body: await response.body().catch(() => null),
+          encoding: response.headers()['content-encoding'] ?? '',
+        })),
+      ),
+      10_000,
+      'reading chunks',
+    );
+    for (const { path, body, encoding } of bodies) {
+      if (body) into.set(path, { path, bytes: body.length, gzip: gzipSync(body).length, encoding });
     }
   };
 }
