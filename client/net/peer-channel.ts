@@ -132,15 +132,6 @@ export class PeerChannel implements PacketVisitor, HitChannel {
     peer.on('signal', (data) => {
       if (!this.#ended) options.onSignal(data);
     });
-    // Open the moment the channel is: simple-peer's own 'connect' comes a getStats round trip
-    // later (it looks up the addresses of the chosen candidate pair, which padmesh never reads),
-    // and on a busy phone or DAW that round trip waits behind everything else on the main thread.
-    const watch = (channel: RTCDataChannel) => {
-      if (channel.readyState === 'open') this.#opened();
-      else channel.addEventListener('open', () => this.#opened(), { once: true });
-    };
-    if (peer._channel) watch(peer._channel);
-    else peer._pc?.addEventListener('datachannel', (event) => watch(event.channel), { once: true });
     peer.on('connect', () => this.#opened());
     peer.on('error', (error) => this.#end('error', error.code ?? error.message));
     peer.on('close', () => this.#end('closed'));
