@@ -4,20 +4,36 @@
  *  (a) one-way delivery of pad hits at 200/s through padmesh's own pages (a phone tapping
  *      its real pads, the DAW page's recorder), beside a bare RTCDataChannel between the same
  *      pages (bench/raw-channel.ts) and beside the signal server's relay (a phone without
- *      WebRTC), alternating in one browser and one run; then 8 phones at 200/s each, padmesh
- *      beside 8 raw channels, counting lost and doubled hits.
- *  (e) a controller page opened → its first hit delivered over P2P; which chunks the /join
- *      and /daw pages load (recorded in Chromium) and their gzip sizes from dist/client.
+ *      WebRTC), alternating in one browser and one run; then 8 controllers at 200/s each, padmesh
+ *      beside 8 raw channels, counting lost and doubled hits: first with the controllers in Node
+ *      (bench/node-phones.ts: padmesh's own controller code on node-datachannel, so the DAW page
+ *      is the only browser page busy: issue 10), then as 8 phone pages.
+ *  (e) a controller page opened → its first hit delivered over P2P, step by step (socket,
+ *      welcome, offer, answer, ICE, DTLS, channel, hit; read off both pages' WebRTC objects);
+ *      which chunks the /join and /daw pages load (recorded in Chromium) and their gzip sizes.
+ *      With PADMESH_STARTUP_BASELINE=<a dist/client folder> (another build of the app), a second
+ *      server serves that build and its page loads take turns with this build's.
  *
- * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]`
- * (re-runs itself in one); from bench/run.ts: `hitPathBenchmark({ quick })`.
+ * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]
+ * [--startup-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
+ * as its table); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page, Response } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
+import { createSignalServer, type SignalServer } from '../signal/server.ts';
 import { LAPTOP, PHONE } from '../tests/helpers/browser.ts';
-import { dawReady, Jam, memberRow, recordedHits, tapRhythm, waitForP2p, withoutWebRtc } from '../tests/helpers/jam.ts';
+import {
+  dawReady,
+  Jam,
+  memberRow,
+  PHONE_HOST,
+  recordedHits,
+  tapRhythm,
+  waitForP2p,
+  withoutWebRtc,
+} from '../tests/helpers/jam.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -36,7 +52,9 @@ import {
   withTimeout,
   writeResults,
 } from './browser-common.ts';
+import { joinNodePhones, type NodePhone, NodeRawSender, tapSchedule } from './node-phones.ts';
 import {
+  answer,
   closeRaw,
   connectRaw,
   installReceiver,
@@ -51,7 +69,11 @@ const INTERVAL_MS = 5; // 200 hits/s
 const PHONES = 8;
 /** Player names no other text on the DAW page contains. */
 const NAMES = ['Anya', 'Bruno', 'Cleo', 'Dmitri', 'Esme', 'Farid', 'Greta', 'Hugo'];
+/** The controllers in Node (none of these names contains another of either list). */
+const NODE_NAMES = ['Ivo', 'Jana', 'Kofi', 'Lina', 'Milo', 'Nora', 'Otto', 'Pia'];
 const WAIT = { timeout: 15_000 };
+/** Issue 10's target for 8 controllers (in Node) × 200/s: p50 ≤ this × raw's. */
+const NODE_P50_RATIO = 2;
 /** Targets of issue 4. */
 const P50_RATIO = 1.1;
 const P99_RATIO = 1.25;
@@ -66,13 +88,36 @@ interface Plan {
   multiRounds: number;
   multiHits: number;
   slowHits: number;
+  /** 8 controllers in Node (bench/node-phones.ts) at 200/s: rounds × hits per controller per round. */
+  nodeRounds: number;
+  nodeHits: number;
   /** Controller page loads timed to the first P2P hit. */
   startups: number;
   warmup: number;
 }
 
-const FULL: Plan = { rounds: 4, hits: 500, multiRounds: 3, multiHits: 250, slowHits: 80, startups: 5, warmup: 100 };
-const QUICK: Plan = { rounds: 3, hits: 100, multiRounds: 3, multiHits: 60, slowHits: 30, startups: 3, warmup: 40 };
+const FULL: Plan = {
+  rounds: 4,
+  hits: 500,
+  multiRounds: 3,
+  multiHits: 250,
+  slowHits: 80,
+  nodeRounds: 4,
+  nodeHits: 400,
+  startups: 8,
+  warmup: 100,
+};
+const QUICK: Plan = {
+  rounds: 3,
+  hits: 100,
+  multiRounds: 3,
+  multiHits: 60,
+  slowHits: 30,
+  nodeRounds: 3,
+  nodeHits: 100,
+  startups: 3,
+  warmup: 40,
+};
 
 type Contender = 'padmesh' | 'raw' | 'relay';
 /** `bare`: padmesh with the DAW page's UI below its header hidden (a diagnostic, not a contender). */
@@ -89,9 +134,14 @@ interface RunStats extends Summary {
   duplicates: number;
   /** Hits that did not come the expected way (padmesh: over the relay instead of P2P, or back). */
   otherVia: number;
-  /** Main-thread time (Chromium's TaskDuration) over the run, % of its wall time: the DAW page, and the sending pages summed. */
+  /**
+   * Main-thread time (Chromium's TaskDuration) over the run, % of its wall time: the DAW page, and the
+   * sending pages summed (or, for senders in Node, this process's CPU time: all its threads).
+   */
   dawBusy: number;
   senderBusy: number;
+  /** padmesh: the p50 of arrival − tap time through the DAW's clock sync (its estimate of each sender's clock). */
+  syncedP50: number;
 }
 
 const sessions = new Map<Page, CDPSession>();
@@ -107,23 +157,36 @@ export async function taskSeconds(page: Page): Promise<number> {
   return metrics.find((metric) => metric.name === 'TaskDuration')?.value ?? Number.NaN;
 }
 
-/** Runs `work` and adds how busy the DAW's and the senders' main threads were meanwhile (% of its wall time). */
+/** CPU seconds (user + system, every thread) this Node process has used so far. */
+function processSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/**
+ * Runs `work` and adds how busy the DAW's and the senders' main threads were meanwhile (% of its
+ * wall time). `senders` 'node': the senders are this process (bench/node-phones.ts).
+ */
 async function withBusy(
   daw: Page,
-  senders: Page[],
-  work: () => Promise<Omit<RunStats, 'dawBusy' | 'senderBusy'>>,
+  senders: Page[] | 'node',
+  work: () => Promise<Omit<RunStats, 'dawBusy' | 'senderBusy' | 'syncedP50'> & { syncedP50?: number }>,
 ): Promise<RunStats> {
-  const before = await Promise.all([daw, ...senders].map(taskSeconds));
+  const pages = senders === 'node' ? [] : senders;
+  const before = await Promise.all([daw, ...pages].map(taskSeconds));
+  const cpuBefore = processSeconds();
   const started = performance.now();
   const run = await work();
   const wallSeconds = (performance.now() - started) / 1000;
-  const after = await Promise.all([daw, ...senders].map(taskSeconds));
+  const cpuSpent = processSeconds() - cpuBefore;
+  const after = await Promise.all([daw, ...pages].map(taskSeconds));
   const spent = after.map((value, i) => value - (before[i] as number));
   const [dawSpent = Number.NaN, ...senderSpent] = spent;
   return {
+    syncedP50: Number.NaN,
     ...run,
     dawBusy: (100 * dawSpent) / wallSeconds,
-    senderBusy: (100 * senderSpent.reduce((a, b) => a + b, 0)) / wallSeconds,
+    senderBusy: (100 * (senders === 'node' ? cpuSpent : senderSpent.reduce((a, b) => a + b, 0))) / wallSeconds,
   };
 }
 
@@ -158,15 +221,110 @@ function padmeshRun(
     const sent = count * phones.length;
     await waitUntil(async () => (await recorderCount(daw)) >= sent, 5_000, 20);
     await sleep(300); // a late copy would show up as a second play
-    const hits: RecordedHits = await recordedHits(daw);
-    const delays = hits.arrivedAt.map((arrived, i) => arrived - (hits.sentAt[i] as number));
-    return {
-      ...summarize(delays),
-      sent,
-      ...tally(hits.peer, hits.seq, sent),
-      otherVia: hits.via.filter((v) => v !== via).length,
-    };
+    return recordedRun(daw, sent, via);
   });
+}
+
+/** What the DAW's recorder holds of `sent` hits that should have come `via`. */
+async function recordedRun(daw: Page, sent: number, via: 0 | 1) {
+  const hits: RecordedHits = await recordedHits(daw);
+  const delays = hits.arrivedAt.map((arrived, i) => arrived - (hits.sentAt[i] as number));
+  const synced = hits.arrivedAt.map((arrived, i) => arrived - (hits.tapAt[i] as number)).filter(Number.isFinite);
+  return {
+    ...summarize(delays),
+    sent,
+    ...tally(hits.peer, hits.seq, sent),
+    otherVia: hits.via.filter((v) => v !== via).length,
+    syncedP50: summarize(synced).p50,
+  };
+}
+
+/** padmesh with controllers in Node: each taps `count` times at 200/s (pad i for phone i), out of step. */
+function nodePadmeshRun(daw: Page, phones: NodePhone[], count: number): Promise<RunStats> {
+  return withBusy(daw, 'node', async () => {
+    await clearRecorder(daw);
+    const sent = await withTimeout(
+      tapSchedule(phones.length, count, INTERVAL_MS, (i, _n) => phones[i]?.tap(i)),
+      count * INTERVAL_MS + 15_000,
+      'Node tapping',
+    );
+    await waitUntil(async () => (await recorderCount(daw)) >= sent, 5_000, 20);
+    await sleep(300); // a late copy would show up as a second play
+    return recordedRun(daw, sent, 0);
+  });
+}
+
+/** The raw channel with senders in Node, on the same schedule as nodePadmeshRun. */
+function nodeRawRun(daw: Page, senders: NodeRawSender[], count: number): Promise<RunStats> {
+  return withBusy(daw, 'node', async () => {
+    await resetReceiver(daw);
+    const sent = await withTimeout(
+      tapSchedule(senders.length, count, INTERVAL_MS, (i, n) => senders[i]?.send(n)),
+      count * INTERVAL_MS + 15_000,
+      'Node raw sending',
+    );
+    await waitUntil(async () => (await receivedCount(daw)) >= sent, 5_000, 20);
+    await sleep(300);
+    const got = await readReceiver(daw);
+    const closed = senders.filter((sender) => !sender.open).length;
+    if (closed > 0)
+      console.warn(`Node raw senders: ${closed} channel(s) closed during the run (their hits count as lost)`);
+    return { ...summarize(got.delay), sent, ...tally(got.peer, got.seq, sent), otherVia: 0 };
+  });
+}
+
+/** Connects each Node raw sender to the DAW page's raw receiver as its peer i. */
+async function connectNodeRaw(daw: Page, count: number): Promise<NodeRawSender[]> {
+  const senders: NodeRawSender[] = [];
+  for (let index = 0; index < count; index++) {
+    const sender = new NodeRawSender();
+    senders.push(sender);
+    await sender.answered(await answer(daw, index, await sender.offer()));
+    await daw.waitForFunction(
+      (index) => (window as unknown as { __rawRx?: { open: boolean[] } }).__rawRx?.open[index] === true,
+      index,
+      { timeout: 10_000 },
+    );
+  }
+  return senders;
+}
+
+/**
+ * 8 controllers in Node beside 8 raw channels from Node, alternating, into the same DAW page
+ * (before any phone page exists, so nothing else on this machine is busy): the DAW's cost, not the phones'.
+ */
+async function nodeTables(
+  daw: Page,
+  code: string,
+  base: string,
+  plan: Plan,
+): Promise<Record<'padmesh' | 'raw', RunStats[]>> {
+  const runs: Record<'padmesh' | 'raw', RunStats[]> = { padmesh: [], raw: [] };
+  const phones = await joinNodePhones(base, code, NODE_NAMES);
+  let senders: NodeRawSender[] = [];
+  try {
+    for (const name of NODE_NAMES) await memberRow(daw, name).and(daw.locator('[data-transport=p2p]')).waitFor(WAIT);
+    await installReceiver(daw, 20_000);
+    senders = await connectNodeRaw(daw, phones.length);
+    // Warm-up (JIT, first packets, the DAW's clock sync of each phone), discarded.
+    await nodePadmeshRun(daw, phones, plan.warmup);
+    await nodeRawRun(daw, senders, plan.warmup);
+    for (let round = 0; round < plan.nodeRounds; round++) {
+      const two = round % 2 === 0 ? (['padmesh', 'raw'] as const) : (['raw', 'padmesh'] as const);
+      for (const contender of two) {
+        runs[contender].push(
+          contender === 'padmesh'
+            ? await nodePadmeshRun(daw, phones, plan.nodeHits)
+            : await nodeRawRun(daw, senders, plan.nodeHits),
+        );
+      }
+    }
+  } finally {
+    for (const sender of senders) sender.close();
+    await closeRaw([daw]);
+    for (const phone of phones) phone.leave();
+  }
+  return runs;
 }
 
 /** The raw channel: each sender sends `count` packets at 200/s; the receiver in the DAW page keeps the delays. */
@@ -193,9 +351,6 @@ try { localStorage.setItem('padmesh.name', 'Startup'); } catch {}
   const marks = {};
   window.__startup = marks;
   const check = () => {
-    if (marks.connected === undefined && document.querySelector('[data-testid=status][data-state=connected]')) {
-      marks.connected = performance.now();
-    }
     if (marks.tapped !== undefined || !document.querySelector('[data-testid=transport][data-transport=p2p]')) return;
     marks.p2p ??= performance.now();
     const pad = document.querySelector('[data-testid=pad][data-pad="0"]');
@@ -212,12 +367,91 @@ try { localStorage.setItem('padmesh.name', 'Startup'); } catch {}
   observer.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-transport'] });
 }`;
 
+/**
+ * Init script for both pages of (e): the wall-clock time (ms since the epoch) of the first of
+ * each step of the way to P2P, read off the browser's own WebSocket and RTCPeerConnection
+ * (wrapped, so the product needs no hooks): the socket made, open, the welcome; the first
+ * connection made, its first local candidate, its local and remote descriptions set, the first
+ * `signal` in, ICE connected, DTLS connected (connectionState), the data channel open.
+ * `__netMarksClear()` starts over (the DAW page serves one phone after another).
+ */
+const NET_MARKS_SCRIPT = `{
+  const marks = {};
+  window.__netMarks = marks;
+  window.__netMarksClear = () => { for (const key of Object.keys(marks)) delete marks[key]; };
+  const mark = (name) => { if (!(name in marks)) marks[name] = performance.timeOrigin + performance.now(); };
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      mark('socket');
+      this.addEventListener('open', () => mark('socketOpen'));
+      this.addEventListener('message', (event) => {
+        if (typeof event.data !== 'string') return;
+        if (event.data.startsWith('{"type":"welcome"')) mark('welcome');
+        else if (event.data.startsWith('{"type":"signal"')) mark('signalIn');
+      });
+    }
+  };
+  const NativePc = window.RTCPeerConnection;
+  if (NativePc) window.RTCPeerConnection = class extends NativePc {
+    constructor(...args) {
+      super(...args);
+      mark('pc');
+      this.addEventListener('icecandidate', (event) => { if (event.candidate) mark('candidate'); });
+      this.addEventListener('iceconnectionstatechange', () => {
+        if (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed') mark('ice');
+      });
+      this.addEventListener('connectionstatechange', () => { if (this.connectionState === 'connected') mark('dtls'); });
+      this.addEventListener('datachannel', (event) => event.channel.addEventListener('open', () => mark('channel')));
+    }
+    createDataChannel(...args) {
+      const channel = super.createDataChannel(...args);
+      channel.addEventListener('open', () => mark('channel'));
+      return channel;
+    }
+    async setLocalDescription(...args) {
+      const result = await super.setLocalDescription(...args);
+      mark('localSdp');
+      return result;
+    }
+    setRemoteDescription(...args) {
+      mark('remoteSdp');
+      return super.setRemoteDescription(...args);
+    }
+  };
+}`;
+
+/** The steps of (e) in the order they happen: key (page.mark), and what it is. */
+const STARTUP_STEPS = [
+  ['phone.html', 'phone: HTML loaded'],
+  ['phone.script', "phone: the app's entry chunk loaded"],
+  ['phone.domContentLoaded', 'phone: DOMContentLoaded (the app has run and rendered)'],
+  ['phone.socket', 'phone: signaling socket made'],
+  ['phone.socketOpen', 'phone: socket open'],
+  ['phone.welcome', 'phone: welcome in (signaling joined)'],
+  ['phone.pc', 'phone: RTCPeerConnection made'],
+  ['phone.localSdp', 'phone: offer set (setLocalDescription done)'],
+  ['phone.candidate', 'phone: first ICE candidate'],
+  ['daw.signalIn', 'DAW: offer in'],
+  ['daw.pc', 'DAW: RTCPeerConnection made'],
+  ['daw.localSdp', 'DAW: answer set'],
+  ['phone.signalIn', 'phone: answer in'],
+  ['phone.ice', 'phone: ICE connected'],
+  ['daw.ice', 'DAW: ICE connected'],
+  ['daw.dtls', 'DAW: DTLS connected'],
+  ['phone.dtls', 'phone: DTLS connected'],
+  ['phone.channel', 'phone: data channel open'],
+  ['daw.channel', 'DAW: data channel open'],
+  ['phone.p2p', 'phone: page shows P2P'],
+  ['phone.tapped', 'phone: tap'],
+  ['daw.firstHit', 'DAW: first hit arrived'],
+] as const;
+type StartupStep = (typeof STARTUP_STEPS)[number][0];
+
+/** One page load of (e): each step's time, ms after the phone page's navigation start (its timeOrigin). */
 interface Startup {
-  /** ms after the controller page's navigation start (its performance.timeOrigin). */
-  domContentLoaded: number;
-  connected: number;
-  p2pOpen: number;
-  tapped: number;
+  steps: Partial<Record<StartupStep, number>>;
   firstHitArrived: number;
   via: number;
 }
@@ -232,69 +466,127 @@ interface Chunk {
 
 /**
  * Keeps every /assets/ file `page` loads, as Chromium got it (dist/client may be rebuilt by
- * someone else meanwhile, so it is not read from disk). `settle()` waits for the bodies.
+ * someone else meanwhile, so it is not read from disk). `settle()` reads and gzips the bodies:
+ * only then, so that none of it (CDP calls into the browser, gzip in this process, which is
+ * also the signal server) falls inside the page load being timed.
  */
 function recordChunks(page: Page, into: Map<string, Chunk>): () => Promise<void> {
-  const reading: Promise<void>[] = [];
+  const responses = new Map<string, Response>();
   page.on('response', (response) => {
     const path = new URL(response.url()).pathname;
-    if (!path.startsWith('/assets/') || into.has(path)) return;
-    reading.push(
-      response
-        .body()
-        .then((body) => {
-          const encoding = response.headers()['content-encoding'] ?? '';
-          into.set(path, { path, bytes: body.length, gzip: gzipSync(body).length, encoding });
-        })
-        .catch(() => {}),
-    );
+    if (path.startsWith('/assets/') && !into.has(path)) responses.set(path, response);
   });
   return async () => {
-    await withTimeout(Promise.allSettled(reading), 10_000, 'reading chunks');
+    const bodies = await withTimeout(
+      Promise.all(
+        [...responses].map(async ([path, response]) => ({
+          path,
+          body: await response.body().catch(() => null),
+          encoding: response.headers()['content-encoding'] ?? '',
+        })),
+      ),
+      10_000,
+      'reading chunks',
+    );
+    for (const { path, body, encoding } of bodies) {
+      if (body) into.set(path, { path, bytes: body.length, gzip: gzipSync(body).length, encoding });
+    }
   };
 }
 
-/** (e): controller pages opened one after another against a fresh DAW, each timed to its first P2P hit. */
+/** A build of the app to time (e) against: its server's bases for the DAW and for phones. */
+interface StartupTarget {
+  label: string;
+  base: string;
+  phoneBase: string;
+}
+
+const readMarks = (page: Page) =>
+  page.evaluate(() => ({
+    origin: performance.timeOrigin,
+    marks: (window as unknown as { __netMarks?: Record<string, number> }).__netMarks ?? {},
+  }));
+
+/**
+ * (e): controller pages opened one after another, each against its target's DAW and timed to
+ * its first P2P hit; with several targets (this build and a baseline build), they take turns.
+ * Chunks are recorded for the first target only.
+ */
 async function startups(
   jam: Jam,
   count: number,
-): Promise<{ samples: Startup[]; phoneChunks: Chunk[]; dawChunks: Chunk[] }> {
+  targets: StartupTarget[],
+): Promise<{ samples: Record<string, Startup[]>; phoneChunks: Chunk[]; dawChunks: Chunk[] }> {
   const dawChunks = new Map<string, Chunk>();
   const phoneChunks = new Map<string, Chunk>();
-  const daw = await jam.page(LAPTOP);
-  const dawLoaded = recordChunks(daw, dawChunks);
-  await daw.goto(`${jam.base}/daw?record=100`);
-  const code = await dawReady(daw);
-  await shimNames(daw);
-  const samples: Startup[] = [];
+  const daws: { daw: Page; code: string; loaded: () => Promise<void> }[] = [];
+  const samples: Record<string, Startup[]> = {};
   try {
-    for (let i = 0; i < count; i++) {
-      await clearRecorder(daw);
-      const phone = await jam.page(PHONE, STARTUP_SCRIPT);
-      const phoneLoaded = recordChunks(phone, phoneChunks);
-      await phone.goto(`${jam.phoneBase}/join/${code}`);
-      const arrived = await waitUntil(async () => (await recorderCount(daw)) >= 1, 10_000, 5);
-      if (!arrived) throw new Error('startup: the first hit never reached the DAW');
-      const phoneSide = await phone.evaluate(() => {
-        const marks = (window as unknown as { __startup: Record<string, number> }).__startup;
-        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-        return { origin: performance.timeOrigin, marks, domContentLoaded: nav?.domContentLoadedEventEnd ?? Number.NaN };
-      });
-      const hits = await recordedHits(daw);
-      samples.push({
-        domContentLoaded: phoneSide.domContentLoaded,
-        connected: phoneSide.marks.connected ?? Number.NaN,
-        p2pOpen: phoneSide.marks.p2p ?? Number.NaN,
-        tapped: phoneSide.marks.tapped ?? Number.NaN,
-        firstHitArrived: (hits.arrivedAt[0] as number) - phoneSide.origin,
-        via: hits.via[0] as number,
-      });
-      await phoneLoaded();
-      await phone.context().close();
+    for (const [t, target] of targets.entries()) {
+      const daw = await jam.page(LAPTOP, NET_MARKS_SCRIPT);
+      const loaded = t === 0 ? recordChunks(daw, dawChunks) : async () => {};
+      await daw.goto(`${target.base}/daw?record=100`);
+      const code = await dawReady(daw);
+      await shimNames(daw);
+      daws.push({ daw, code, loaded });
+      samples[target.label] = [];
     }
-    await dawLoaded(); // lazy chunks (the QR code) included: by now long loaded
+    for (let i = 0; i < count; i++) {
+      for (let k = 0; k < targets.length; k++) {
+        const t = (i + k) % targets.length; // rotating: no target always goes first
+        const target = targets[t] as StartupTarget;
+        const { daw, code } = daws[t] as (typeof daws)[number];
+        await clearRecorder(daw);
+        await daw.evaluate(() => (window as unknown as { __netMarksClear(): void }).__netMarksClear());
+        const phone = await jam.page(PHONE, `${STARTUP_SCRIPT}\n${NET_MARKS_SCRIPT}`);
+        const phoneLoaded = t === 0 ? recordChunks(phone, phoneChunks) : async () => {};
+        await phone.goto(`${target.phoneBase}/join/${code}`);
+        // Polled slowly: the recorder keeps the arrival time, and each poll is a task in the DAW page.
+        const arrived = await waitUntil(async () => (await recorderCount(daw)) >= 1, 10_000, 50);
+        if (!arrived) throw new Error(`startup (${target.label}): the first hit never reached the DAW`);
+        const phoneSide = await phone.evaluate(() => {
+          const marks = (window as unknown as { __startup: Record<string, number> }).__startup;
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+          // The app's entry chunk (the first script from /assets/): loaded, then compiled, run and rendered.
+          const script = performance
+            .getEntriesByType('resource')
+            .find((entry) => /\/assets\/index-[^/]*\.js$/.test(entry.name)) as PerformanceResourceTiming | undefined;
+          return {
+            marks,
+            html: nav?.responseEnd ?? Number.NaN,
+            script: script?.responseEnd ?? Number.NaN,
+            domContentLoaded: nav?.domContentLoadedEventEnd ?? Number.NaN,
+          };
+        });
+        const phoneNet = await readMarks(phone);
+        const dawNet = await readMarks(daw);
+        const hits = await recordedHits(daw);
+        const origin = phoneNet.origin;
+        const firstHitArrived = (hits.arrivedAt[0] as number) - origin;
+        const steps: Startup['steps'] = {
+          'phone.html': phoneSide.html,
+          'phone.script': phoneSide.script,
+          'phone.domContentLoaded': phoneSide.domContentLoaded,
+          'phone.p2p': phoneSide.marks.p2p ?? Number.NaN,
+          'phone.tapped': phoneSide.marks.tapped ?? Number.NaN,
+          'daw.firstHit': firstHitArrived,
+        };
+        for (const [side, net] of [
+          ['phone', phoneNet],
+          ['daw', dawNet],
+        ] as const) {
+          for (const [name, at] of Object.entries(net.marks)) {
+            steps[`${side}.${name}` as StartupStep] = at - origin;
+          }
+        }
+        samples[target.label]?.push({ steps, firstHitArrived, via: hits.via[0] as number });
+        await phoneLoaded();
+        await phone.context().close();
+      }
+    }
+    for (const { loaded } of daws) await loaded(); // lazy chunks (the QR code) included: by now long loaded
   } finally {
-    await daw.context().close();
+    for (const { daw } of daws) await daw.context().close();
   }
   const sorted = (map: Map<string, Chunk>) => [...map.values()].sort((a, b) => a.path.localeCompare(b.path));
   return { samples, phoneChunks: sorted(phoneChunks), dawChunks: sorted(dawChunks) };
@@ -305,16 +597,42 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
   buildClient(options);
   const started = Date.now();
   const jam = await Jam.launch();
+  /** A second build of the app (a dist/client folder) to time startup against, served by a second server. */
+  const baselineDir = process.env.PADMESH_STARTUP_BASELINE;
+  let baseline: SignalServer | null = null;
   try {
     await jam.startServer();
 
     // ── (e) startup and bundles ──
-    const startup = await startups(jam, plan.startups);
+    const targets: StartupTarget[] = [{ label: 'this build', base: jam.base, phoneBase: jam.phoneBase }];
+    if (baselineDir) {
+      baseline = await createSignalServer({
+        host: '127.0.0.1',
+        port: 0,
+        staticDir: baselineDir,
+        secret: `bench-baseline-secret-${process.pid}-0123456789`,
+        stunPort: 0,
+        allowedHosts: [PHONE_HOST],
+      });
+      targets.push({
+        label: 'baseline build',
+        base: `http://127.0.0.1:${baseline.port}`,
+        phoneBase: `http://${PHONE_HOST}:${baseline.port}`,
+      });
+    }
+    const startupOnly = process.argv.indexOf('--startup-only');
+    if (startupOnly >= 0) {
+      const only = await startups(jam, Number(process.argv[startupOnly + 1] ?? plan.startups), targets);
+      writeResults('hit-path-startup', only);
+      return { markdown: renderStartup(only), results: only };
+    }
+    const startup = await startups(jam, plan.startups, targets);
 
     // ── (a) the hit path ──
     const { daw, code } = await jam.openDaw('?record=20000');
     await shimNames(daw);
     const isolated = await daw.evaluate(() => crossOriginIsolated);
+    const node = await nodeTables(daw, code, jam.base, plan);
     const phones: Page[] = [];
     for (let i = 1; i <= PHONES; i++) {
       const phone = await jam.joinPhone(code, NAMES[i - 1] as string);
@@ -396,12 +714,14 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
       single,
       multi,
       slow,
+      node,
       startup,
       errors,
     };
     writeResults('hit-path', results);
-    return { markdown: render(plan, isolated, single, multi, slow, startup), results };
+    return { markdown: render(plan, isolated, single, multi, slow, node, startup), results };
   } finally {
+    await baseline?.close();
     await jam.close();
   }
 }
@@ -412,14 +732,17 @@ function render(
   single: Record<Contender, RunStats[]>,
   multi: Record<MultiContender, RunStats[]>,
   slow: Record<MultiContender, RunStats[]>,
+  node: Record<'padmesh' | 'raw', RunStats[]>,
   startup: Awaited<ReturnType<typeof startups>>,
 ): string {
   const m = (runs: RunStats[]) => medianOfRounds(runs);
   const s = { padmesh: m(single.padmesh), raw: m(single.raw), relay: m(single.relay) };
   const mm = { padmesh: m(multi.padmesh), raw: m(multi.raw) };
   const sl = { padmesh: m(slow.padmesh), raw: m(slow.raw), bare: m(slow.bare) };
+  const nd = { padmesh: m(node.padmesh), raw: m(node.raw) };
   const sum = (runs: RunStats[], key: 'sent' | 'distinct' | 'lost' | 'duplicates' | 'otherVia') =>
     runs.reduce((total, run) => total + run[key], 0);
+  const nodeLost = sum(node.padmesh, 'lost');
   const row = (label: string, stat: Summary, runs: RunStats[], raw: Summary) =>
     `| ${label} | ${stat.n} (${runs.length} × ${runs[0]?.sent ?? 0}) | ${ms(stat.p50)} | ${ms(stat.p99)} | ${ms(stat.max)} | ` +
     `${(stat.p50 / raw.p50).toFixed(2)} | ${(stat.p99 / raw.p99).toFixed(2)} | ${sum(runs, 'lost')} | ${sum(runs, 'duplicates')} | ` +
@@ -435,11 +758,6 @@ function render(
     list
       .map((chunk) => `\`${chunk.path.replace('/assets/', '')}\` ${kb(chunk.bytes)} KB / ${kb(chunk.gzip)} KB gzip`)
       .join(', ');
-
-  const st = startup.samples;
-  const startupMedian = (key: keyof Startup) => median(st.map((sample) => sample[key]));
-  const firstHit = startupMedian('firstHitArrived');
-  const p2pVia = st.filter((sample) => sample.via === 0).length;
 
   return `## Pad-hit path in the browser (bench/hit-path.ts)
 
@@ -468,7 +786,32 @@ ${row('padmesh (P2P)', s.padmesh, single.padmesh, s.raw)}
 ${row('raw data channel', s.raw, single.raw, s.raw)}
 ${row('padmesh relay (no WebRTC)', s.relay, single.relay, s.raw)}
 
-**${PHONES} controllers × 200 hits/s** (each phone its own pad; ${plan.multiRounds} rounds × ${plan.multiHits} hits per phone, alternating)
+**${PHONES} controllers × 200 hits/s, the controllers in Node** (bench/node-phones.ts; each its own pad; ${plan.nodeRounds} rounds × ${plan.nodeHits} hits per controller, alternating)
+
+Issue 10: with ${PHONES} phone pages on this ${cpus().length}-core machine (the next table) the benchmark measured the
+machine, not the DAW. Here no phone page runs: ${PHONES} of padmesh's own controllers run in this Node process, each the
+real signaling client (client/net/signaling.ts, with \`ws\`) joined through the signal server as a controller, and
+the real ControllerLink (link machine, PeerChannel on simple-peer, HitSender with its two repeats per hit, the peer
+wire of client/net/hits.ts), on node-datachannel (libdatachannel, bound to 127.0.0.1): the same packets the phone
+page sends, into the same DAW page, before any phone page is opened. Raw: ${PHONES} bare data channels from this
+process (node-datachannel too) into the DAW page's raw receiver, 22-byte packets. Each controller taps every
+${INTERVAL_MS} ms on its own self-correcting timer, the ${PHONES} schedules spread evenly over the ${INTERVAL_MS} ms (players are not in lockstep).
+Delay: arrival (DAW page) − tap (Node), one wall clock (both processes read this machine's realtime clock
+through a monotonic one); "clock p50" is padmesh's own view, arrival − tap time through the DAW's clock sync of each
+controller (client/net/clock-sync.ts), which agrees when the sync is good. "senders busy" here is this Node process's
+CPU (every thread: libdatachannel's too, and the idle signal server and browser driver), % of one core.
+
+| path | hits | p50 (ms) | p99 (ms) | max (ms) | p50 / raw | p99 / raw | lost | played twice | DAW busy (%) | senders busy (%) |
+|---|---|---|---|---|---|---|---|---|---|---|
+${row('padmesh (P2P), Node controllers', nd.padmesh, node.padmesh, nd.raw)}
+${row('raw data channel, Node senders', nd.raw, node.raw, nd.raw)}
+
+padmesh's clock p50 (through the DAW's clock sync): ${ms(median(node.padmesh.map((run) => run.syncedP50)))} ms. Targets (issue 10):
+- ${PHONES} × 200/s, p50 ≤ ${NODE_P50_RATIO} × raw p50: ${verdict(nd.padmesh.p50, NODE_P50_RATIO * nd.raw.p50)}.
+- ${PHONES} × 200/s, no hit lost: ${nodeLost === 0 ? 'met' : `**missed** (${nodeLost} of ${sum(node.padmesh, 'sent')} lost)`}; ${sum(node.padmesh, 'duplicates')} played twice, ${sum(node.padmesh, 'otherVia')} not over P2P.
+
+**${PHONES} phone pages × 200 hits/s** (each phone its own pad; ${plan.multiRounds} rounds × ${plan.multiHits} hits per phone, alternating).
+The ${PHONES} phone pages run on this machine beside the DAW page: this measures the machine more than the DAW (see the table above).
 
 | path | hits | p50 (ms) | p99 (ms) | max (ms) | p50 / raw | p99 / raw | lost | played twice | DAW busy (%) | senders busy (%) |
 |---|---|---|---|---|---|---|---|---|---|---|
@@ -499,16 +842,7 @@ Targets (issue 4 a):
 - ${PHONES} × 200/s, no hit lost: ${sum(multi.padmesh, 'lost') === 0 ? 'met' : `**missed** (${sum(multi.padmesh, 'lost')} of ${sum(multi.padmesh, 'sent')} lost)`}; ${sum(multi.padmesh, 'duplicates')} played twice.
 - ${PHONES} × 200/s, p50 still ≈ raw (read as ≤ ${P50_RATIO} × raw): ${verdict(mm.padmesh.p50, P50_RATIO * mm.raw.p50)}.
 
-**Controller page open → first hit over P2P** (${st.length} page loads, fresh browser context each, a returning
-player whose name is remembered; an init script taps pad 0 the moment the page shows P2P). Medians, ms after
-the page's navigation start:
-
-| DOMContentLoaded | signaling joined | P2P open (phone) | tap | first hit at the DAW |
-|---|---|---|---|---|
-| ${ms(startupMedian('domContentLoaded'), 0)} | ${ms(startupMedian('connected'), 0)} | ${ms(startupMedian('p2pOpen'), 0)} | ${ms(startupMedian('tapped'), 0)} | ${ms(firstHit, 0)} |
-
-All samples (first hit, ms): ${st.map((sample) => ms(sample.firstHitArrived, 0)).join(', ')}; ${p2pVia} of ${st.length} first hits came over P2P.
-Target ≤ ${FIRST_HIT_MS} ms on loopback: ${verdict(firstHit, FIRST_HIT_MS, 'ms', 0)}.
+${renderStartup(startup)}
 
 **Bundles**: the /assets/ files Chromium loaded for each page (as the server sent them, from dist/client),
 each gzipped alone at zlib's default level. Content-Encoding the server sent them with: ${encodings}.
@@ -516,6 +850,41 @@ each gzipped alone at zlib's default level. Content-Encoding the server sent the
   Target ≤ ${CONTROLLER_GZIP_KB} KB gzip: ${verdict(phoneJsGzip / 1024, CONTROLLER_GZIP_KB, 'KB', 1)}.
 - DAW (\`/daw\`): ${chunkList(dawChunks)}; JS ${kb(dawJsGzip)} KB gzip.
 `;
+}
+
+/** (e)'s table: where the time from page open to the first P2P hit goes, per build. */
+function renderStartup(startup: Awaited<ReturnType<typeof startups>>): string {
+  const labels = Object.keys(startup.samples);
+  const st = startup.samples[labels[0] as string] ?? [];
+  const stepMedian = (samples: Startup[], key: StartupStep) =>
+    median(samples.map((sample) => sample.steps[key] ?? Number.NaN).filter(Number.isFinite));
+  const firstHit = median(st.map((sample) => sample.firstHitArrived));
+  const p2pVia = st.filter((sample) => sample.via === 0).length;
+  const stepRows = STARTUP_STEPS.map(
+    ([key, label]) =>
+      `| ${label} | ${labels.map((name) => ms(stepMedian(startup.samples[name] ?? [], key), 0)).join(' | ')} |`,
+  ).join('\n');
+  const allSamples = labels
+    .map(
+      (name) =>
+        `${name}: ${(startup.samples[name] ?? []).map((sample) => ms(sample.firstHitArrived, 0)).join(', ')} ` +
+        `(${(startup.samples[name] ?? []).filter((sample) => sample.via === 0).length} over P2P)`,
+    )
+    .join('; ');
+
+  return `**Controller page open → first hit over P2P** (${st.length} page loads${labels.length > 1 ? ' of each build, taking turns (rotating order)' : ''}, fresh browser context each, a returning
+player whose name is remembered; an init script taps pad 0 the moment the page shows P2P). Where the time goes:
+each step's median, ms after the phone page's navigation start (DAW steps on the same wall clock). The steps are
+read off the browser's own WebSocket and RTCPeerConnection, wrapped by an init script in both pages (the first
+of each: "ICE connected" is \`iceConnectionState\`, "DTLS connected" \`connectionState\`, "offer in" the first
+\`signal\` message).
+
+| step | ${labels.join(' | ')} |
+|---|${labels.map(() => '---|').join('')}
+${stepRows}
+
+All samples (first hit, ms): ${allSamples}.
+Target ≤ ${FIRST_HIT_MS} ms on loopback (${labels[0]}): ${verdict(firstHit, FIRST_HIT_MS, 'ms', 0)}; ${p2pVia} of ${st.length} first hits came over P2P.`;
 }
 
 if (isMain(import.meta.url)) await runAlone('hit-path', hitPathBenchmark);

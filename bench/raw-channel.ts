@@ -79,8 +79,8 @@ async function offer(page: Page): Promise<string> {
   });
 }
 
-/** Receiver page: answers sender `index`'s offer. */
-async function answer(page: Page, index: number, sdp: string): Promise<string> {
+/** Receiver page: answers sender `index`'s offer (a page's, or a Node sender's: bench/node-phones.ts). */
+export async function answer(page: Page, index: number, sdp: string): Promise<string> {
   await prepare(page);
   return page.evaluate(
     async ({ index, sdp }) => {
