@@ -1,6 +1,6 @@
 /**
- * `npm run screenshots`: the pictures in the README, docs/screenshots/daw.png and
- * controller.png, taken from a real jam: the built app, the real signal server, a DAW page and
+ * `npm run screenshots`: the pictures in the README, docs/screenshots/daw.png, controller.png,
+ * samples.png (the DAW's samples and kits) and controller-keys.png (a phone given the keys), taken from a real jam: the built app, the real signal server, a DAW page and
  * three phones in headless Chromium over real WebRTC (the rig of tests/helpers/jam.ts), inside a
  * loopback-only network namespace, as the tests run. The tests themselves write nothing into
  * the work tree; this is the one command that changes these files.
@@ -79,6 +79,14 @@ async function takeScreenshots(): Promise<void> {
       await daw.locator('[data-testid=member]', { hasText: name }).getByTestId('member-one-way').waitFor(WAIT);
     }
     await daw.screenshot({ path: join(OUT, 'daw.png'), fullPage: true });
+    // The samples and kits panel, and a phone given the keys: its pads are notes.
+    await daw
+      .locator('section', { has: daw.getByRole('heading', { name: 'Samples and kits' }) })
+      .screenshot({ path: join(OUT, 'samples.png') });
+    const cleo = phones[2] as Page;
+    await daw.locator('[data-testid=member]', { hasText: 'Cleo' }).getByTestId('member-instrument').selectOption('keys');
+    await cleo.locator('[data-testid=pad][data-pad="12"]', { hasText: 'C3' }).waitFor(WAIT);
+    await cleo.screenshot({ path: join(OUT, 'controller-keys.png') });
     if (jam.errors.length > 0) throw new Error(`the pages threw: ${jam.errors.map((e) => e.message).join('; ')}`);
   } finally {
     await jam.close();
@@ -87,7 +95,7 @@ async function takeScreenshots(): Promise<void> {
 
 if (isLoopbackOnly()) {
   await takeScreenshots();
-  console.log(`wrote ${join('docs', 'screenshots', 'controller.png')} and ${join('docs', 'screenshots', 'daw.png')}`);
+  console.log(`wrote docs/screenshots: daw.png, controller.png, samples.png, controller-keys.png`);
   process.exit(0);
 } else {
   // Outside: make sure the browser and the build are there, then run this same script in a fresh namespace.
