@@ -84,7 +84,10 @@ async function takeScreenshots(): Promise<void> {
       .locator('section', { has: daw.getByRole('heading', { name: 'Samples and kits' }) })
       .screenshot({ path: join(OUT, 'samples.png') });
     const cleo = phones[2] as Page;
-    await daw.locator('[data-testid=member]', { hasText: 'Cleo' }).getByTestId('member-instrument').selectOption('keys');
+    await daw
+      .locator('[data-testid=member]', { hasText: 'Cleo' })
+      .getByTestId('member-instrument')
+      .selectOption('keys');
     await cleo.locator('[data-testid=pad][data-pad="12"]', { hasText: 'C3' }).waitFor(WAIT);
     await cleo.screenshot({ path: join(OUT, 'controller-keys.png') });
     if (jam.errors.length > 0) throw new Error(`the pages threw: ${jam.errors.map((e) => e.message).join('; ')}`);
