@@ -154,8 +154,11 @@ function behaviours(get: () => { rig: Rig; rate: number; transport: SamplerTrans
     // The clock as read just after the call (the sampler starts it at its next quantum, not before).
     expect(now?.start).toBeGreaterThanOrEqual(now?.before ?? Number.NaN);
     expect(now?.start).toBeLessThanOrEqual(now?.after ?? Number.NaN);
-    await rig.recordedUntil(base + 0.45);
-    const loud = await rig.call('onsets', (now?.before ?? 0) - 0.01, base + 0.45, 0.2);
+    // A port message waits for the audio thread's event loop, which a busy machine can hold up for
+    // a while: look longer there (the planned hits are quieter than 0.2 and do not count).
+    const end = base + (transport === 'ring' ? 0.45 : 1.5);
+    await rig.recordedUntil(end);
+    const loud = await rig.call('onsets', (now?.before ?? 0) - 0.01, end, 0.2);
     expect(loud.length).toBe(1); // once
     expect(loud[0]).toBeGreaterThanOrEqual((now?.before ?? 0) - 1e-9);
     // Through the ring it is in the sampler's next quantum, so before the planned ones; a port
