@@ -18,7 +18,9 @@
  * Limits on what controllers can do to the engine live at the top of this file (MAX_LEAD_S) and
  * in the sampler's modules (POLYPHONY, PENDING_CAPACITY, MAX_AHEAD_PER_OWNER, RING_CAPACITY).
  */
+
 import { AudioClock } from './audio-clock.ts';
+import { outputLatencyMs, peakDb, playClick } from './output-readings.ts';
 import type { renderKit } from './render-kit.ts';
 import { AheadQuota } from './sampler/ahead-quota.ts';
 import { createRingBuffer, HitRingWriter, START_NOW } from './sampler/hit-ring.ts';
@@ -234,19 +236,7 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
 
   // Metronome: a short sine blip per click, straight to the bus (two a second, off the hit path).
   const click = (at: number, accent: boolean) => {
-    if (disposed || raw.state !== 'running') return;
-    const time = Math.max(at, raw.currentTime);
-    const osc = raw.createOscillator();
-    const env = raw.createGain();
-    osc.frequency.value = accent ? 1760 : 1320;
-    env.gain.setValueAtTime(0, time);
-    env.gain.linearRampToValueAtTime(accent ? 2.4 : 1.6, time + 0.001);
-    env.gain.exponentialRampToValueAtTime(0.001, time + 0.04);
-    osc.connect(env);
-    env.connect(bus);
-    osc.start(time);
-    osc.stop(time + 0.05);
-    osc.onended = () => env.disconnect();
+    if (!disposed && raw.state === 'running') playClick(raw, bus, at, accent);
   };
 
   const setSlotSound = (slot: number, sound: SoundLayers | null) => {
@@ -324,22 +314,8 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
       return raw.state === 'running' ? audioClock.toContext(wallMs) : Number.NaN;
     },
     click,
-    outputLatencyMs() {
-      const base = finiteOrNull(raw.baseLatency);
-      const output = finiteOrNull(raw.outputLatency);
-      if (base === null && output === null) return null;
-      return ((base ?? 0) + (output ?? 0)) * 1000;
-    },
-    peakDb() {
-      analyser.getFloatTimeDomainData(samples);
-      let peak = 0;
-      for (let i = 0; i < samples.length; i++) {
-        const s = samples[i] ?? 0;
-        const a = s < 0 ? -s : s;
-        if (a > peak) peak = a;
-      }
-      return peak > 0 ? 20 * Math.log10(peak) : Number.NEGATIVE_INFINITY;
-    },
+    outputLatencyMs: () => outputLatencyMs(raw),
+    peakDb: () => peakDb(analyser, samples),
     onStateChange(listener) {
       listeners.add(listener);
       return () => {
@@ -411,10 +387,6 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
       void raw.close().catch(() => {});
     },
   };
-}
-
-function finiteOrNull(value: number | undefined): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 function checkSlot(slot: number): void {

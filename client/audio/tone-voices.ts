@@ -47,6 +47,7 @@ import {
 } from 'tone';
 import { AudioClock } from './audio-clock.ts';
 import { KIT } from './kit.ts';
+import { outputLatencyMs, peakDb, playClick } from './output-readings.ts';
 import { HEADROOM, softClipCurve } from './soft-clip.ts';
 import { NO_OWNER, PadBookings } from './voice-bookings.ts';
 
@@ -210,19 +211,7 @@ export function createToneVoicesEngine(): ToneVoicesEngine {
 
   // Metronome: a short sine blip per click, straight to the bus (two a second, off the hit path).
   const click = (at: number, accent: boolean) => {
-    if (disposed || raw.state !== 'running') return;
-    const time = Math.max(at, raw.currentTime);
-    const osc = raw.createOscillator();
-    const env = raw.createGain();
-    osc.frequency.value = accent ? 1760 : 1320;
-    env.gain.setValueAtTime(0, time);
-    env.gain.linearRampToValueAtTime(accent ? 2.4 : 1.6, time + 0.001);
-    env.gain.exponentialRampToValueAtTime(0.001, time + 0.04);
-    osc.connect(env);
-    env.connect(bus.input);
-    osc.start(time);
-    osc.stop(time + 0.05);
-    osc.onended = () => env.disconnect();
+    if (!disposed && raw.state === 'running') playClick(raw, bus.input, at, accent);
   };
 
   return {
@@ -308,22 +297,8 @@ export function createToneVoicesEngine(): ToneVoicesEngine {
       return raw.state === 'running' ? audioClock.toContext(wallMs) : Number.NaN;
     },
     click,
-    outputLatencyMs() {
-      const base = finiteOrNull(raw.baseLatency);
-      const output = finiteOrNull(raw.outputLatency);
-      if (base === null && output === null) return null;
-      return ((base ?? 0) + (output ?? 0)) * 1000;
-    },
-    peakDb() {
-      analyser.getFloatTimeDomainData(samples);
-      let peak = 0;
-      for (let i = 0; i < samples.length; i++) {
-        const s = samples[i] ?? 0;
-        const a = s < 0 ? -s : s;
-        if (a > peak) peak = a;
-      }
-      return peak > 0 ? 20 * Math.log10(peak) : Number.NEGATIVE_INFINITY;
-    },
+    outputLatencyMs: () => outputLatencyMs(raw),
+    peakDb: () => peakDb(analyser, samples),
     onStateChange(listener) {
       listeners.add(listener);
       return () => {
@@ -343,10 +318,6 @@ export function createToneVoicesEngine(): ToneVoicesEngine {
       context.dispose(); // closes the AudioContext
     },
   };
-}
-
-function finiteOrNull(value: number | undefined): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 /**
