@@ -65,9 +65,9 @@ describe('the sound engine in a jam', () => {
     expect(electronic.lastSlot).toBe(0);
     expect(electronic.silent).toBe(0);
 
-    await daw.getByTestId('built-in-kit').selectOption('acoustic');
     // The acoustic kit's third pad is a rimshot where the electronic one has a clap.
     expect(await padName(phone, 2)).toBe('Clap');
+    await daw.getByTestId('built-in-kit').selectOption('acoustic');
     await expect.poll(() => padName(phone, 2), WAIT).toBe('Rimshot');
     await daw.locator('[data-testid=kit-state][data-state=ready]').waitFor({ ...WAIT, state: 'attached' });
     const acoustic = await tapAndWait(daw, phone, 0);
