@@ -15,8 +15,8 @@
  *      server serves that build and its page loads take turns with this build's.
  *
  * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]
- * [--startup-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
- * as its table); from bench/run.ts: `hitPathBenchmark({ quick })`.
+ * [--startup-only N] [--single-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
+ * as its table; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -155,6 +155,14 @@ export async function taskSeconds(page: Page): Promise<number> {
   }
   const { metrics } = await session.send('Performance.getMetrics');
   return metrics.find((metric) => metric.name === 'TaskDuration')?.value ?? Number.NaN;
+}
+
+/** Seconds of main-thread work by kind (CDP Performance metrics). */
+async function pageMetrics(page: Page): Promise<Record<string, number>> {
+  await taskSeconds(page);
+  const { metrics } = await (sessions.get(page) as CDPSession).send('Performance.getMetrics');
+  const keep = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration', 'TaskOtherDuration'];
+  return Object.fromEntries(metrics.filter((m) => keep.includes(m.name)).map((m) => [m.name, m.value]));
 }
 
 /** CPU seconds (user + system, every thread) this Node process has used so far. */
@@ -626,6 +634,8 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
       writeResults('hit-path-startup', only);
       return { markdown: renderStartup(only), results: only };
     }
+    const singleOnly = process.argv.indexOf('--single-only');
+    if (singleOnly >= 0) return await singleOnlyRun(jam, Number(process.argv[singleOnly + 1] ?? plan.rounds), plan);
     const startup = await startups(jam, plan.startups, targets);
 
     // ── (a) the hit path ──
@@ -850,6 +860,100 @@ each gzipped alone at zlib's default level. Content-Encoding the server sent the
   Target ≤ ${CONTROLLER_GZIP_KB} KB gzip: ${verdict(phoneJsGzip / 1024, CONTROLLER_GZIP_KB, 'KB', 1)}.
 - DAW (\`/daw\`): ${chunkList(dawChunks)}; JS ${kb(dawJsGzip)} KB gzip.
 `;
+}
+
+/**
+ * `--single-only N`: only (a)'s one-controller table, padmesh beside raw over N rounds (and, as a
+ * diagnostic, padmesh with the DAW page's UI below its header hidden): a quick check while working on the hit path.
+ */
+async function singleOnlyRun(jam: Jam, rounds: number, plan: Plan): Promise<BenchSection> {
+  const { daw, code } = await jam.openDaw('?record=20000');
+  await shimNames(daw);
+  const phone = await jam.joinPhone(code, NAMES[0] as string);
+  await shimNames(phone);
+  await waitForP2p(phone, WAIT.timeout);
+  await memberRow(daw, NAMES[0] as string)
+    .and(daw.locator('[data-transport=p2p]'))
+    .waitFor(WAIT);
+  await installReceiver(daw, 20_000);
+  await connectRaw(daw, [phone]);
+  const hide = (css: string | null) =>
+    daw.evaluate((text) => {
+      const sheet = new CSSStyleSheet();
+      if (text !== null) sheet.replaceSync(text);
+      document.adoptedStyleSheets = text === null ? [] : [sheet];
+    }, css);
+  await padmeshRun(daw, [phone], plan.warmup, 0);
+  await rawRun(daw, [phone], plan.warmup);
+  if (process.argv.includes('--profile')) await profileRun(daw, phone, plan.hits);
+  const runs: Record<MultiContender, RunStats[]> = { padmesh: [], raw: [], bare: [] };
+  const all: MultiContender[] = ['padmesh', 'raw', 'bare'];
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < all.length; k++) {
+      const contender = all[(round + k) % all.length] as MultiContender;
+      const before = await Promise.all([daw, phone].map(pageMetrics));
+      if (contender === 'raw') runs.raw.push(await rawRun(daw, [phone], plan.hits));
+      else if (contender === 'padmesh') runs.padmesh.push(await padmeshRun(daw, [phone], plan.hits, 0));
+      else {
+        await hide(HIDE_DAW_UI);
+        runs.bare.push(await padmeshRun(daw, [phone], plan.hits, 0));
+        await hide(null);
+      }
+      const after = await Promise.all([daw, phone].map(pageMetrics));
+      const delta = (i: number) =>
+        Object.entries(after[i] as Record<string, number>)
+          .map(
+            ([key, value]) =>
+              `${key} ${(1000 * (value - ((before[i] as Record<string, number>)[key] ?? 0))).toFixed(0)}`,
+          )
+          .join(', ');
+      console.log(`${contender}: DAW ms: ${delta(0)}; phone ms: ${delta(1)}`);
+    }
+  }
+  const raw = medianOfRounds(runs.raw);
+  const line = (label: string, list: RunStats[]) => {
+    const stat = medianOfRounds(list);
+    return (
+      `| ${label} | ${stat.n} | ${ms(stat.p50)} | ${ms(stat.p99)} | ${(stat.p50 / raw.p50).toFixed(2)} | ` +
+      `${(stat.p99 / raw.p99).toFixed(2)} | ${list.reduce((t, r) => t + r.lost, 0)} | ` +
+      `${ms(median(list.map((r) => r.dawBusy)), 0)} | ${ms(median(list.map((r) => r.senderBusy)), 0)} |`
+    );
+  };
+  writeResults('hit-path-single', runs);
+  const markdown = `| path | hits | p50 | p99 | p50/raw | p99/raw | lost | DAW busy | sender busy |
+|---|---|---|---|---|---|---|---|---|
+${line('padmesh', runs.padmesh)}
+${line('raw', runs.raw)}
+${line('padmesh, DAW UI hidden', runs.bare)}`;
+  return { markdown, results: runs };
+}
+
+/** A padmesh run under Chromium's sampling profiler in both pages: each page's top functions by self time. */
+async function profileRun(daw: Page, phone: Page, hits: number): Promise<void> {
+  const cdp = await Promise.all([daw, phone].map((page) => page.context().newCDPSession(page)));
+  for (const session of cdp) {
+    await session.send('Profiler.enable');
+    await session.send('Profiler.setSamplingInterval', { interval: 100 });
+    await session.send('Profiler.start');
+  }
+  await padmeshRun(daw, [phone], hits, 0);
+  for (const [i, session] of cdp.entries()) {
+    const { profile } = await session.send('Profiler.stop');
+    const self = new Map<string, number>();
+    const dt = new Map<number, number>();
+    const samples = profile.samples ?? [];
+    const deltas = profile.timeDeltas ?? [];
+    for (let k = 0; k < samples.length; k++)
+      dt.set(samples[k] as number, (dt.get(samples[k] as number) ?? 0) + (deltas[k] ?? 0));
+    for (const node of profile.nodes) {
+      const f = node.callFrame;
+      const key = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (dt.get(node.id) ?? 0) / 1000);
+    }
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
+    console.log(`── profile: ${i === 0 ? 'DAW' : 'phone'} (ms self) ──`);
+    for (const [key, value] of top) console.log(`${value.toFixed(1).padStart(8)}  ${key}`);
+  }
 }
 
 /** (e)'s table: where the time from page open to the first P2P hit goes, per build. */

@@ -1,4 +1,4 @@
-import { For } from 'solid-js';
+import { createMemo, For } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
 import type { RecentHit } from '../state/jam.ts';
 import { formatDelayMs, negativeDelayNote } from './format.ts';
@@ -14,8 +14,10 @@ export function HitLog(props: {
 }) {
   const who = (peerId: string | null) =>
     peerId === null ? 'this computer' : (props.members.find((m) => m.peerId === peerId)?.name ?? peerId);
+  // Read once per change, not once per row (the DAW page makes the list afresh on each read).
+  const kitPads = createMemo(() => props.pads);
   const padName = (peerId: string | null, pad: number) => {
-    const pads = (peerId === null ? undefined : props.padsOf?.(peerId)) ?? props.pads;
+    const pads = (peerId === null ? undefined : props.padsOf?.(peerId)) ?? kitPads();
     return pads[pad]?.name ?? `pad ${pad + 1}`;
   };
   return (

@@ -1,8 +1,8 @@
 /**
  * The DAW's jam: hits from every controller (P2P or relay) and from this computer's keys
- * and mouse go to the drum engine at once, then light the pad; the numbers the page shows
- * (per-member stats, per-pad counts, the recent-hits list) are brought up to date once per
- * frame, off the hit path.
+ * and mouse go to the drum engine at once, then light the pad (at the next frame); the numbers
+ * the page shows (per-member stats, per-pad counts, the recent-hits list) are brought up to
+ * date a few times a second, off the hit path.
  */
 import { onCleanup } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
@@ -16,8 +16,18 @@ import type { HitRecorder } from './hit-recorder.ts';
 import { initialTempo, withBeatsPerBar, withBpm, withRunning } from './tempo.ts';
 
 export const RECENT_HITS = 24;
-/** How often the member numbers, pad counts and the hit list are redrawn while hits come in. */
-const NUMBERS_MS = 100;
+/**
+ * How often the member numbers, pad counts and the hit list are redrawn while hits come in. Each
+ * redraw lays out and paints part of the page: at 200 hits/s from one phone, redrawing them 10
+ * times a second kept the DAW's main thread busy 2–3 × as long as a bare data channel's page
+ * (bench/hit-path.ts), and an arriving hit waits out whatever task is running.
+ */
+const NUMBERS_MS = 250;
+/**
+ * A pad still flashing from a hit less than this long ago is not flashed again: its flash is
+ * restarted (one Animation per pad, reused), at most this often, however many hits it gets.
+ */
+const REFLASH_MS = 80;
 /** A steady hit the engine had to start this much after its planned time counts as late. */
 const LATE_AUDIO_S = 0.0005;
 
@@ -48,11 +58,13 @@ export interface JamView {
   metronome: boolean;
 }
 
-const FLASH: Keyframe[] = [
-  { filter: 'brightness(2.2)', transform: 'scale(0.95)' },
-  { filter: 'brightness(1)', transform: 'scale(1)' },
-];
-const FLASH_TIMING: KeyframeAnimationOptions = { duration: 160, easing: 'ease-out' };
+/**
+ * The flash: the pad's light overlay (`.daw-pad::after`) fading out. Only its opacity moves, which
+ * the compositor animates without the main thread; a filter on the pad itself cost a style
+ * recalculation and a paint on the main thread every frame while a pad was being played.
+ */
+const FLASH: Keyframe[] = [{ opacity: 0.6 }, { opacity: 0 }];
+const FLASH_TIMING: KeyframeAnimationOptions = { duration: 160, easing: 'ease-out', pseudoElement: '::after' };
 
 export interface DawJamOptions {
   /** Records every controller hit played (hit-recorder.ts), for benchmarks and curious players. */
@@ -78,6 +90,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     metronome,
   });
   const padElements: (HTMLElement | undefined)[] = [];
+  /** Per pad: its flash, made once and restarted for later hits (an animate() call per hit costs far more). */
+  const flashes: (Animation | undefined)[] = [];
   const padHits = KIT.map(() => 0);
   /** Per pad: when its next flash should start (steady hits light when they sound), NaN for none. */
   const flashAt = new Float64Array(KIT.length).fill(Number.NaN);
@@ -192,7 +206,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
       const at = flashAt[pad] as number;
       if (Number.isNaN(at)) continue;
       flashAt[pad] = Number.NaN;
-      padElements[pad]?.animate(FLASH, at > now + 1 ? { ...FLASH_TIMING, delay: at - now } : FLASH_TIMING);
+      flash(pad, at > now + 1 ? at - now : 0);
     }
     // The numbers and the list a few times a second, not every frame: a busy main thread is
     // time a hit arriving now waits before it can be played.
@@ -211,6 +225,24 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     setView('padHits', reconcile([...padHits]));
     setView('triggered', engine.triggered);
     setView('recent', reconcile(recent.slice(-RECENT_HITS).reverse(), { key: 'n' }));
+  }
+
+  /** Lights a pad `delay` ms from now: its flash restarted, unless it began under REFLASH_MS ago. */
+  function flash(pad: number, delay: number) {
+    const element = padElements[pad];
+    if (!element) return;
+    const running = flashes[pad];
+    if (!running || (running.effect as KeyframeEffect | null)?.target !== element) {
+      flashes[pad] = element.animate(FLASH, delay > 0 ? { ...FLASH_TIMING, delay } : FLASH_TIMING);
+      return;
+    }
+    const effect = running.effect as KeyframeEffect;
+    const elapsed = (running.currentTime as number | null) ?? Number.POSITIVE_INFINITY;
+    const lit = elapsed - (effect.getTiming().delay ?? 0);
+    if (delay === 0 && running.playState === 'running' && lit >= 0 && lit < REFLASH_MS) return;
+    effect.updateTiming({ delay });
+    running.currentTime = 0;
+    running.play();
   }
 
   const peers = new DawPeers({
