@@ -17,11 +17,6 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
   let grid: HTMLDivElement | undefined;
   // Where supported (Android Chrome), a short buzz under the finger. iOS Safari has no vibrate.
   const vibrate = typeof navigator.vibrate === 'function' ? navigator.vibrate.bind(navigator) : null;
-  // Browsers refuse a buzz until the player has tapped the page once (sticky activation, which a
-  // touch gives on lifting the finger), and Chromium logs a console warning for each refused call
-  // (about 0.2 ms of the tap's task): ask only once it can buzz.
-  const activation = (navigator as { userActivation?: { hasBeenActive: boolean } }).userActivation;
-  const mayBuzz = () => activation?.hasBeenActive !== false;
 
   const down = (event: PointerEvent) => {
     const target = event.target as HTMLElement;
@@ -40,7 +35,7 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
       ),
     );
     target.classList.add('down');
-    if (vibrate && mayBuzz()) vibrate(8);
+    vibrate?.(8);
   };
   const up = (event: PointerEvent) => {
     (event.target as HTMLElement).classList.remove('down');
