@@ -34,8 +34,11 @@ const BANS = `${PREFIX}bans:`;
 const CHANNEL = `${PREFIX}i:`;
 /** Heartbeats an instance's and a home's keys outlive their last refresh. */
 const KEY_LIFE_HEARTBEATS = 3;
-/** After Redis comes back, reconcile messages carry `fresh` this many heartbeats (the first may be missed). */
-const FRESH_HEARTBEATS = 3;
+/**
+ * After Redis comes back, reconcile messages carry `fresh` for this long (ms, and at least 3
+ * heartbeats): the other instances' connections come back at their own pace (retries ≤ 1 s apart).
+ */
+const FRESH_MS = 5_000;
 
 /**
  * Who holds a room: its home if that instance is alive; else this instance takes it, with its
@@ -179,6 +182,10 @@ export class Cluster<L extends ProxySocket, B> {
   /** When Redis was last (re)connected: instances are not declared dead before their keys could be rewritten. */
   private upSince = 0;
   private freshBeats = 0;
+  private readonly freshBeatsAfterOutage: number;
+  /** Each connection (commands, subscriber) is ready: both must be for `up`. */
+  private commandsReady = false;
+  private subscriberReady = false;
   private nextProxyId = 0;
   private dropped = 0;
   /** Local sockets proxied to another instance, by their id. */
@@ -194,9 +201,10 @@ export class Cluster<L extends ProxySocket, B> {
 
   constructor(private readonly options: ClusterOptions) {
     this.keyLifeMs = options.heartbeatMs * KEY_LIFE_HEARTBEATS;
+    this.freshBeatsAfterOutage = Math.max(3, Math.ceil(FRESH_MS / options.heartbeatMs));
     const common = {
       // Reconnect for ever, quickly at first: the server runs on without Redis meanwhile.
-      retryStrategy: (times: number) => Math.min(100 * times, 2_000),
+      retryStrategy: (times: number) => Math.min(50 * times, 1_000),
       connectTimeout: 5_000,
       lazyConnect: true,
     };
@@ -216,17 +224,34 @@ export class Cluster<L extends ProxySocket, B> {
   start(host: ClusterHost<L, B>): void {
     this.host = host;
     let warnedDown = false;
+    const changed = (): void => {
+      const up = this.commandsReady && this.subscriberReady;
+      if (up === this.up) return;
+      this.up = up;
+      if (up) {
+        warnedDown = false;
+        this.upSince = performance.now();
+        this.freshBeats = this.freshBeatsAfterOutage;
+        void this.rewriteAll();
+      } else if (!this.closing) {
+        host.warn('Redis is unreachable: rooms held here go on; other instances are cut off until it is back');
+      }
+    };
     this.redis.on('ready', () => {
-      this.up = true;
-      warnedDown = false;
-      this.upSince = performance.now();
-      this.freshBeats = FRESH_HEARTBEATS;
-      void this.rewriteAll();
+      this.commandsReady = true;
+      changed();
     });
     this.redis.on('close', () => {
-      if (this.up && !this.closing)
-        host.warn('Redis is unreachable: rooms held here go on; other instances are cut off until it is back');
-      this.up = false;
+      this.commandsReady = false;
+      changed();
+    });
+    this.subscriber.on('ready', () => {
+      this.subscriberReady = true;
+      changed();
+    });
+    this.subscriber.on('close', () => {
+      this.subscriberReady = false;
+      changed();
     });
     this.redis.on('error', (error: Error) => {
       if (!warnedDown) host.warn(`Redis: ${error.message}`);

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../signal/protocol.ts';
 import { Harness } from '../helpers/clients.ts';
-import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { startRedis, type TestRedis, waitForHealth } from '../helpers/redis.ts';
 
 const SECRET = 'a-secret-every-instance-shares';
 let redis: TestRedis;
@@ -28,18 +28,8 @@ async function start(count: number): Promise<Harness[]> {
     instances.push(await Harness.start({ redis: redis.url, secret: SECRET, limits: { heartbeatMs: 500 } }));
   }
   // Each is up once its /healthz says so: Redis is connected and its keys written.
-  for (const instance of instances) await waitForHealth(instance, 'ok');
+  for (const instance of instances) await waitForHealth(instance.httpUrl, 'ok');
   return instances;
-}
-
-export async function waitForHealth(instance: Harness, status: 'ok' | 'degraded'): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const body = (await (await fetch(`${instance.httpUrl}/healthz`)).json()) as Record<string, unknown>;
-    if (body.status === status) return body;
-    if (Date.now() > deadline) throw new Error(`/healthz still says ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('rooms across instances', () => {
@@ -93,9 +83,9 @@ describe('rooms across instances', () => {
 
     // Pings through another instance are answered by the room's.
     await phoneB.sync();
-    const health = await waitForHealth(b, 'ok');
+    const health = await waitForHealth(b.httpUrl, 'ok');
     expect(health.cluster).toMatchObject({ redis: 'up', proxied: 2 });
-    expect((await waitForHealth(a, 'ok')).cluster).toMatchObject({ redis: 'up', remoteMembers: 2 });
+    expect((await waitForHealth(a.httpUrl, 'ok')).cluster).toMatchObject({ redis: 'up', remoteMembers: 2 });
   });
 
   it('a kick from the DAW closes the phone on its own instance and bans it there too', async () => {

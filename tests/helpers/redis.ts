@@ -101,3 +101,14 @@ export async function startRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/** Polls an instance's /healthz until its `status` is `status` (bounded); its body. */
+export async function waitForHealth(httpUrl: string, status: 'ok' | 'degraded'): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const body = (await (await fetch(`${httpUrl}/healthz`)).json()) as Record<string, unknown>;
+    if (body.status === status) return body;
+    if (Date.now() > deadline) throw new Error(`/healthz still says ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
