@@ -24,7 +24,7 @@
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { BanRecord } from './bans.ts';
-import type { IceServer } from './protocol.ts';
+import { CloseCode, type IceServer } from './protocol.ts';
 
 const PREFIX = 'padmesh:';
 const INSTANCE = `${PREFIX}inst:`;
@@ -472,7 +472,8 @@ export class Cluster<L extends ProxySocket, B> {
       host.disconnect(peer);
     }
     for (const socket of [...this.proxies.values()]) {
-      if (socket.proxyHome === instance) host.closeSocket(socket, 1012, 'its room moves to another instance');
+      if (socket.proxyHome === instance)
+        host.closeSocket(socket, CloseCode.SERVICE_RESTART, 'its room moves to another instance');
     }
   }
 
@@ -571,7 +572,10 @@ export class Cluster<L extends ProxySocket, B> {
     }
     for (const id of ids) {
       if (!this.remotes.has(`${instance}|${id}`)) {
-        this.publish(instance, `X|${this.instanceId}|${id}|1012|rejoin: this room's home lost track of you`);
+        this.publish(
+          instance,
+          `X|${this.instanceId}|${id}|${CloseCode.SERVICE_RESTART}|rejoin: this room's home lost track of you`,
+        );
       }
     }
   }

@@ -112,3 +112,57 @@ export async function waitForHealth(httpUrl: string, status: 'ok' | 'degraded'):
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export interface InstanceProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly httpUrl: string;
+  /** SIGKILL: no goodbye, its keys in Redis expire on their own. */
+  kill(): Promise<void>;
+}
+
+/** A signal server instance in a child process (tests/helpers/cluster-instance.ts), on a free loopback port. */
+export async function startInstance(env: {
+  redisUrl: string;
+  secret: string;
+  heartbeatMs: number;
+  staticDir?: string;
+}): Promise<InstanceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cluster-instance.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      REDIS_URL: env.redisUrl,
+      PADMESH_SECRET: env.secret,
+      HEARTBEAT_MS: String(env.heartbeatMs),
+      STATIC_DIR: env.staticDir ?? '',
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`the instance did not start: ${output}`)), START_WAIT_MS * 3);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /\{"port":(\d+)\}/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the instance exited (${code}): ${output}`));
+    });
+  });
+  return {
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    httpUrl: `http://127.0.0.1:${port}`,
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
