@@ -13,6 +13,8 @@ import { findRedisServer } from '../../scripts/redis-server.ts';
 export interface TestRedis {
   readonly port: number;
   readonly url: string;
+  /** Its process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** SIGKILLs it (everything it held is gone: nothing is persisted). */
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -93,6 +95,9 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return (child as ChildProcess | null)?.pid ?? 0;
+    },
     kill,
     restart: launch,
     stop: async () => {
