@@ -132,6 +132,7 @@ export async function startInstance(env: {
   secret: string;
   heartbeatMs: number;
   staticDir?: string;
+  allowedHost?: string;
 }): Promise<InstanceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cluster-instance.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -141,6 +142,7 @@ export async function startInstance(env: {
       PADMESH_SECRET: env.secret,
       HEARTBEAT_MS: String(env.heartbeatMs),
       STATIC_DIR: env.staticDir ?? '',
+      ALLOWED_HOST: env.allowedHost ?? '',
     },
   });
   const port = await new Promise<number>((resolve, reject) => {
