@@ -116,13 +116,16 @@ async function relayPhase(
   plan: { rooms: number; phones: number; rate: number; seconds: number },
 ): Promise<RelayResult> {
   const latencies: number[] = [];
+  /** Only hits sent from here on are counted (the warm-up's may still be on their way). */
+  let measuredFrom = Number.POSITIVE_INFINITY;
   const sockets: WebSocket[] = [];
   const phones: WebSocket[] = [];
   for (let r = 0; r < plan.rooms; r++) {
     const daw = await connect(dawAt.url, { role: 'daw', deviceId: device() }, (text) => {
       if (!text.startsWith('{"type":"relay"')) return;
       const at = text.indexOf('"t":');
-      latencies.push(performance.now() - Number.parseFloat(text.slice(at + 4)));
+      const sentAt = Number.parseFloat(text.slice(at + 4));
+      if (sentAt >= measuredFrom) latencies.push(performance.now() - sentAt);
     });
     sockets.push(daw.ws);
     for (let p = 0; p < plan.phones; p++) {
@@ -138,12 +141,12 @@ async function relayPhase(
     await new Promise((resolve) => setTimeout(resolve, 1000 / plan.rate));
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
-  latencies.length = 0;
   const before = cpuMicros(pids);
   const intervalMs = 1000 / plan.rate;
   const ticks = Math.round(plan.seconds * plan.rate);
   let sent = 0;
   const start = performance.now();
+  measuredFrom = start;
   for (let tick = 0; tick < ticks; tick++) {
     for (const phone of phones) {
       phone.send(`{"type":"relay","data":{"pad":3,"v":0.8,"t":${performance.now()}}}`);
@@ -152,7 +155,14 @@ async function relayPhase(
     const wait = start + (tick + 1) * intervalMs - performance.now();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
   }
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Drained: everything arrived, or nothing more for 3 s (bounded).
+  for (let last = -1, idleSince = Date.now(); latencies.length < sent && Date.now() - idleSince < 3000; ) {
+    if (latencies.length !== last) {
+      last = latencies.length;
+      idleSince = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const cpu = cpuMicros(pids) - before;
   for (const socket of sockets) socket.terminate();
   const sorted = Float64Array.from(latencies).sort();
@@ -221,7 +231,7 @@ const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 export async function clusterBenchmark({ quick }: { quick: boolean }): Promise<{ markdown: string }> {
   const redis: TestRedis = await startRedis();
   const rounds = quick ? 1 : 3;
-  const relayPlan = { rooms: quick ? 5 : 20, phones: 4, rate: 25, seconds: quick ? 3 : 8 };
+  const relayPlan = { rooms: quick ? 5 : 10, phones: 4, rate: 25, seconds: quick ? 3 : 8 };
   const joinPlan = { rooms: quick ? 30 : 150, phones: 4, concurrency: 32 };
   const one: RelayResult[] = [];
   const two: RelayResult[] = [];
