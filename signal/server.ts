@@ -615,7 +615,16 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       if (peer.readyState !== WebSocket.OPEN) return;
       if (where === 'here') {
         join(peer, message);
-        for (const frame of held) receive(peer, frame, false);
+        // Already counted against its budgets when they came.
+        for (const frame of held) {
+          if (peer.readyState !== WebSocket.OPEN) break;
+          try {
+            dispatch(peer, frame.toString(), frame.length);
+          } catch (error) {
+            sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
+            onInternalError(error);
+          }
+        }
       } else {
         peer.joined = false;
         cluster.proxy(peer, where, peer.address, peer.iceServers, text);
