@@ -186,6 +186,7 @@ export class Cluster<L extends ProxySocket, B> {
   /** Each connection (commands, subscriber) is ready: both must be for `up`. */
   private commandsReady = false;
   private subscriberReady = false;
+  private wasUp = false;
   private nextProxyId = 0;
   private dropped = 0;
   /** Local sockets proxied to another instance, by their id. */
@@ -214,6 +215,8 @@ export class Cluster<L extends ProxySocket, B> {
       ...common,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // The PUBLISHes of one tick (a DAW's relay to every phone, a burst of hits) go in one write.
+      enableAutoPipelining: true,
     }) as ClusterRedis;
     this.subscriber = new Redis(options.url, { ...common, autoResubscribe: true, maxRetriesPerRequest: 0 });
     this.redis.defineCommand('padmeshClaim', { numberOfKeys: 3, lua: CLAIM });
@@ -231,7 +234,9 @@ export class Cluster<L extends ProxySocket, B> {
       if (up) {
         warnedDown = false;
         this.upSince = performance.now();
-        this.freshBeats = this.freshBeatsAfterOutage;
+        // Back after an outage (not the first connection): members may have missed presence.
+        if (this.wasUp) this.freshBeats = this.freshBeatsAfterOutage;
+        this.wasUp = true;
         void this.rewriteAll();
       } else if (!this.closing) {
         host.warn('Redis is unreachable: rooms held here go on; other instances are cut off until it is back');
