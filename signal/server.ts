@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { BanRecord } from './bans.ts';
-import { Cluster, type ClusterStatus, type RemotePeer } from './cluster.ts';
+import type { ClusterStatus, RemotePeer } from './cluster.ts';
 import { createHostGuard, isLoopbackAddress } from './hosts.ts';
 import { reachableHosts } from './lan.ts';
 import { type Limits, type RateLimit, resolveLimits } from './limits.ts';
@@ -263,7 +263,9 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   const cluster =
     options.redis === undefined
       ? null
-      : new Cluster<PeerSocket, AddressBudget>({
+      : // Loaded only with --redis: ioredis takes the best part of a second to import on a busy
+        // machine, which a LAN server's start should not pay.
+        new (await import('./cluster.ts')).Cluster<PeerSocket, AddressBudget>({
           url: options.redis,
           heartbeatMs: limits.heartbeatMs,
           roomLifeMs: Math.max(limits.dawGraceMs, limits.resumeWindowMs * 1.5) + limits.heartbeatMs * 3,
