@@ -9,12 +9,13 @@
  *      read back from the cache (bench/kit-render.ts);
  *   3. loss and jitter on a two-namespace LAN (bench/loss.ts);
  *   4. the signal server beside a bare `ws` relay and peerjs-server (bench/signal-bench.ts);
- *   5. honest hits while one controller floods its data channel, beside no flood (bench/flood.ts).
+ *   5. honest hits while one controller floods its data channel, beside no flood (bench/flood.ts);
+ *   6. several instances through Redis beside one instance: relay and joins (bench/cluster.ts).
  *
  *   npm run bench                 # the full run: about 6 minutes on 2 cores
  *   npm run bench -- --quick      # a smoke run
  *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, engine-trigger, kit-render,
- *                                             # loss, signal, flood), replacing their sections of docs/benchmarks.md
+ *                                             # loss, signal, flood, cluster), replacing their sections of docs/benchmarks.md
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -22,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchSection, buildClient, enterLoopbackNamespace } from './browser-common.ts';
+import { clusterBenchmark } from './cluster.ts';
 import { engineBenchmark } from './engine-schedule.ts';
 import { engineTriggerBenchmark } from './engine-trigger.ts';
 import { floodBenchmark } from './flood.ts';
@@ -45,6 +47,7 @@ const benchmarks: Record<string, (options: { quick: boolean }) => Promise<Pick<B
   loss: lossBenchmark,
   signal: signalBenchmark,
   flood: floodBenchmark,
+  cluster: clusterBenchmark,
 };
 const only = values.only?.split(',') ?? Object.keys(benchmarks);
 const unknown = only.filter((name) => !(name in benchmarks));

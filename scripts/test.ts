@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './chromium.ts';
 import { checkLoopbackNamespace, ensureNft, ensurePython, runInLoopbackNamespace } from './loopback-namespace.ts';
+import { ensureRedisServer } from './redis-server.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -36,6 +37,8 @@ try {
   // The two-host LAN test blocks multicast with nftables; it cannot install it from inside its namespace.
   ensureNft();
   ensurePython();
+  // Several signal server instances share rooms through a real Redis (tests/cluster/).
+  ensureRedisServer();
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

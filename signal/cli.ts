@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS } from './limits.ts';
 export const DEFAULT_STUN_PORT = 3478;
 
 export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] [--capacity N] [--allowed-host NAME]…
+                    [--redis URL] [--secret-file FILE]
 
   --host H        interface to listen on (env HOST; default 0.0.0.0, every interface)
   --port P        port (env PORT; default 8080; 0 picks a free one)
@@ -20,6 +21,13 @@ export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] 
                   web pages from reaching the server through DNS rebinding.
   --trust-proxy   behind a proxy on this machine (npm run dev), take each client's address
                   from X-Forwarded-For on connections from loopback
+  --redis URL     share rooms with other instances through Redis (redis://host:6379; env
+                  REDIS_URL): run several behind a load balancer (README, "Several instances").
+                  Without it this process holds every room itself, as on a LAN.
+  --secret-file FILE
+                  the token secret, from a file (env PADMESH_SECRET_FILE; at least 16
+                  characters): every instance sharing a Redis must have the same one, or tokens
+                  from one are refused by the others
   -h, --help      this text
 
 The token secret that lets rooms survive a restart, and the bans, are kept in
@@ -33,6 +41,10 @@ export interface CliConfig {
   capacity: number;
   allowedHosts: string[];
   trustProxy: boolean;
+  /** Several instances: the Redis they share rooms through. */
+  redis?: string | undefined;
+  /** Where the token secret is read from (else the state folder's). */
+  secretFile?: string | undefined;
 }
 
 /** Flags beat environment variables, which beat defaults. Throws a usage error. */
@@ -46,6 +58,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
       capacity: { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
       'trust-proxy': { type: 'boolean' },
+      redis: { type: 'string' },
+      'secret-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -72,7 +86,15 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
       .filter((name) => name !== '')
       .map(allowedHost),
     trustProxy: values['trust-proxy'] ?? false,
+    redis: redisUrl(values.redis ?? env.REDIS_URL),
+    secretFile: values['secret-file'] ?? (env.PADMESH_SECRET_FILE || undefined),
   };
+}
+
+function redisUrl(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  if (!/^rediss?:\/\/\S+$/.test(url)) throw new TypeError(`--redis takes a redis:// or rediss:// URL, not "${url}"`);
+  return url;
 }
 
 /** A name (or address) as a Host header would carry it, without port. */

@@ -4,6 +4,7 @@
  * prints the LAN URLs and a QR code of the join URL, and closes gracefully on Ctrl-C or
  * SIGTERM.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
@@ -30,9 +31,23 @@ async function main(): Promise<void> {
   let secret: string | undefined;
   let banStore: BanStore | undefined;
   const stateDir = defaultStateDir();
+  if (config.secretFile !== undefined) {
+    // Several instances must share one secret: it is given to each of them.
+    try {
+      secret = readFileSync(config.secretFile, 'utf8').trim();
+    } catch (error) {
+      console.error(`The token secret could not be read from ${config.secretFile}: ${(error as Error).message}`);
+      process.exit(2);
+    }
+    if (secret.length < 16) {
+      console.error(`The secret in ${config.secretFile} is shorter than 16 characters.`);
+      process.exit(2);
+    }
+  }
   try {
-    secret = loadOrCreateSecret(stateDir);
-    banStore = fileBanStore(stateDir);
+    secret ??= loadOrCreateSecret(stateDir);
+    // With Redis the bans are kept there, for every instance (signal/cluster.ts).
+    if (config.redis === undefined) banStore = fileBanStore(stateDir);
   } catch (error) {
     console.warn(`  Could not keep the token secret in ${stateDir} (${(error as Error).message});`);
     console.warn('  rooms and bans will not survive a restart of this server. Set PADMESH_STATE_DIR to a');
@@ -47,6 +62,7 @@ async function main(): Promise<void> {
     limits: { roomCapacity: config.capacity },
     allowedHosts: config.allowedHosts,
     trustProxy: config.trustProxy,
+    ...(config.redis === undefined ? {} : { redis: config.redis }),
     ...(secret === undefined ? {} : { secret }),
     ...(banStore === undefined ? {} : { banStore }),
   }).catch((error: NodeJS.ErrnoException) => {

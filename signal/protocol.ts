@@ -69,7 +69,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /**
  * WebSocket close codes. 4000–4099 are terminal: the client must not reconnect on its own
  * (a person decides). Everything else — 1001, 1006 (a dead or stalled socket the server
- * cut off), 1007, 1009, 1011, 41xx — is retryable with backoff and the resumeToken.
+ * cut off), 1007, 1009, 1011, 1012, 41xx — is retryable with backoff and the resumeToken.
  */
 export const CloseCode = {
   /** After the client's own `leave`. */
@@ -78,6 +78,11 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** A frame over maxPayload (set by `ws`). The frame is dropped. */
   MESSAGE_TOO_BIG: 1009,
+  /**
+   * Several instances (`--redis`): the instance holding this member's room died or lost track of
+   * it. Reconnect at once and rejoin with the token; whichever instance is reached takes over.
+   */
+  SERVICE_RESTART: 1012,
   KICKED: 4001,
   SESSION_CLOSED: 4002,
   /** The hostToken was missing or did not verify. */

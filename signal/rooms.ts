@@ -4,10 +4,12 @@
  * the connections to close; signal/server.ts carries them out. `C` is whatever the transport
  * uses as a connection handle.
  */
+import * as v from 'valibot';
 import { type BanList, type BanRecord, BanTable } from './bans.ts';
 import type { RateLimit } from './limits.ts';
 import {
   type Access,
+  AccessSchema,
   CloseCode,
   ErrorCode,
   type IceServer,
@@ -21,7 +23,9 @@ import {
   PLAYER_COLORS,
   PROTOCOL_VERSION,
   type ProtocolError,
+  RoleSchema,
   type RoomState,
+  RoomStateSchema,
   type ServerMessage,
   type SessionClosedReason,
   type WelcomeMessage,
@@ -112,7 +116,36 @@ export interface RegistryOptions {
   pinAttemptRate: RateLimit;
   newRoomCode: () => string;
   newPeerId: () => string;
+  /**
+   * Told the code of a room whose members, profiles, state or access changed, or that closed
+   * (`exportRoom` then gives null): several instances keep a copy in Redis (signal/cluster.ts).
+   */
+  onRoomChange?: (code: string) => void;
 }
+
+/**
+ * A room as another instance needs it to take the room over (signal/cluster.ts keeps it in
+ * Redis): who is in it under which peerId and device, its state and access. The first member
+ * is its DAW. Connections and timers are not in it: restored members are away.
+ */
+const SnapshotMemberSchema = v.object({
+  peerId: v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/)),
+  role: RoleSchema,
+  name: v.pipe(v.string(), v.maxLength(64)),
+  color: v.pipe(v.string(), v.maxLength(16)),
+  joinedAt: v.number(),
+  deviceId: v.pipe(v.string(), v.maxLength(64)),
+  address: v.pipe(v.string(), v.maxLength(64)),
+});
+export const RoomSnapshotSchema = v.object({
+  code: v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/)),
+  createdFrom: v.pipe(v.string(), v.maxLength(64)),
+  members: v.pipe(v.array(SnapshotMemberSchema), v.minLength(1), v.maxLength(512)),
+  state: v.optional(RoomStateSchema),
+  access: AccessSchema,
+  joins: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+export type RoomSnapshot = v.InferOutput<typeof RoomSnapshotSchema>;
 
 export interface JoinContext {
   now: number;
@@ -182,6 +215,92 @@ export class RoomRegistry<C> {
 
   binding(conn: C): Binding<C> | undefined {
     return this.bindings.get(conn);
+  }
+
+  hasRoom(code: string): boolean {
+    return this.rooms.has(code);
+  }
+
+  /** The codes of every room held here. */
+  roomCodes(): IterableIterator<string> {
+    return this.rooms.keys();
+  }
+
+  /** The room as another instance needs it to take it over; null if no such room is held here. */
+  exportRoom(code: string): RoomSnapshot | null {
+    const room = this.rooms.get(code);
+    if (!room) return null;
+    const snapshot: RoomSnapshot = {
+      code,
+      createdFrom: room.createdFrom,
+      members: [room.daw, ...room.controllers.values()].map((member) => ({
+        peerId: member.info.peerId,
+        role: member.info.role,
+        name: member.info.name,
+        color: member.info.color,
+        joinedAt: member.info.joinedAt,
+        deviceId: member.deviceId,
+        address: member.address,
+      })),
+      access: { ...room.access },
+      joins: room.joins,
+    };
+    if (room.state !== undefined) snapshot.state = room.state;
+    return snapshot;
+  }
+
+  /**
+   * Takes over a room another instance held (it died, or Redis says this one is now its home):
+   * every member is away, with its grace or resume window from `now`, so each comes back with
+   * its token under its peerId, or is given up as usual. A snapshot that does not check out, or
+   * a room already held here, changes nothing; returns whether the room was restored.
+   */
+  restoreRoom(value: unknown, now: number): boolean {
+    const parsed = v.safeParse(RoomSnapshotSchema, value);
+    if (!parsed.success) return false;
+    const snapshot = parsed.output;
+    const [dawEntry, ...controllerEntries] = snapshot.members;
+    if (dawEntry === undefined || dawEntry.role !== 'daw' || this.rooms.has(snapshot.code)) return false;
+    const restored = (entry: RoomSnapshot['members'][number], windowMs: number): MemberRecord<C> => ({
+      info: {
+        peerId: entry.peerId,
+        role: entry.role,
+        name: entry.name,
+        color: entry.color,
+        joinedAt: entry.joinedAt,
+        state: 'away',
+        rttMs: null,
+      },
+      deviceId: entry.deviceId,
+      conn: null,
+      address: entry.address,
+      awayUntil: now + windowMs,
+      profileToldAt: Number.NEGATIVE_INFINITY,
+      rttTold: null,
+      nameKey: nameKey(entry.name),
+    });
+    const daw = restored(dawEntry, this.options.dawGraceMs);
+    const room: Room<C> = {
+      code: snapshot.code,
+      createdFrom: snapshot.createdFrom,
+      daw,
+      controllers: new Map(),
+      state: snapshot.state,
+      access: { locked: snapshot.access.locked, pin: snapshot.access.pin },
+      pinAttempts: new TokenBucket(this.options.pinAttemptRate, now),
+      bans: this.bans.opened(snapshot.code, daw.info.peerId),
+      joins: snapshot.joins,
+    };
+    this.away.set(daw, room);
+    for (const entry of controllerEntries.slice(0, this.options.roomCapacity)) {
+      if (entry.role !== 'controller' || entry.peerId === daw.info.peerId) continue;
+      const controller = restored(entry, this.options.resumeWindowMs);
+      room.controllers.set(entry.peerId, controller);
+      this.away.set(controller, room);
+    }
+    this.rooms.set(room.code, room);
+    this.roomsByAddress.set(room.createdFrom, (this.roomsByAddress.get(room.createdFrom) ?? 0) + 1);
+    return true;
   }
 
   /** A join; the welcome to send, and the token in it with its expiry (the transport renews it). */
@@ -289,6 +408,7 @@ export class RoomRegistry<C> {
     if (refusal) return refusal;
     const effects = newEffects<C>();
     if (this.applyProfile(room, member, profile)) {
+      this.options.onRoomChange?.(room.code);
       if (member.profileToldAt + this.options.profileNoticeMs <= now) this.announceMember(room, member, now, effects);
       else this.profilesDue.set(member, room);
     }
@@ -313,6 +433,7 @@ export class RoomRegistry<C> {
     const { room, member } = binding;
     if (member !== room.daw) return fail(ErrorCode.UNAUTHORIZED, 'only the DAW may lock the room or set its PIN');
     room.access = { locked: access.locked, pin: access.pin };
+    this.options.onRoomChange?.(room.code);
     return { ok: true, effects: newEffects() };
   }
 
@@ -539,6 +660,7 @@ export class RoomRegistry<C> {
       effects.closings.push({ conn: member.conn, code: CloseCode.REPLACED, reason: 'replaced by a newer connection' });
     }
     member.conn = conn;
+    this.options.onRoomChange?.(room.code);
     member.address = context.address;
     member.deviceId = message.deviceId; // a DAW may move to another device with its hostToken
     this.bindings.set(conn, { room, member });
@@ -660,6 +782,7 @@ export class RoomRegistry<C> {
       joins: 0,
     };
     this.rooms.set(code, room);
+    this.options.onRoomChange?.(code);
     this.roomsByAddress.set(createdFrom, (this.roomsByAddress.get(createdFrom) ?? 0) + 1);
     this.bindings.set(conn, { room, member: daw });
     return room;
@@ -702,6 +825,7 @@ export class RoomRegistry<C> {
     this.profilesDue.delete(room.daw);
     if (room.daw.conn !== null) this.bindings.delete(room.daw.conn);
     this.rooms.delete(room.code);
+    this.options.onRoomChange?.(room.code);
     if (this.bans.closed(room.code, room.daw.info.peerId, reason === 'ended', now)) effects.bansChanged = true;
     const fromAddress = (this.roomsByAddress.get(room.createdFrom) ?? 1) - 1;
     if (fromAddress > 0) this.roomsByAddress.set(room.createdFrom, fromAddress);
@@ -717,6 +841,7 @@ export class RoomRegistry<C> {
 
   /** Sends `message` to every connected member of the room except `about`. */
   private announce(room: Room<C>, about: MemberRecord<C>, message: ServerMessage, effects: Effects<C>): void {
+    this.options.onRoomChange?.(room.code);
     const to: C[] = [];
     if (room.daw !== about && room.daw.conn !== null) to.push(room.daw.conn);
     for (const controller of room.controllers.values()) {

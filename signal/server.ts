@@ -15,6 +15,7 @@ import type { Duplex } from 'node:stream';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { BanRecord } from './bans.ts';
+import type { ClusterStatus, RemotePeer } from './cluster.ts';
 import { createHostGuard, isLoopbackAddress } from './hosts.ts';
 import { reachableHosts } from './lan.ts';
 import { type Limits, type RateLimit, resolveLimits } from './limits.ts';
@@ -23,6 +24,8 @@ import {
   CloseCode,
   ErrorCode,
   type IceServer,
+  type JoinMessage,
+  normalizeRoomCode,
   PROTOCOL_VERSION,
   parseClientMessage,
   ROOM_CODE_ALPHABET,
@@ -76,6 +79,11 @@ export interface SignalServerOptions {
   trustProxy?: boolean;
   /** Where the ban table is kept across restarts; default: only in memory. */
   banStore?: BanStore;
+  /**
+   * Redis URL (redis://host:port): several instances share rooms through it (signal/cluster.ts).
+   * They must share `secret` too. Default none: this process holds every room itself.
+   */
+  redis?: string;
   /** Told of an exception a message caused (a bug: the message is answered with an error and the server goes on). */
   onInternalError?: (error: unknown) => void;
   /** Told of something the server works around (the STUN port is taken, the ban file is bad). Default: console.warn. */
@@ -98,6 +106,8 @@ export interface SignalServerStats {
   members: number;
   /** Sockets not being read right now because they (or their address) went over budget. */
   throttled: number;
+  /** With `redis`: whether Redis answers, and what this instance exchanges with others. */
+  cluster?: ClusterStatus;
 }
 
 export interface SignalServer {
@@ -183,7 +193,18 @@ class PeerSocket extends WebSocket {
   slice = 0;
   /** While it is not read (over its budget), the timer that reads it again. */
   resumeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** With Redis: its id in messages to the instance holding its room, if another does (signal/cluster.ts). */
+  proxyId: string | null = null;
+  /** That instance. */
+  proxyHome: string | null = null;
+  /** Frames that came while its join was waiting for Redis to say where its room is; null otherwise. */
+  held: Buffer[] | null = null;
 }
+
+/** A member's connection as the room registry knows it: a socket here, or one on another instance. */
+type Conn = PeerSocket | RemotePeer<AddressBudget>;
+/** Frames held while a join waits for Redis; more are dropped (a client sends one or two then). */
+const MAX_HELD_FRAMES = 8;
 
 /** Where a TCP connection is counted (its address's budget), kept on the socket itself. */
 const COUNTED_IN = Symbol('padmesh.countedIn');
@@ -239,7 +260,20 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     options.onInternalError ?? ((error: unknown) => console.error('padmesh: internal error', error));
   const onWarning = options.onWarning ?? ((message: string) => console.warn(`padmesh: ${message}`));
   const startedAt = now();
-  const registry = new RoomRegistry<PeerSocket>({
+  const cluster =
+    options.redis === undefined
+      ? null
+      : // Loaded only with --redis: ioredis takes the best part of a second to import on a busy
+        // machine, which a LAN server's start should not pay.
+        new (await import('./cluster.ts')).Cluster<PeerSocket, AddressBudget>({
+          url: options.redis,
+          heartbeatMs: limits.heartbeatMs,
+          roomLifeMs: Math.max(limits.dawGraceMs, limits.resumeWindowMs * 1.5) + limits.heartbeatMs * 3,
+          banLifeMs: limits.hostTokenTtlMs,
+        });
+  /** A new room's code reserved in Redis, for the registry's next draw (see joinWhereItsRoomIs). */
+  let reservedCode: string | null = null;
+  const registry = new RoomRegistry<Conn>({
     signer: createTokenSigner(options.secret ?? newSecret()),
     roomCapacity: limits.roomCapacity,
     maxRooms: limits.maxRooms,
@@ -250,8 +284,13 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     profileNoticeMs: limits.profileNoticeMs,
     rttNoticeMs: limits.rttNoticeMs,
     pinAttemptRate: limits.pinAttemptRate,
-    newRoomCode,
+    newRoomCode: () => {
+      const code = reservedCode ?? newRoomCode();
+      reservedCode = null;
+      return code;
+    },
     newPeerId,
+    ...(cluster === null ? {} : { onRoomChange: (code: string) => cluster.roomChanged(code) }),
   });
   const banStore = options.banStore;
   if (banStore) {
@@ -297,6 +336,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     rooms: registry.roomCount,
     members: registry.memberCount,
     throttled,
+    ...(cluster === null ? {} : { cluster: cluster.status() }),
   });
 
   /** The client's address: the TCP peer's, or (trustProxy) the one a proxy on this machine forwarded. */
@@ -355,7 +395,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === '/healthz') {
       const body = JSON.stringify({
-        status: 'ok',
+        // With Redis, and Redis unreachable: rooms held here work, other instances are cut off.
+        status: cluster === null || cluster.isUp ? 'ok' : 'degraded',
         protocol: PROTOCOL_VERSION,
         uptimeSeconds: Math.round((now() - startedAt) / 1000),
         ...stats(),
@@ -450,6 +491,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     }
     connections -= 1;
     slices[peer.slice]?.delete(peer);
+    if (peer.proxyId !== null) cluster?.proxyClosed(peer);
     apply(registry.disconnect(peer, now()));
   }
 
@@ -478,8 +520,13 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     if (!budget.messages.take(at)) return throttle(peer, at, budget.messages.msUntil(1, at));
     if (!budget.bytes.takeMany(data.length, at)) return throttle(peer, at, budget.bytes.msUntil(data.length, at));
     if (isBinary) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'binary frames are not part of the protocol');
+    if (peer.proxyHome !== null) return cluster?.forward(peer, data.toString());
+    if (peer.held !== null) {
+      if (peer.held.length < MAX_HELD_FRAMES) peer.held.push(data);
+      return;
+    }
     try {
-      dispatch(peer, data);
+      dispatch(peer, data.toString(), data.length);
     } catch (error) {
       // Defence in depth: the schemas should have stopped anything that throws here.
       sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
@@ -519,15 +566,18 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     if (peer.dropsInWindow === limits.floodCloseAfter) peer.close(CloseCode.RATE_LIMITED, 'flooding');
   }
 
-  function dispatch(peer: PeerSocket, data: Buffer): void {
-    const parsed = parseClientMessage(data.toString());
+  function dispatch(peer: Conn, text: string, bytes: number): void {
+    const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       sendError(peer, parsed.error.code, parsed.error.message);
       if (parsed.error.code === ErrorCode.VERSION_MISMATCH) peer.close(CloseCode.VERSION_MISMATCH, 'version mismatch');
       return;
     }
     const message = parsed.message;
-    if (message.type === 'join') return join(peer, message);
+    if (message.type === 'join') {
+      if (cluster !== null && peer instanceof PeerSocket) return joinWhereItsRoomIs(peer, message, text);
+      return join(peer, message);
+    }
     const binding = registry.binding(peer);
     if (!binding) {
       return sendError(
@@ -536,14 +586,56 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         peer.joined ? 'this connection has left the room' : 'send "join" first',
       );
     }
-    if (message.type === 'relay' && data.length > limits.maxRelayBytes) {
+    if (message.type === 'relay' && bytes > limits.maxRelayBytes) {
       const text = `a relay is limited to ${limits.maxRelayBytes} bytes (pad hits need ~100)`;
       return sendError(peer, ErrorCode.TOO_LARGE, text, message.ref);
     }
     handle(peer, binding, message);
   }
 
-  function join(peer: PeerSocket, message: Extract<ClientMessage, { type: 'join' }>): void {
+  /**
+   * With Redis, a join is decided by the instance that holds its room: here (a room held here,
+   * a new room, one taken over from an instance that died, or Redis down), or another, to which
+   * this socket's frames are then forwarded. The socket's frames wait meanwhile.
+   */
+  function joinWhereItsRoomIs(peer: PeerSocket, message: JoinMessage, text: string): void {
+    if (cluster === null || peer.joined || peer.held !== null) return join(peer, message);
+    const code = message.room === undefined ? null : normalizeRoomCode(message.room);
+    if (code !== null && registry.hasRoom(code)) return join(peer, message);
+    if (code === null && message.room !== undefined) return join(peer, message); // the registry refuses it
+    peer.held = [];
+    const located =
+      code === null
+        ? cluster.reserveCode(newRoomCode).then((reserved) => {
+            reservedCode = reserved;
+            return 'here';
+          })
+        : cluster.locate(code, message.role === 'daw');
+    located.then((where) => {
+      const held = peer.held ?? [];
+      peer.held = null;
+      if (peer.readyState !== WebSocket.OPEN) return;
+      if (where === 'here') {
+        join(peer, message);
+        // Already counted against its budgets when they came.
+        for (const frame of held) {
+          if (peer.readyState !== WebSocket.OPEN) break;
+          try {
+            dispatch(peer, frame.toString(), frame.length);
+          } catch (error) {
+            sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
+            onInternalError(error);
+          }
+        }
+      } else {
+        peer.joined = false;
+        cluster.proxy(peer, where, peer.address, peer.iceServers, text);
+        for (const frame of held) cluster.forward(peer, frame.toString());
+      }
+    });
+  }
+
+  function join(peer: Conn, message: JoinMessage): void {
     if (peer.joined) return sendError(peer, ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
     const at = monotonic();
     const wall = now();
@@ -578,11 +670,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     apply(outcome.effects);
   }
 
-  function handle(
-    peer: PeerSocket,
-    binding: Binding<PeerSocket>,
-    message: Exclude<ClientMessage, { type: 'join' }>,
-  ): void {
+  function handle(peer: Conn, binding: Binding<Conn>, message: Exclude<ClientMessage, { type: 'join' }>): void {
     switch (message.type) {
       case 'signal':
       case 'relay': {
@@ -624,7 +712,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
    * has lived a third of its life. The RTT the client measured for its previous ping is its RTT
    * (the client's pings keep us from pinging it ourselves).
    */
-  function pong(peer: PeerSocket, t: number, rtt: number | undefined): void {
+  function pong(peer: Conn, t: number, rtt: number | undefined): void {
     const wall = now();
     const renewed = registry.renewToken(peer, peer.tokenIssuedAt, wall);
     const reply: ServerMessage = { type: 'pong', t, serverTime: wall };
@@ -640,22 +728,23 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   }
 
   // ─── carrying out the registry's effects ───────────────────────────────────────────────
-  function settle(peer: PeerSocket, outcome: Outcome<PeerSocket>): void {
+  function settle(peer: Conn, outcome: Outcome<Conn>): void {
     if (outcome.ok) apply(outcome.effects);
     else reject(peer, outcome);
   }
 
-  function reject(peer: PeerSocket, outcome: Extract<Outcome<PeerSocket>, { ok: false }>): void {
+  function reject(peer: Conn, outcome: Extract<Outcome<Conn>, { ok: false }>): void {
     sendError(peer, outcome.error.code, outcome.error.message);
     if (outcome.closeCode !== undefined) peer.close(outcome.closeCode, outcome.error.code);
   }
 
-  function apply(effects: Effects<PeerSocket>): void {
+  function apply(effects: Effects<Conn>): void {
     for (const { to, message } of effects.deliveries) {
       const text = JSON.stringify(message);
       for (const peer of to) send(peer, text);
     }
     for (const { conn, code, reason } of effects.closings) conn.close(code, reason);
+    if (effects.bansChanged) cluster?.bansChanged();
     if (effects.bansChanged && banStore) {
       try {
         banStore.save(registry.exportBans());
@@ -665,7 +754,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     }
   }
 
-  function send(peer: PeerSocket, text: string): void {
+  function send(peer: Conn, text: string): void {
     const ws = peer;
     if (ws.readyState !== WebSocket.OPEN) return;
     ws.send(text);
@@ -673,7 +762,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     if (ws.bufferedAmount > limits.maxBufferedBytes) ws.terminate();
   }
 
-  function sendError(peer: PeerSocket, code: ErrorCode, message: string, ref?: number): void {
+  function sendError(peer: Conn, code: ErrorCode, message: string, ref?: number): void {
     const error: ServerMessage = { type: 'error', code, message };
     if (ref !== undefined) error.ref = ref;
     send(peer, JSON.stringify(error));
@@ -719,6 +808,46 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       : monotonicNow - (peer.lastPingAt === 0 ? peer.openedAtMonotonic : peer.lastPingAt) >=
         (peer.lastPingAt === 0 ? pingSilentPingerAfterMs : silentClientPingMs);
 
+  // ─── several instances: what the cluster asks of this one ─────────────────────────────
+  cluster?.start({
+    budgetOf,
+    dispatch(peer, text) {
+      try {
+        dispatch(peer, text, Buffer.byteLength(text));
+      } catch (error) {
+        sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
+        onInternalError(error);
+      }
+    },
+    disconnect: (peer) => apply(registry.disconnect(peer, now())),
+    deliver(socket, text) {
+      // Its instance only forwards: the welcome is how it learns the join went through.
+      if (!socket.joined && text.startsWith('{"type":"welcome"')) socket.joined = true;
+      send(socket, text);
+    },
+    closeSocket: (socket, code, reason) => (code === 1006 ? socket.terminate() : socket.close(code, reason)),
+    restore(snapshot, bans) {
+      if (bans !== null) registry.restoreBans(bans, now());
+      if (snapshot !== null) registry.restoreRoom(snapshot, now());
+    },
+    exportRoom: (code) => registry.exportRoom(code),
+    exportBans: () => registry.exportBans(),
+    roomCodes: () => registry.roomCodes(),
+    presence(peer) {
+      const binding = registry.binding(peer);
+      if (!binding) return [];
+      const { room, member } = binding;
+      const texts: string[] = [];
+      for (const other of [room.daw, ...room.controllers.values()]) {
+        if (other !== member) texts.push(JSON.stringify({ type: 'member-updated', member: other.info }));
+      }
+      if (member !== room.daw && room.state !== undefined)
+        texts.push(JSON.stringify({ type: 'state', state: room.state }));
+      return texts;
+    },
+    warn: onWarning,
+  });
+
   // ─── start and stop ────────────────────────────────────────────────────────────────────
   // STUN first, so that no welcome goes out without it. It helps phones link directly;
   // without it the server still does everything else.
@@ -741,6 +870,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     });
   }).catch(async (error: unknown) => {
     clearInterval(heartbeat);
+    await cluster?.close();
     await stun?.close();
     throw error;
   });
@@ -756,7 +886,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       const cutoff = setTimeout(() => {
         for (const slice of slices) for (const peer of slice) peer.terminate();
       }, 1000);
-      const stunClosed = stun?.close() ?? Promise.resolve();
+      const stunClosed = Promise.all([stun?.close(), cluster?.close()]).then(() => {});
       http.close(() => {
         clearTimeout(cutoff);
         stunClosed.then(resolve);

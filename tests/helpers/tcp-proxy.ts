@@ -8,17 +8,20 @@ export interface TcpProxy {
   readonly port: number;
   /** Drops every link open now; new ones still go through. */
   cut(): void;
+  /** New links go to this port from now on (a load balancer moving off a dead instance). */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  let target = targetPort;
   const track = (socket: Socket): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
   const server = createServer((inbound) => {
-    const outbound = connect(targetPort, '127.0.0.1');
+    const outbound = connect(target, '127.0.0.1');
     track(inbound);
     track(outbound);
     const teardown = (): void => {
@@ -37,6 +40,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,
     cut,
+    retarget: (port) => {
+      target = port;
+    },
     close: async () => {
       cut();
       await new Promise((resolve) => server.close(resolve));

@@ -62,6 +62,19 @@ describe('readConfig', () => {
     expect(readConfig(['--help'], {})).toBe('help');
   });
 
+  it('takes a Redis URL and a secret file for several instances, from flags or environment', () => {
+    expect(readConfig([], {})).not.toHaveProperty('redis', expect.anything());
+    expect(readConfig(['--redis', 'redis://10.0.0.5:6379', '--secret-file', '/run/padmesh/secret'], {})).toMatchObject({
+      redis: 'redis://10.0.0.5:6379',
+      secretFile: '/run/padmesh/secret',
+    });
+    expect(readConfig([], { REDIS_URL: 'rediss://cache:6380/0', PADMESH_SECRET_FILE: '/s' })).toMatchObject({
+      redis: 'rediss://cache:6380/0',
+      secretFile: '/s',
+    });
+    expect(() => readConfig(['--redis', 'http://cache:6379'], {})).toThrow(/redis:\/\//);
+  });
+
   it('turns STUN off with port 0', () => {
     expect(readConfig(['--stun-port', '0'], {})).toMatchObject({ stunPort: null });
     expect(readConfig([], { PADMESH_STUN_PORT: '0' })).toMatchObject({ stunPort: null });

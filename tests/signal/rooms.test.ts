@@ -711,3 +711,88 @@ describe('RoomRegistry against squatters, intruders and impostors', () => {
     expect(late.welcome.peerId).not.toBe(joined.peerId);
   });
 });
+
+describe('RoomRegistry snapshots (another instance takes a room over)', () => {
+  it('exports a room and restores it elsewhere with everyone away; members resume under their peerIds', () => {
+    const changed: string[] = [];
+    const home = registry({ onRoomChange: (code) => changed.push(code) });
+    const dawConn = conn('daw');
+    const daw = ok(home.join(dawConn, join({ role: 'daw', deviceId: 'daw-device', name: 'Studio' }), context()));
+    const room = daw.welcome.room;
+    const phone = ok(home.join(conn('phone'), join({ room, deviceId: 'phone-1', name: 'Ana' }), context()));
+    ok(home.setState(dawConn, { tempo: 90 }));
+    ok(home.setAccess(dawConn, { locked: true, pin: null }));
+    expect(new Set(changed)).toEqual(new Set([room]));
+    const snapshot = home.exportRoom(room);
+    expect(snapshot).toMatchObject({ code: room, state: { tempo: 90 }, access: { locked: true, pin: null }, joins: 1 });
+    expect(snapshot?.members.map((m) => [m.peerId, m.role, m.deviceId])).toEqual([
+      [daw.welcome.peerId, 'daw', 'daw-device'],
+      [phone.welcome.peerId, 'controller', 'phone-1'],
+    ]);
+
+    // Through JSON, as Redis keeps it.
+    const other = registry();
+    expect(other.restoreRoom(JSON.parse(JSON.stringify(snapshot)), 5_000)).toBe(true);
+    expect(other.restoreRoom(snapshot, 5_000)).toBe(false); // held already
+    const dawBack = ok(
+      other.join(
+        conn('daw2'),
+        join({ role: 'daw', room, deviceId: 'daw-device', hostToken: daw.welcome.hostToken }),
+        context(6_000),
+      ),
+    );
+    expect(dawBack.welcome).toMatchObject({
+      peerId: daw.welcome.peerId,
+      state: { tempo: 90 },
+      access: { locked: true },
+    });
+    expect(dawBack.welcome.members.map((m) => [m.name, m.state])).toEqual([
+      ['Studio', 'connected'],
+      ['Ana', 'away'],
+    ]);
+    // The room is locked, but a member with its token passes, under its peerId.
+    const phoneBack = ok(
+      other.join(
+        conn('phone2'),
+        join({ room, deviceId: 'phone-1', resumeToken: phone.welcome.resumeToken }),
+        context(6_000),
+      ),
+    );
+    expect(phoneBack.welcome.peerId).toBe(phone.welcome.peerId);
+    // Restored members are given up as usual when they do not come back: the DAW's grace ends the room.
+    const abandoned = registry();
+    abandoned.restoreRoom(snapshot, 5_000);
+    abandoned.sweep(5_000 + 59_999);
+    expect(abandoned.roomCount).toBe(1);
+    abandoned.sweep(5_000 + 60_000);
+    expect(abandoned.roomCount).toBe(0);
+  });
+
+  it('refuses a snapshot that does not check out, and changes nothing', () => {
+    const other = registry();
+    const good = {
+      code: 'ACDEF3',
+      createdFrom: '10.0.0.2',
+      members: [
+        { peerId: 'p1', role: 'daw', name: 'DAW', color: '#eef0f5', joinedAt: 1, deviceId: 'd-1', address: 'a' },
+      ],
+      access: { locked: false, pin: null },
+      joins: 0,
+    };
+    for (const bad of [
+      null,
+      'text',
+      { ...good, members: [] },
+      { ...good, members: [{ ...good.members[0], role: 'controller' }] },
+      { ...good, code: 'a.b' },
+      { ...good, state: { tempo: 9999 } },
+      { ...good, access: { locked: 'yes', pin: null } },
+    ]) {
+      expect(other.restoreRoom(bad, 1_000)).toBe(false);
+    }
+    expect(other.roomCount).toBe(0);
+    expect(other.restoreRoom(good, 1_000)).toBe(true);
+    expect(other.roomCount).toBe(1);
+    expect(other.memberCount).toBe(1);
+  });
+});
