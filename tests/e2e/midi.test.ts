@@ -219,6 +219,7 @@ describe('MIDI in', () => {
       { peer: '', pad: 1, velocity: 100, via: 'local' },
       { peer: '', pad: 1, velocity: 50, via: 'local' },
     ]);
+    expect(await daw.getByTestId('hit').first().locator('.name').textContent()).toBe('this computer');
     // Not a pad's note, and a note-on of velocity 0 (a note-off): nothing played.
     await receive(daw, [0x99, 20, 100]);
     await receive(daw, [0x99, 36, 0]);
