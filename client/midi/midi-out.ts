@@ -46,6 +46,8 @@ export class MidiOut {
   #plan: ChannelPlan = DEFAULT_PLAN;
   readonly #players = new Map<string, Player>();
   readonly #laptop: Player = { number: -1, notes: null, channel: DRUM_CHANNEL };
+  /** The drum kit's note per pad (note-map.ts: the chosen built-in kit's). */
+  #drums: Uint8Array = DRUM_NOTES;
   /** Reused for every message: send() copies its data before it returns. */
   readonly #on = [NOTE_ON, 0, 0];
   readonly #off = [NOTE_OFF, 0, RELEASE_VELOCITY];
@@ -87,6 +89,11 @@ export class MidiOut {
     for (const player of this.#players.values()) player.channel = channelFor(this.#plan, player.number, !player.notes);
   }
 
+  /** The drum kit's notes, in pad order (note-map.ts drumNotesFor). */
+  setDrumNotes(notes: readonly number[]): void {
+    this.#drums = notesTable(notes);
+  }
+
   /** What `peerId` plays: its part's notes per pad (scales.ts), or null for the drum kit. */
   setPart(peerId: string, notes: readonly number[] | null): void {
     const player = this.#players.get(peerId) ?? this.#add(peerId);
@@ -107,7 +114,7 @@ export class MidiOut {
     const output = this.#output;
     if (output === null || this.#muted) return;
     const player = peerId === null ? this.#laptop : (this.#players.get(peerId) ?? this.#add(peerId));
-    const note = (player.notes ?? DRUM_NOTES)[pad];
+    const note = (player.notes ?? this.#drums)[pad];
     if (note === undefined) return;
     const at = Number.isNaN(playAt) ? performance.now() : playAt - this.#origin;
     const channel = player.channel;

@@ -11,7 +11,7 @@ import type { Tempo } from '../net/hits.ts';
 import type { ChannelPlan } from './channels.ts';
 import { MidiClock } from './clock.ts';
 import type { MidiOut } from './midi-out.ts';
-import { padOfNote } from './note-map.ts';
+import { GM_DRUM_NOTES, padOfNote, padTable } from './note-map.ts';
 import { loadSettings, type MidiSettings, storeSettings } from './settings.ts';
 
 export type MidiState =
@@ -78,11 +78,12 @@ export function createMidiSession(out: MidiOut, options: MidiSessionOptions) {
   let access: MIDIAccess | null = null;
   let input: MIDIInput | null = null;
   let disposed = false;
+  let pads = padTable(GM_DRUM_NOTES);
 
   const onNote = (event: MIDIMessageEvent) => {
     const data = event.data;
     if (!data || data.length < 3 || ((data[0] as number) & 0xf0) !== NOTE_ON || data[2] === 0) return;
-    const pad = padOfNote(data[1] as number);
+    const pad = padOfNote(data[1] as number, pads);
     if (pad < 0) {
       setView('ignored', (n) => n + 1);
       return;
@@ -194,6 +195,11 @@ export function createMidiSession(out: MidiOut, options: MidiSessionOptions) {
     setLocalSound(on: boolean) {
       change({ localSound: on });
       applySound();
+    },
+    /** The drum kit's notes (note-map.ts drumNotesFor): out, and back to pads for notes coming in. */
+    setDrumNotes(notes: readonly number[]) {
+      out.setDrumNotes(notes);
+      pads = padTable(notes);
     },
     /** The tempo changed: Start, Stop and ticks follow at once rather than at the next timer. */
     tempoChanged: () => clock.pump(),

@@ -1,13 +1,14 @@
 /**
- * Pads ↔ MIDI notes. A drum pad is a General MIDI percussion note (the electronic kit's meaning
- * of each pad position: kit.ts), a melodic phone's pad is the note it plays (scales.ts). Notes
- * coming in from a controller are mapped back to pads through the same drum map, plus the GM
- * notes nearest in kind (a second crash is a crash), so a GM drum controller plays sensibly.
+ * Pads ↔ MIDI notes. A drum pad is the General MIDI percussion note of what it plays in the
+ * chosen built-in kit (audio/kits/: a pedal hat is 44 in the acoustic kit, a low bongo 61 in
+ * the percussion kit), a melodic phone's pad is the note it plays (scales.ts). Notes coming in
+ * from a controller are mapped back to pads through the same drum map, plus the GM notes
+ * nearest in kind (a second crash is a crash), so a GM drum controller plays sensibly.
  * Pure data and arithmetic.
  */
 import { KIT } from '../audio/kit.ts';
 
-/** GM percussion key of each pad, in pad order (row by row from the top left, as kit.ts). */
+/** GM percussion key of each pad of the electronic kit (the default), in pad order (row by row from the top left, as kit.ts). */
 export const GM_DRUM_NOTES: readonly number[] = [
   36, // kick: Bass Drum 1
   38, // snare: Acoustic Snare
@@ -26,6 +27,77 @@ export const GM_DRUM_NOTES: readonly number[] = [
   70, // shaker: Maracas (GM has no shaker)
   54, // tambourine: Tambourine
 ];
+
+/** The GM percussion key of each built-in pad sound (audio/kits/), by its id. */
+const GM_BY_ID: Readonly<Record<string, number>> = {
+  // electronic
+  kick: 36,
+  snare: 38,
+  clap: 39,
+  rim: 37,
+  'hat-closed': 42,
+  'hat-open': 46,
+  crash: 49,
+  ride: 51,
+  'tom-low': 45,
+  'tom-mid': 47,
+  'tom-high': 50,
+  conga: 63,
+  cowbell: 56,
+  clave: 75,
+  shaker: 70,
+  tambourine: 54,
+  // acoustic (kick, snare, hats, crash, ride, toms as above)
+  rimshot: 40,
+  'cross-stick': 37,
+  'hat-pedal': 44,
+  'ride-bell': 53,
+  'tom-floor': 41,
+  splash: 55,
+  // percussion (cowbell, shaker as above)
+  tumba: 64,
+  'conga-open': 63,
+  'conga-slap': 62,
+  'bongo-low': 61,
+  'bongo-high': 60,
+  'timbale-low': 66,
+  'timbale-high': 65,
+  'agogo-low': 68,
+  'agogo-high': 67,
+  claves: 75,
+  cabasa: 69,
+  guiro: 74,
+};
+
+/** The lowest and highest GM percussion keys: a pad whose sound GM has no key for gets a free one between. */
+const GM_FIRST = 35;
+const GM_LAST = 81;
+/** Where the search for a free key starts (39 up: snare-side keys before the bass drums). */
+const FREE_FROM = 39;
+
+/**
+ * A kit's drum notes in pad order, from its pads' ids: each its GM key; a sound GM has no key for
+ * (a brush, a quinto), or a second pad on a key already taken, gets the first free key from 39 up.
+ * Every pad's note is distinct, so notes coming in map back to one pad each.
+ */
+export function drumNotesFor(padIds: readonly string[]): number[] {
+  const notes: number[] = [];
+  const used = new Set<number>();
+  for (const id of padIds) {
+    const known = Object.hasOwn(GM_BY_ID, id) ? GM_BY_ID[id] : undefined;
+    const note = known !== undefined && !used.has(known) ? known : -1;
+    notes.push(note);
+    if (note >= 0) used.add(note);
+  }
+  for (let pad = 0; pad < notes.length; pad++) {
+    if ((notes[pad] as number) >= 0) continue;
+    let free = FREE_FROM;
+    for (let k = 0; k <= GM_LAST - GM_FIRST && used.has(free); k++) free = free >= GM_LAST ? GM_FIRST : free + 1;
+    notes[pad] = free;
+    used.add(free);
+  }
+  return notes;
+}
 
 /** GM notes that are not on a pad but are the same kind of drum as one (note → the pad's own note). */
 const GM_ALIASES: Readonly<Record<number, number>> = {
@@ -46,21 +118,31 @@ const GM_ALIASES: Readonly<Record<number, number>> = {
   76: 75, // Hi Wood Block → clave
   77: 75, // Low Wood Block → clave
   82: 70, // Shaker (GS) → shaker
+  73: 74, // Short Guiro → guiro
+  58: 56, // Vibraslap → cowbell
 };
 
-/** Pad of each MIDI note (−1: none), for notes coming in. */
-const PAD_OF_NOTE: Int8Array = (() => {
+/**
+ * The pad of each MIDI note (−1: none) for a kit's drum notes, for notes coming in: its own
+ * notes, and GM's near kinds of them where the kit has no pad on that key.
+ */
+export function padTable(drumNotes: readonly number[]): Int8Array {
   const table = new Int8Array(128).fill(-1);
-  GM_DRUM_NOTES.forEach((note, pad) => {
+  drumNotes.forEach((note, pad) => {
     table[note] = pad;
   });
-  for (const [alias, note] of Object.entries(GM_ALIASES)) table[Number(alias)] = table[note] ?? -1;
+  for (const [alias, note] of Object.entries(GM_ALIASES)) {
+    const key = Number(alias);
+    if (table[key] === -1) table[key] = table[note] ?? -1;
+  }
   return table;
-})();
+}
 
-/** The pad a MIDI note plays (any channel), or −1 if none. */
-export function padOfNote(note: number): number {
-  return PAD_OF_NOTE[note] ?? -1;
+const DEFAULT_PADS = padTable(GM_DRUM_NOTES);
+
+/** The pad a MIDI note plays (any channel) in `table` (the electronic kit's by default), or −1 if none. */
+export function padOfNote(note: number, table: Int8Array = DEFAULT_PADS): number {
+  return table[note] ?? -1;
 }
 
 /** A pad's notes as the MIDI module keeps them: one byte per pad. */

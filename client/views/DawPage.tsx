@@ -4,6 +4,7 @@ import { type Access, type Band, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
 import { DEFAULT_BAND, type InstrumentId, melodicPads, partNotes, partOf } from '../audio/instruments.ts';
 import { KIT } from '../audio/kit.ts';
+import { BUILT_IN_KITS } from '../audio/kits/index.ts';
 import type { ScaleId } from '../audio/scales.ts';
 import { AccessControls } from '../components/AccessControls.tsx';
 import { BandControls } from '../components/BandControls.tsx';
@@ -21,6 +22,7 @@ import { TimingControls } from '../components/TimingControls.tsx';
 import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
 import { MidiOut } from '../midi/midi-out.ts';
 import { createMidiSession } from '../midi/midi-session.ts';
+import { drumNotesFor } from '../midi/note-map.ts';
 import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
@@ -250,6 +252,11 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     setUnplaced(placed.unplaced);
   });
 
+  // The drum pads' MIDI notes follow the built-in kit chosen (a pedal hat is GM's pedal hat).
+  createEffect(() => {
+    const kit = BUILT_IN_KITS.find((design) => design.id === sound.kitId()) ?? BUILT_IN_KITS[0];
+    if (kit) midi.setDrumNotes(drumNotesFor(kit.pads.map((pad) => pad.id)));
+  });
   // What each player's hits are as MIDI notes: their part's notes, whether or not its sounds are rendered here.
   createEffect(() => {
     for (const { peerId } of controllers()) {

@@ -5,6 +5,7 @@
  * runs the same code in the DAW page against a Web MIDI stand-in.
  */
 import { describe, expect, it } from 'vitest';
+import { BUILT_IN_KITS } from '../../client/audio/kits/index.ts';
 import { padNotes } from '../../client/audio/scales.ts';
 import { channelFor, DEFAULT_PLAN, DRUM_CHANNEL, PLAYER_CHANNELS } from '../../client/midi/channels.ts';
 import {
@@ -18,7 +19,7 @@ import {
   ticksBetween,
 } from '../../client/midi/clock.ts';
 import { DEFAULT_GATE_MS, MAX_GATE_MS, MidiOut, type MidiSink } from '../../client/midi/midi-out.ts';
-import { DRUM_NOTES, GM_DRUM_NOTES, padOfNote } from '../../client/midi/note-map.ts';
+import { DRUM_NOTES, drumNotesFor, GM_DRUM_NOTES, padOfNote, padTable } from '../../client/midi/note-map.ts';
 import { DEFAULT_SETTINGS, loadSettings } from '../../client/midi/settings.ts';
 import type { Tempo } from '../../client/net/hits.ts';
 
@@ -59,6 +60,44 @@ describe('the note map', () => {
     expect(padOfNote(57)).toBe(6); // Crash 2 → crash
     expect(padOfNote(20)).toBe(-1);
     expect(padOfNote(127)).toBe(-1);
+  });
+});
+
+describe("each built-in kit's drum notes", () => {
+  const notesOf = (id: string) => {
+    const kit = BUILT_IN_KITS.find((design) => design.id === id);
+    if (!kit) throw new Error(`no kit ${id}`);
+    return { ids: kit.pads.map((pad) => pad.id), notes: drumNotesFor(kit.pads.map((pad) => pad.id)) };
+  };
+
+  it('are 16 distinct GM percussion keys per kit, each mapping back to its pad', () => {
+    expect(BUILT_IN_KITS.length).toBeGreaterThanOrEqual(3);
+    for (const kit of BUILT_IN_KITS) {
+      const notes = drumNotesFor(kit.pads.map((pad) => pad.id));
+      expect(new Set(notes).size, kit.id).toBe(16);
+      for (const note of notes) expect(note >= 35 && note <= 81, `${kit.id} ${note}`).toBe(true);
+      const table = padTable(notes);
+      notes.forEach((note, pad) => {
+        expect(padOfNote(note, table)).toBe(pad);
+      });
+    }
+  });
+
+  it("are the sounds' own GM keys: the electronic kit as the default map, a pedal hat 44, a low bongo 61", () => {
+    expect(notesOf('electronic').notes).toEqual(GM_DRUM_NOTES);
+    const acoustic = notesOf('acoustic');
+    expect(acoustic.notes[acoustic.ids.indexOf('hat-pedal')]).toBe(44);
+    expect(acoustic.notes[acoustic.ids.indexOf('tom-floor')]).toBe(41);
+    const percussion = notesOf('percussion');
+    expect(percussion.notes[percussion.ids.indexOf('bongo-low')]).toBe(61);
+    expect(percussion.notes[percussion.ids.indexOf('tumba')]).toBe(64);
+    // A near kind maps to a pad only where the kit has no pad on that key: the acoustic kit's own pedal hat.
+    expect(padOfNote(44, padTable(acoustic.notes))).toBe(acoustic.ids.indexOf('hat-pedal'));
+    expect(padOfNote(44)).toBe(4); // the electronic kit: its closed hat
+  });
+
+  it('give a pad GM has no key for, or a second on a taken key, a free key', () => {
+    expect(drumNotesFor(['kick', 'mystery', 'kick'])).toEqual([36, 39, 40]);
   });
 });
 
@@ -117,6 +156,15 @@ describe('MIDI out', () => {
     expect(off?.timestamp).toBeCloseTo(playAt - performance.timeOrigin + 250, 3);
     expect(out.channelOf('bassist')).toBe(1);
     expect(out.channelOf('drummer')).toBe(DRUM_CHANNEL);
+  });
+
+  it("plays the drum notes it is given (the chosen kit's)", () => {
+    const out = new MidiOut();
+    const sink = new RecordingSink();
+    out.setOutput(sink);
+    out.setDrumNotes([44, 45, 46]);
+    out.hit(null, 0, 100, Number.NaN);
+    expect(sink.sent[0]?.data).toEqual([0x99, 44, 100]);
   });
 
   it('keeps velocities in 1–127, refuses pads outside 0–15, and sends nothing without an output', () => {

@@ -207,7 +207,7 @@ describe('MIDI out', () => {
 });
 
 describe('MIDI in', () => {
-  it("plays the DAW's pads through the drum map, as this computer, without echoing them out", async () => {
+  it("plays the DAW's pads through the chosen kit's drum map, as this computer, without echoing them out", async () => {
     const { daw, sent } = await openDaw();
     await useMidi(daw, OUT, IN);
     await receive(daw, [0x99, 38, 100]); // snare, channel 10
@@ -232,6 +232,13 @@ describe('MIDI in', () => {
       [0x99, 36],
       [0x89, 36],
     ]);
+
+    // Another built-in kit: its pads' own GM notes, out and in (the acoustic kit's pad 6 is a pedal hat: 44).
+    await daw.getByTestId('built-in-kit').selectOption('acoustic');
+    await daw.locator('[data-testid=daw-pad][data-pad="6"]').click();
+    expect((await waitForSent(sent, 4, notes))[2]?.data.slice(0, 2)).toEqual([0x99, 44]);
+    await receive(daw, [0x99, 44, 90]);
+    await daw.locator('[data-testid=daw-pad][data-pad="6"][data-hits="2"]').waitFor(WAIT);
   });
 });
 
