@@ -6,7 +6,7 @@
  *   2. arrival → scheduled sound start in the engine beside Tone's default (bench/engine-schedule.ts);
  *      the trigger call's main-thread time, sampler (ring, port) beside today's Tone voices, and
  *      underruns at 1,600 hits/s (bench/engine-trigger.ts); the built-in kits rendered offline and
- *      read back from the cache (bench/kit-render.ts);
+ *      read back from the cache (bench/kit-render.ts); MIDI out's main-thread time per hit (bench/midi-out.ts);
  *   3. loss and jitter on a two-namespace LAN (bench/loss.ts);
  *   4. the signal server beside a bare `ws` relay and peerjs-server (bench/signal-bench.ts);
  *   5. honest hits while one controller floods its data channel, beside no flood (bench/flood.ts);
@@ -14,7 +14,7 @@
  *
  *   npm run bench                 # the full run: about 6 minutes on 2 cores
  *   npm run bench -- --quick      # a smoke run
- *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, engine-trigger, kit-render,
+ *   npm run bench -- --only hit-path,engine   # some of them (hit-path, engine, engine-trigger, kit-render, midi-out,
  *                                             # loss, signal, flood, cluster), replacing their sections of docs/benchmarks.md
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ import { floodBenchmark } from './flood.ts';
 import { hitPathBenchmark } from './hit-path.ts';
 import { kitRenderBenchmark } from './kit-render.ts';
 import { lossBenchmark } from './loss.ts';
+import { midiOutBenchmark } from './midi-out.ts';
 import { signalBenchmark } from './signal-bench.ts';
 
 enterLoopbackNamespace();
@@ -44,6 +45,7 @@ const benchmarks: Record<string, (options: { quick: boolean }) => Promise<Pick<B
   engine: engineBenchmark,
   'engine-trigger': engineTriggerBenchmark,
   'kit-render': kitRenderBenchmark,
+  'midi-out': midiOutBenchmark,
   loss: lossBenchmark,
   signal: signalBenchmark,
   flood: floodBenchmark,

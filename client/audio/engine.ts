@@ -102,6 +102,8 @@ export interface DrumEngine {
   outputLatencyMs(): number | null;
   /** Current output peak level in dBFS (−Infinity when silent), from an analyser on the master output. */
   peakDb(): number;
+  /** Silences the speakers, or not (the meter and the metronome go on): MIDI out's local sound switch. */
+  setMuted(muted: boolean): void;
   /** Subscribe to context state changes (running/suspended); returns an unsubscribe function. */
   onStateChange(listener: (state: AudioContextState) => void): () => void;
   /** A slot's sound (null: silence). Copied to the audio thread. Throws on a malformed sound. */
@@ -156,6 +158,7 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
   clipper.oversample = 'none'; // oversampling would add resampler delay
   bus.connect(clipper);
   clipper.connect(raw.destination);
+  let outputMuted = false;
   const analyser = raw.createAnalyser();
   analyser.fftSize = 2048; // ~43 ms at 48 kHz: more than one animation frame, so no peak is missed
   clipper.connect(analyser);
@@ -316,6 +319,12 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
     click,
     outputLatencyMs: () => outputLatencyMs(raw),
     peakDb: () => peakDb(analyser, samples),
+    setMuted(muted) {
+      if (muted === outputMuted) return;
+      outputMuted = muted;
+      if (muted) clipper.disconnect(raw.destination);
+      else clipper.connect(raw.destination);
+    },
     onStateChange(listener) {
       listeners.add(listener);
       return () => {

@@ -9,6 +9,7 @@ import { createStore, reconcile } from 'solid-js/store';
 import type { DrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
 import { startMetronome } from '../audio/metronome.ts';
+import type { MidiOut } from '../midi/midi-out.ts';
 import { DawPeers, type HitEvent, type PeerStats, type PlayMode, type Via } from '../net/daw-peers.ts';
 import { type Tempo, wallClock } from '../net/hits.ts';
 import type { Signaling } from '../net/signaling.ts';
@@ -69,6 +70,8 @@ const FLASH_TIMING: KeyframeAnimationOptions = { duration: 160, easing: 'ease-ou
 export interface DawJamOptions {
   /** Records every controller hit played (hit-recorder.ts), for benchmarks and curious players. */
   recorder?: HitRecorder | null;
+  /** Every hit also goes out as MIDI (client/midi/midi-out.ts). */
+  midi?: Pick<MidiOut, 'hit'> | null;
   /** The room's tempo to start from (the server keeps it across DAW reloads). */
   bpm?: number;
   /** Told when the tempo changes, to keep the room state's tempo in step. */
@@ -77,6 +80,7 @@ export interface DawJamOptions {
 
 export function createDawJam(signaling: () => Signaling, engine: DrumEngine, options: DawJamOptions = {}) {
   const recorder = options.recorder ?? null;
+  const midi = options.midi ?? null;
   let mode: PlayMode = 'instant';
   let tempo = initialTempo(wallClock(), options.bpm);
   let metronome = false;
@@ -149,6 +153,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     const owner = ownerOf(hit.peerId);
     const slot = (slotBases[owner] ?? 0) + hit.pad;
     const played = engine.trigger(slot, hit.velocity / 127, scheduled ? when : undefined, owner);
+    midi?.hit(hit.peerId, hit.pad, hit.velocity, hit.playAt);
     // The sound is handed over; everything else can wait (and may allocate).
     const overbooked = engine.overbooked;
     if (overbooked !== null) {
@@ -173,6 +178,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
 
   function play(peerId: string | null, pad: number, velocity: number, via: RecentHit['via'], delayMs: number | null) {
     engine.trigger(pad, velocity / 127); // the sound first; everything else can wait a frame
+    midi?.hit(null, pad, velocity, Number.NaN);
     after(peerId, pad, velocity, via, delayMs, 0, false);
   }
 

@@ -87,3 +87,7 @@ export const saveColor = (color: string): void => write(local, 'padmesh.color', 
 /** The DAW's built-in kit (an id of audio/kits/), or null before one was chosen. */
 export const savedBuiltInKit = (): string | null => read(local, 'padmesh.builtInKit');
 export const saveBuiltInKit = (id: string): void => write(local, 'padmesh.builtInKit', id);
+
+/** The DAW's MIDI settings (client/midi/settings.ts reads them defensively): ports by name, so a replug finds them. */
+export const savedMidi = (): string | null => read(local, 'padmesh.midi');
+export const saveMidi = (json: string): void => write(local, 'padmesh.midi', json);

@@ -2,8 +2,9 @@ import { createEffect, createResource, createSignal, For, on, onCleanup, onMount
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, type Band, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
-import { DEFAULT_BAND, type InstrumentId, melodicPads, partOf } from '../audio/instruments.ts';
+import { DEFAULT_BAND, type InstrumentId, melodicPads, partNotes, partOf } from '../audio/instruments.ts';
 import { KIT } from '../audio/kit.ts';
+import { BUILT_IN_KITS } from '../audio/kits/index.ts';
 import type { ScaleId } from '../audio/scales.ts';
 import { AccessControls } from '../components/AccessControls.tsx';
 import { BandControls } from '../components/BandControls.tsx';
@@ -12,12 +13,16 @@ import { EndScreen } from '../components/EndScreen.tsx';
 import { HitLog } from '../components/HitLog.tsx';
 import { LevelMeter } from '../components/LevelMeter.tsx';
 import { MemberList } from '../components/MemberList.tsx';
+import { MidiControls } from '../components/MidiControls.tsx';
 import type { PadLook } from '../components/PadGrid.tsx';
 import { PadSamples } from '../components/PadSamples.tsx';
 import { QrCode } from '../components/QrCode.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { TimingControls } from '../components/TimingControls.tsx';
 import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
+import { MidiOut } from '../midi/midi-out.ts';
+import { createMidiSession } from '../midi/midi-session.ts';
+import { drumNotesFor } from '../midi/note-map.ts';
 import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
@@ -100,10 +105,21 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   // With the recorder (tests, benchmarks), the engine's counters too: which slot and sound each hit played.
   if (recorder) Object.assign(window, { padmeshRecorder: recorder, padmeshEngine: { stats: () => engine.stats() } });
   let firstWelcome = true;
+  const midiOut = new MidiOut();
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,
-    onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: pads(), band: band() }),
+    midi: midiOut,
+    onTempo: (tempo) => {
+      midi.tempoChanged();
+      actions.setRoomState({ tempo: tempo.bpm, pads: pads(), band: band() });
+    },
   });
+  const midi = createMidiSession(midiOut, {
+    play: jam.playLocal,
+    tempo: () => jam.view.tempo,
+    setMuted: engine.setMuted,
+  });
+  onCleanup(() => midi.dispose());
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
       // The server keeps the lock and PIN while the room lives; after a restart it has forgotten them.
@@ -236,6 +252,19 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     setUnplaced(placed.unplaced);
   });
 
+  // The drum pads' MIDI notes follow the built-in kit chosen (a pedal hat is GM's pedal hat).
+  createEffect(() => {
+    const kit = BUILT_IN_KITS.find((design) => design.id === sound.kitId()) ?? BUILT_IN_KITS[0];
+    if (kit) midi.setDrumNotes(drumNotesFor(kit.pads.map((pad) => pad.id)));
+  });
+  // What each player's hits are as MIDI notes: their part's notes, whether or not its sounds are rendered here.
+  createEffect(() => {
+    for (const { peerId } of controllers()) {
+      const part = partOf(band(), peerId);
+      midiOut.setPart(peerId, part.instrument === 'drums' ? null : partNotes(part));
+    }
+  });
+
   const newRoom = () => {
     actions.leave();
     saveDawRoom(null);
@@ -324,6 +353,10 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 onMetronome={jam.setMetronome}
               />
               <BandControls keyIndex={band().key} scale={partOf(band(), null).scale} onChange={setKeyScale} />
+            </section>
+            <section>
+              <h2>MIDI</h2>
+              <MidiControls midi={midi} />
             </section>
             <section>
               <h2>
