@@ -1,14 +1,16 @@
 /**
  * The `npm start` command line: reads flags and environment, starts the signal server with
- * the built web app and the STUN server (which warns and stays off if its port is taken),
- * prints the LAN URLs and a QR code of the join URL, and closes gracefully on Ctrl-C or
- * SIGTERM.
+ * the built web app and the STUN server (which warns and stays off if its port is taken), and
+ * with --https an HTTPS listener whose certificate is kept in the state folder, prints the LAN
+ * URLs and a QR code of the join URL, and closes gracefully on Ctrl-C or SIGTERM.
  */
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
+import { certificateNames, type KeptCertificate, keepCertificate } from './certificate.ts';
 import { banner, type CliConfig, readConfig, type StunStatus, USAGE } from './cli.ts';
-import { httpUrl, reachableHosts } from './lan.ts';
+import { httpsUrl, httpUrl, reachableHosts } from './lan.ts';
 import { type BanStore, createSignalServer } from './server.ts';
 import { defaultStateDir, fileBanStore, loadOrCreateSecret } from './state-dir.ts';
 
@@ -39,9 +41,26 @@ async function main(): Promise<void> {
     console.warn('  writable folder of your own.');
   }
 
+  let certificate: KeptCertificate | null = null;
+  if (config.httpsPort !== null) {
+    // Made for the addresses phones will use now (not containers' or VPNs', which come and go);
+    // kept while they stay the same.
+    const wanted = certificateNames(reachableHosts(config.host, undefined, { virtual: false }), hostname());
+    try {
+      certificate = await keepCertificate(stateDir, wanted, { onLog: (line) => console.log(`  ${line}`) });
+    } catch (error) {
+      console.error(`  --https: the certificate cannot be kept in ${stateDir} (${(error as Error).message}).`);
+      console.error('  Set PADMESH_STATE_DIR to a writable folder of your own, or start without --https.');
+      process.exit(1);
+    }
+  }
+
   const server = await createSignalServer({
     host: config.host,
     port: config.port,
+    ...(certificate === null
+      ? {}
+      : { https: { port: config.httpsPort ?? 0, key: certificate.key, cert: certificate.cert } }),
     stunPort: config.stunPort,
     staticDir: CLIENT_DIST,
     limits: { roomCapacity: config.capacity },
@@ -50,21 +69,28 @@ async function main(): Promise<void> {
     ...(secret === undefined ? {} : { secret }),
     ...(banStore === undefined ? {} : { banStore }),
   }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE') console.error(`Port ${config.port} is in use: choose another with --port.`);
-    else if (error.code === 'EADDRNOTAVAIL') console.error(`This machine has no address ${config.host}: check --host.`);
+    if (error.code === 'EADDRINUSE') {
+      console.error(
+        `Port ${config.port} or ${config.httpsPort} is in use: choose another with --port or --https-port.`,
+      );
+    } else if (error.code === 'EADDRNOTAVAIL')
+      console.error(`This machine has no address ${config.host}: check --host.`);
     else console.error(error);
     process.exit(1);
   });
 
   const hosts = reachableHosts(server.host);
   const [best] = hosts;
-  const qr =
-    best === undefined
-      ? null
-      : await QRCode.toString(httpUrl(best, server.port, '/join'), { type: 'terminal', small: true });
+  const joinUrl = (host: string) =>
+    server.httpsPort === null ? httpUrl(host, server.port, '/join') : httpsUrl(host, server.httpsPort, '/join');
+  const qr = best === undefined ? null : await QRCode.toString(joinUrl(best), { type: 'terminal', small: true });
   const stun: StunStatus =
     server.stunPort === null ? { on: false, wanted: config.stunPort } : { on: true, port: server.stunPort };
-  console.log(banner(hosts, server.port, qr, stun));
+  const https =
+    server.httpsPort === null || certificate === null
+      ? null
+      : { port: server.httpsPort, fingerprint: certificate.fingerprint };
+  console.log(banner(hosts, server.port, qr, stun, https));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
