@@ -70,9 +70,9 @@ async function main(): Promise<void> {
     ...(banStore === undefined ? {} : { banStore }),
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
-      console.error(
-        `Port ${config.port} or ${config.httpsPort} is in use: choose another with --port or --https-port.`,
-      );
+      const taken = (error as { port?: number }).port ?? config.port;
+      const flag = taken === config.httpsPort && taken !== config.port ? '--https-port' : '--port';
+      console.error(`Port ${taken} is in use: choose another with ${flag}.`);
     } else if (error.code === 'EADDRNOTAVAIL')
       console.error(`This machine has no address ${config.host}: check --host.`);
     else console.error(error);

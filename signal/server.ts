@@ -378,8 +378,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     listener.on('error', (error) => onWarning(`${listener === tls ? 'HTTPS' : 'HTTP'} server: ${error.message}`));
   }
   // A handshake that fails (garbage, plain http sent to the TLS port, a phone that refused the
-  // certificate) ends that connection only; nothing is logged, it is the network's to send.
-  tls?.on('tlsClientError', (_error, socket) => socket.destroy());
+  // certificate) ends that connection only: node:tls destroys it, and with no 'tlsClientError'
+  // listener says nothing (it is the network's to send).
 
   function serveHttp(req: IncomingMessage, res: ServerResponse): void {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
