@@ -236,9 +236,10 @@ describe('the HTTPS listener', () => {
   });
 
   it('fails to start, listening nowhere, when the HTTPS port is taken', async () => {
-    blocker = createTcpServer();
+    const holder = createTcpServer();
+    blocker = holder;
     const taken = await new Promise<number>((resolve) =>
-      blocker?.listen(0, '127.0.0.1', () => resolve((blocker?.address() as { port: number }).port)),
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as { port: number }).port)),
     );
     // A port that was free a moment ago, for the plain listener.
     const probe = createTcpServer();
