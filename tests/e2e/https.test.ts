@@ -8,8 +8,9 @@
  * Stand-ins, because a real part cannot exist here:
  * - Accepting the certificate warning: a browser context with `ignoreHTTPSErrors` (what a person
  *   does by tapping through the warning). The same phone without it is shown to refuse the page.
- * - The LAN address: this namespace has loopback only, so the DAW's `/api/lan` answer names the
- *   phones' host (phone.padmesh.test, mapped to loopback) instead of an address it does not have.
+ * - The LAN address: this namespace has loopback only, and a loopback address is a secure
+ *   context even over plain http, so the DAW's `/api/lan` answer names the phones' host
+ *   (phone.padmesh.test, mapped to loopback, as the other tests' phones use) instead.
  * - The screen wake lock: headless Chromium refuses every request (`NotAllowedError`) unless the
  *   context holds the `screen-wake-lock` permission (Playwright's name for CDP's
  *   `wakeLockScreen`), which is what a phone's browser gives a visible page; the phone without
@@ -133,6 +134,8 @@ describe('npm start -- --https', () => {
     await phone.getByTestId('profile').click();
     await phone.getByRole('button', { name: 'Leave the jam' }).click();
     await expect.poll(() => wakeLocks(phone), WAIT).toEqual([{ released: true }, { released: true }]);
+    // Nothing on either page complained (no ignored isolation header, no unhandled refusal).
+    expect(jam.consoleErrors).toEqual([]);
   });
 
   it('says so when the browser refuses the wake lock, and plays all the same', async () => {
