@@ -5,7 +5,8 @@
  * package), keeps it in its state folder, and uses it again on the next start: a phone that
  * accepted it once is not asked again. It is made again only when it no longer fits: a LAN
  * address (or the hostname) it does not name, less than RENEW_BEFORE_DAYS left, or files that
- * cannot be read as a key and its certificate (each case said in one log line).
+ * cannot be read as a key and its certificate (each case said in one log line); at start, and
+ * while the server runs (watchCertificate: the laptop joins another network).
  *
  * What the certificate is built for (Apple's rules for TLS server certificates, which iOS
  * applies before it even offers to go on): names only in subjectAltName, extKeyUsage
@@ -144,4 +145,40 @@ export async function keepCertificate(
 function described(key: string, cert: string, madeBecause: string | null): KeptCertificate {
   const x509 = new X509Certificate(cert);
   return { key, cert, fingerprint: x509.fingerprint256, validTo: new Date(x509.validTo), madeBecause };
+}
+
+/** How often `npm start -- --https` checks that the certificate still names the laptop's addresses. */
+export const CHECK_EVERY_MS = 10_000;
+
+/**
+ * While the server runs: every `everyMs`, the names phones may use now (`wanted()`); when the
+ * current certificate does not name them all (the laptop joined another network), a new one is
+ * made (keepCertificate, which logs why) and handed to `onNew`. Returns a stop function.
+ */
+export function watchCertificate(
+  dir: string,
+  wanted: () => CertificateNames,
+  current: KeptCertificate,
+  onNew: (kept: KeptCertificate) => void,
+  options: KeepOptions & { everyMs?: number } = {},
+): () => void {
+  let kept = current;
+  let busy = false;
+  const check = async (): Promise<void> => {
+    if (busy) return;
+    const names = wanted();
+    if (certificateProblem(kept.key, kept.cert, names, options.now ?? new Date()) === null) return;
+    busy = true;
+    try {
+      kept = await keepCertificate(dir, names, options);
+      onNew(kept);
+    } catch (error) {
+      options.onLog?.(`could not make a new HTTPS certificate (${(error as Error).message}); the old one stays`);
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void check(), options.everyMs ?? CHECK_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

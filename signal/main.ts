@@ -8,13 +8,21 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
-import { certificateNames, type KeptCertificate, keepCertificate } from './certificate.ts';
+import { certificateNames, type KeptCertificate, keepCertificate, watchCertificate } from './certificate.ts';
 import { banner, type CliConfig, readConfig, type StunStatus, USAGE } from './cli.ts';
 import { httpsUrl, httpUrl, reachableHosts } from './lan.ts';
 import { type BanStore, createSignalServer } from './server.ts';
 import { defaultStateDir, fileBanStore, loadOrCreateSecret } from './state-dir.ts';
 
 const CLIENT_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'client');
+
+/**
+ * The names the certificate must cover: the addresses phones will use now (not containers' or
+ * VPNs', which come and go), loopback, the hostname and its .local name.
+ */
+function wantedNames(host: string) {
+  return certificateNames(reachableHosts(host, undefined, { virtual: false }), hostname());
+}
 
 async function main(): Promise<void> {
   let config: CliConfig | 'help';
@@ -43,11 +51,10 @@ async function main(): Promise<void> {
 
   let certificate: KeptCertificate | null = null;
   if (config.httpsPort !== null) {
-    // Made for the addresses phones will use now (not containers' or VPNs', which come and go);
-    // kept while they stay the same.
-    const wanted = certificateNames(reachableHosts(config.host, undefined, { virtual: false }), hostname());
     try {
-      certificate = await keepCertificate(stateDir, wanted, { onLog: (line) => console.log(`  ${line}`) });
+      certificate = await keepCertificate(stateDir, wantedNames(config.host), {
+        onLog: (line) => console.log(`  ${line}`),
+      });
     } catch (error) {
       console.error(`  --https: the certificate cannot be kept in ${stateDir} (${(error as Error).message}).`);
       console.error('  Set PADMESH_STATE_DIR to a writable folder of your own, or start without --https.');
@@ -91,6 +98,21 @@ async function main(): Promise<void> {
       ? null
       : { port: server.httpsPort, fingerprint: certificate.fingerprint };
   console.log(banner(hosts, server.port, qr, stun, https));
+  if (certificate !== null && server.httpsPort !== null) {
+    const httpsPort = server.httpsPort;
+    // The laptop joins another network while the server runs: a certificate for its new address.
+    watchCertificate(
+      stateDir,
+      () => wantedNames(config.host),
+      certificate,
+      (kept) => {
+        server.setCertificate(kept.key, kept.cert);
+        const [now] = reachableHosts(server.host);
+        if (now !== undefined) console.log(`  Phones now join at:   ${httpsUrl(now, httpsPort, '/join')}`);
+      },
+      { onLog: (line) => console.log(`  ${line}`) },
+    );
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -113,6 +113,8 @@ export interface SignalServer {
   readonly port: number;
   /** The TLS port (options.https); null when there is none. */
   readonly httpsPort: number | null;
+  /** Serves new TLS connections with this key and certificate (a new one for a new address); no-op without https. */
+  setCertificate(key: string, cert: string): void;
   /** The STUN server's UDP port; null when none runs (not asked for, or its port could not be opened). */
   readonly stunPort: number | null;
   stats(): SignalServerStats;
@@ -809,7 +811,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     return closing;
   };
 
-  return { host, port, httpsPort: httpsPort(), stunPort: stun?.port ?? null, stats, close };
+  const setCertificate = (key: string, cert: string): void => tls?.setSecureContext({ key, cert });
+  return { host, port, httpsPort: httpsPort(), stunPort: stun?.port ?? null, setCertificate, stats, close };
 }
 
 /** The port a listener listens on; 0 when it does not. */

@@ -13,9 +13,11 @@ import {
   type CertificateNames,
   certificateNames,
   KEY_FILE,
+  type KeptCertificate,
   keepCertificate,
   makeCertificate,
   RENEW_BEFORE_DAYS,
+  watchCertificate,
 } from '../../signal/certificate.ts';
 
 const dirs: string[] = [];
@@ -135,6 +137,41 @@ describe('keepCertificate', () => {
     const other = await makeCertificate(HOME, NOW);
     writeFileSync(join(dir, KEY_FILE), other.key);
     expect((await keep(dir, HOME)).kept.madeBecause).toContain('the key does not belong to the certificate');
+  });
+
+  it('while the server runs, makes one for a new address once, and hands it over', async () => {
+    const dir = stateDir();
+    const { kept } = await keep(dir, HOME);
+    let names = HOME;
+    let checks = 0;
+    const log: string[] = [];
+    const handed: KeptCertificate[] = [];
+    const wanted = () => {
+      checks += 1;
+      return names;
+    };
+    const stop = watchCertificate(dir, wanted, kept, (next) => handed.push(next), {
+      now: NOW,
+      everyMs: 10,
+      onLog: (line) => log.push(line),
+    });
+    try {
+      // The same addresses: checked, and nothing made.
+      await expect.poll(() => checks, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+      expect(handed).toEqual([]);
+      // The laptop joins the venue's WiFi.
+      names = certificateNames(['192.168.1.23', '172.20.10.2'], 'drumlaptop');
+      await expect.poll(() => handed.length, { timeout: 10_000 }).toBe(1);
+      expect(new X509Certificate(handed[0]?.cert ?? '').checkIP('172.20.10.2')).toBe('172.20.10.2');
+      expect(log).toEqual([expect.stringContaining('it does not name 172.20.10.2')]);
+      expect(readFileSync(join(dir, CERT_FILE), 'utf8')).toBe(handed[0]?.cert);
+      // Made once: later checks find it fits.
+      const after = checks;
+      await expect.poll(() => checks, { timeout: 10_000 }).toBeGreaterThanOrEqual(after + 3);
+      expect(handed).toHaveLength(1);
+    } finally {
+      stop();
+    }
   });
 
   it('refuses a state folder it cannot keep a key in safely (a symbolic link)', async () => {

@@ -63,10 +63,16 @@ interface Reply {
 }
 
 /** A GET over TLS that trusts only our certificate (as a phone does once it accepted it), or plain http. */
-function get(tls: boolean, port: number, path: string, headers: Record<string, string> = {}): Promise<Reply> {
+function get(
+  tls: boolean,
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  ca = certificate.cert,
+): Promise<Reply> {
   return new Promise((resolve) => {
     // SNI and the name checked: localhost (the certificate names it), whatever Host is sent.
-    const options = { host: '127.0.0.1', port, path, headers, ca: certificate.cert, servername: 'localhost' };
+    const options = { host: '127.0.0.1', port, path, headers, ca, servername: 'localhost', agent: false };
     const done = (res: import('node:http').IncomingMessage) => {
       let body = '';
       res.setEncoding('utf8');
@@ -146,6 +152,15 @@ describe('the HTTPS listener', () => {
     server = await createSignalServer({ host: '127.0.0.1', port: 0, staticDir: app });
     expect(server.httpsPort).toBeNull();
     expect(JSON.parse((await get(false, server.port, '/api/lan')).body)).toMatchObject({ httpsPort: null });
+  });
+
+  it('takes a new certificate while running: new connections get it', async () => {
+    const { httpsPort } = await start();
+    expect((await get(true, httpsPort, '/healthz')).status).toBe(200);
+    const next = await makeCertificate(certificateNames(['172.20.10.2'], 'padmesh-test'), new Date());
+    server?.setCertificate(next.key, next.cert);
+    expect((await get(true, httpsPort, '/healthz', {}, next.cert)).status).toBe(200);
+    expect((await get(true, httpsPort, '/healthz')).status).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
   });
 
   it('answers only to this machine’s names, on every route and the upgrade (DNS rebinding)', async () => {
