@@ -6,8 +6,8 @@ import { DEFAULT_LIMITS } from './limits.ts';
 export const DEFAULT_STUN_PORT = 3478;
 export const DEFAULT_HTTPS_PORT = 8443;
 
-export const USAGE = `Usage: npm start -- [--host H] [--port P] [--https] [--https-port T] [--stun-port S] [--capacity N]
-                     [--allowed-host NAME]…
+export const USAGE = `Usage: npm start -- [--host H] [--port P] [--https] [--https-port T] [--stun-port S]
+                     [--capacity N] [--allowed-host NAME]…
 
   --host H        interface to listen on (env HOST; default 0.0.0.0, every interface)
   --port P        port (env PORT; default 8080; 0 picks a free one)

@@ -1,9 +1,10 @@
 /**
  * The signal server: one node:http server that serves the web app, GET /healthz, and the
- * signaling WebSocket at /ws (and, with `https`, a node:https server beside it on its own port
- * that does the same over TLS, under the same limits and budgets). This module is the transport: connections, heartbeat, rate
- * limits, backpressure. Who may do what in which room is signal/rooms.ts; the server only
- * carries out what the registry returns, and it never reads the SDP/ICE it forwards.
+ * signaling WebSocket at /ws (and, with `https`, a node:https server beside it on its own
+ * port that does the same over TLS, under the same limits and budgets). This module is the
+ * transport: connections, heartbeat, rate limits, backpressure. Who may do what in which room
+ * is signal/rooms.ts; the server only carries out what the registry returns, and it never
+ * reads the SDP/ICE it forwards.
  *
  * Everything that arrives is treated as hostile (docs/security.md): only Host names that are
  * this machine's own are answered (DNS rebinding), TCP connections are capped per address and
