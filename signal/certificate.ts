@@ -25,6 +25,7 @@ export const VALID_DAYS = 365;
 /** A kept certificate with fewer days left is made again. */
 export const RENEW_BEFORE_DAYS = 30;
 const DAY_MS = 86_400_000;
+const NONE_KEPT = 'none was kept';
 
 /** What a certificate must name: IP addresses and DNS names. */
 export interface CertificateNames {
@@ -124,7 +125,7 @@ export async function keepCertificate(
   options: KeepOptions = {},
 ): Promise<KeptCertificate> {
   const now = options.now ?? new Date();
-  let madeBecause = 'none was kept';
+  let madeBecause = NONE_KEPT;
   const key = readPrivateFile(dir, KEY_FILE, options.owner);
   const cert = readPrivateFile(dir, CERT_FILE, options.owner);
   if (key !== null && cert !== null) {
@@ -133,7 +134,8 @@ export async function keepCertificate(
     madeBecause = `the kept one cannot be used: ${problem}`;
   }
   options.onLog?.(
-    `making a new HTTPS certificate in ${dir} (${madeBecause}); phones will show the certificate warning once more`,
+    `making a new HTTPS certificate in ${dir} (${madeBecause}); each phone will show the certificate warning ` +
+      (madeBecause === NONE_KEPT ? 'once' : 'once more'),
   );
   const made = await makeCertificate(wanted, now);
   // The certificate last: a crash between the two leaves a pair that does not match, which the next start remakes.
