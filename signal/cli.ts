@@ -1,15 +1,21 @@
 /** The command line's pure parts: flags and environment → config, and the start-up banner. */
 import { parseArgs } from 'node:util';
-import { httpUrl } from './lan.ts';
+import { httpsUrl, httpUrl } from './lan.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
 export const DEFAULT_STUN_PORT = 3478;
+export const DEFAULT_HTTPS_PORT = 8443;
 
-export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] [--capacity N] [--allowed-host NAME]…
-                    [--redis URL] [--secret-file FILE]
+export const USAGE = `Usage: npm start -- [--host H] [--port P] [--https] [--https-port T] [--stun-port S]
+                     [--capacity N] [--allowed-host NAME]… [--redis URL] [--secret-file FILE]
 
   --host H        interface to listen on (env HOST; default 0.0.0.0, every interface)
   --port P        port (env PORT; default 8080; 0 picks a free one)
+  --https         also serve over HTTPS, with a self-signed certificate made once and kept (env
+                  PADMESH_HTTPS=1). Phones then join over https and get a secure context: the
+                  screen stays awake during a jam. Each phone shows a certificate warning once.
+                  The DAW stays on http://localhost.
+  --https-port T  the HTTPS port (env PADMESH_HTTPS_PORT; default ${DEFAULT_HTTPS_PORT}; 0 picks a free one)
   --stun-port S   UDP port of the STUN server on this laptop, which lets phones link directly
                   on WiFi that blocks mDNS (env PADMESH_STUN_PORT; default ${DEFAULT_STUN_PORT};
                   0 turns it off — unlike --port, it does not pick a free one)
@@ -30,12 +36,14 @@ export const USAGE = `Usage: npm start -- [--host H] [--port P] [--stun-port S] 
                   from one are refused by the others
   -h, --help      this text
 
-The token secret that lets rooms survive a restart, and the bans, are kept in
-PADMESH_STATE_DIR (default \${XDG_STATE_HOME:-~/.local/state}/padmesh).`;
+The token secret that lets rooms survive a restart, the bans, and the HTTPS certificate are kept
+in PADMESH_STATE_DIR (default \${XDG_STATE_HOME:-~/.local/state}/padmesh).`;
 
 export interface CliConfig {
   host: string;
   port: number;
+  /** --https: the TLS port beside the plain one; null: plain http only (the default). */
+  httpsPort: number | null;
   /** null: no STUN server (--stun-port 0). */
   stunPort: number | null;
   capacity: number;
@@ -54,6 +62,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
+      https: { type: 'boolean' },
+      'https-port': { type: 'string' },
       'stun-port': { type: 'string' },
       capacity: { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
@@ -71,9 +81,18 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | 
     0,
     65535,
   );
+  const https = values.https ?? (env.PADMESH_HTTPS !== undefined && /^(1|true|yes|on)$/i.test(env.PADMESH_HTTPS));
+  const httpsPort = integer(
+    'https-port',
+    values['https-port'] ?? env.PADMESH_HTTPS_PORT ?? String(DEFAULT_HTTPS_PORT),
+    0,
+    65535,
+  );
+  if (values['https-port'] !== undefined && !https) throw new TypeError('--https-port needs --https');
   return {
     host: values.host ?? env.HOST ?? '0.0.0.0',
     port: integer('port', values.port ?? env.PORT ?? '8080', 0, 65535),
+    httpsPort: https ? httpsPort : null,
     stunPort: stunPort === 0 ? null : stunPort,
     capacity: integer(
       'capacity',
@@ -125,21 +144,56 @@ function stunLine(stun: StunStatus): string {
   return `  STUN off: udp/${stun.wanted} could not be opened (see above); --stun-port picks another.`;
 }
 
-/** What the terminal shows once the server listens. */
-export function banner(hosts: string[], port: number, qr: string | null, stun: StunStatus): string {
+/** The HTTPS listener as the banner tells it: its port and the certificate's fingerprint. */
+export interface HttpsStatus {
+  port: number;
+  fingerprint: string;
+}
+
+/**
+ * What a phone shows the first time it opens the https page, and what to tap: the same words as
+ * the DAW page's (client/views/DawPage.tsx) and docs/troubleshooting.md.
+ */
+export const CERTIFICATE_WARNING_STEPS = [
+  'Each phone warns once that the connection is not private: the certificate was made by this',
+  'laptop, not by an authority the phone knows. That is expected here. To go on:',
+  '  iPhone (Safari): tap "Show Details", then "visit this website", then "Visit Website".',
+  '  Android (Chrome): tap "Advanced", then "Proceed to <address> (unsafe)".',
+  '  Firefox: tap "Advanced", then "Accept the Risk and Continue".',
+];
+
+/** What the terminal shows once the server listens; `https` when it serves HTTPS too. */
+export function banner(
+  hosts: string[],
+  port: number,
+  qr: string | null,
+  stun: StunStatus,
+  https: HttpsStatus | null = null,
+): string {
+  const phoneUrl = (host: string, path: string) =>
+    https ? httpsUrl(host, https.port, path) : httpUrl(host, port, path);
   const lines = ['', '  padmesh is running.', '', `  DAW, on this laptop:  ${httpUrl('localhost', port, '/daw')}`];
-  for (const host of hosts) lines.push(`  DAW, from the LAN:    ${httpUrl(host, port, '/daw')}`);
+  for (const host of hosts) lines.push(`  DAW, from the LAN:    ${phoneUrl(host, '/daw')}`);
   lines.push('', stunLine(stun));
   const [best] = hosts;
   if (best === undefined) {
     lines.push('', '  No LAN address found: join a WiFi network or a phone hotspot so phones can reach this laptop.');
   } else {
-    lines.push('', `  Phones join at:       ${httpUrl(best, port, '/join')}`);
+    lines.push('', `  Phones join at:       ${phoneUrl(best, '/join')}`);
     if (qr) lines.push('', qr.replace(/^/gm, '  ').trimEnd());
     lines.push(
       '',
       '  Scan it with a phone on the same network, then type the room code the DAW page shows',
       '  (the DAW page has a QR code that includes it).',
+    );
+  }
+  if (https) {
+    lines.push(
+      '',
+      `  HTTPS on port ${https.port} (plain http stays on ${port}), so phones keep their screen awake.`,
+      ...CERTIFICATE_WARNING_STEPS.map((line) => `  ${line}`),
+      `  The certificate's SHA-256 fingerprint, if a phone shows it:`,
+      `  ${https.fingerprint}`,
     );
   }
   lines.push('', '  Ctrl-C stops the server.', '');

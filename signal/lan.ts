@@ -47,3 +47,9 @@ export function httpUrl(host: string, port: number, path = '/'): string {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `http://${hostPart}${port === 80 ? '' : `:${port}`}${path}`;
 }
+
+/** The same over TLS (`npm start -- --https`). */
+export function httpsUrl(host: string, port: number, path = '/'): string {
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `https://${hostPart}${port === 443 ? '' : `:${port}`}${path}`;
+}

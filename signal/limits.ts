@@ -33,7 +33,8 @@ export interface Limits {
   /**
    * A TCP connection that has not sent a whole request (headers) within this, or sits idle
    * between requests this long, is closed. WebSockets are exempt once upgraded (the heartbeat
-   * watches them). Without it, a few hundred silent connections used up the open files.
+   * watches them). Without it, a few hundred silent connections used up the open files. On
+   * the HTTPS port (--https) the TLS handshake must finish within it too.
    */
   idleConnectionMs: number;
   /** Rooms whose DAW joined from one remote address, else SERVER_FULL. */

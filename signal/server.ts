@@ -1,15 +1,18 @@
 /**
  * The signal server: one node:http server that serves the web app, GET /healthz, and the
- * signaling WebSocket at /ws. This module is the transport: connections, heartbeat, rate
- * limits, backpressure. Who may do what in which room is signal/rooms.ts; the server only
- * carries out what the registry returns, and it never reads the SDP/ICE it forwards.
+ * signaling WebSocket at /ws (and, with `https`, a node:https server beside it on its own
+ * port that does the same over TLS, under the same limits and budgets). This module is the
+ * transport: connections, heartbeat, rate limits, backpressure. Who may do what in which room
+ * is signal/rooms.ts; the server only carries out what the registry returns, and it never
+ * reads the SDP/ICE it forwards.
  *
  * Everything that arrives is treated as hostile (docs/security.md): only Host names that are
  * this machine's own are answered (DNS rebinding), TCP connections are capped per address and
  * closed when idle, messages are budgeted per socket and per address (count and bytes), and no
  * input can throw out of a listener.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { customAlphabet, nanoid } from 'nanoid';
@@ -77,6 +80,12 @@ export interface SignalServerOptions {
    * laptop could claim any address.
    */
   trustProxy?: boolean;
+  /**
+   * Also serve everything over TLS on its own port (`npm start -- --https`: phones then get a
+   * secure context), with this key and certificate (signal/certificate.ts). Port 0 picks a free
+   * one. Plain http keeps running beside it, for the DAW on localhost.
+   */
+  https?: { port?: number; key: string; cert: string };
   /** Where the ban table is kept across restarts; default: only in memory. */
   banStore?: BanStore;
   /**
@@ -113,6 +122,10 @@ export interface SignalServerStats {
 export interface SignalServer {
   readonly host: string;
   readonly port: number;
+  /** The TLS port (options.https); null when there is none. */
+  readonly httpsPort: number | null;
+  /** Serves new TLS connections with this key and certificate (a new one for a new address); no-op without https. */
+  setCertificate(key: string, cert: string): void;
   /** The STUN server's UDP port; null when none runs (not asked for, or its port could not be opened). */
   readonly stunPort: number | null;
   stats(): SignalServerStats;
@@ -349,41 +362,67 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   };
 
   // ─── HTTP ──────────────────────────────────────────────────────────────────────────────
-  const http = createServer(
-    {
-      // A connection must send its request headers promptly, and one that sends nothing at all
-      // is closed too (server.timeout below): idle connections would otherwise hold open files.
-      headersTimeout: limits.idleConnectionMs,
-      requestTimeout: limits.idleConnectionMs * 2,
-      connectionsCheckingInterval: Math.min(1_000, limits.idleConnectionMs),
-      keepAliveTimeout: Math.min(5_000, limits.idleConnectionMs),
-    },
-    (req, res) => {
-      try {
-        serveHttp(req, res);
-      } catch (error) {
-        onInternalError(error);
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end('internal error\n');
-      }
-    },
-  );
-  // Idle sockets (nothing sent yet, or between keep-alive requests) are closed; ws clears the
-  // timeout of a socket it upgrades.
-  http.timeout = limits.idleConnectionMs;
-  http.on('connection', (socket: CountedSocket) => {
+  const httpOptions = {
+    // A connection must send its request headers promptly, and one that sends nothing at all
+    // is closed too (server.timeout below): idle connections would otherwise hold open files.
+    headersTimeout: limits.idleConnectionMs,
+    requestTimeout: limits.idleConnectionMs * 2,
+    connectionsCheckingInterval: Math.min(1_000, limits.idleConnectionMs),
+    keepAliveTimeout: Math.min(5_000, limits.idleConnectionMs),
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      serveHttp(req, res);
+    } catch (error) {
+      onInternalError(error);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end('internal error\n');
+    }
+  };
+  const http = createServer(httpOptions, onRequest);
+  // The TLS listener: same routes, same Host allowlist, same budgets (its TCP connections count
+  // with the plain ones of their address); a handshake must finish as promptly as headers come.
+  const tls =
+    options.https === undefined
+      ? null
+      : createTlsServer(
+          {
+            ...httpOptions,
+            key: options.https.key,
+            cert: options.https.cert,
+            handshakeTimeout: limits.idleConnectionMs,
+          },
+          onRequest,
+        );
+  /** The TLS listener's port once it listens; null without one. */
+  const httpsPort = (): number | null => (tls === null ? null : portOf(tls) || null);
+  /** Both listeners (or the plain one alone): everything below applies to each. */
+  const listeners: Server[] = tls === null ? [http] : [http, tls];
+  const countConnection = (socket: CountedSocket, encrypted: boolean): void => {
     const budget = budgetOf(unmapped(socket.remoteAddress ?? 'unknown'));
     if (budget.connections >= limits.maxConnectionsPerAddress) {
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Before TLS there is nobody to say 429 to in plain text.
+      if (encrypted) socket.destroy();
+      else socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     budget.connections += 1;
     // On the socket, with a listener shared by all: no closure per connection.
     socket[COUNTED_IN] = budget;
     socket.once('close', uncount);
-  });
-  // Failures to accept a connection (EMFILE when out of open files, say) must not end the process.
-  http.on('error', (error) => onWarning(`HTTP server: ${error.message}`));
+  };
+  for (const listener of listeners) {
+    // Idle sockets (nothing sent yet, or between keep-alive requests) are closed; ws clears the
+    // timeout of a socket it upgrades.
+    listener.timeout = limits.idleConnectionMs;
+    // The raw TCP socket, on either listener (before any TLS).
+    listener.on('connection', (socket: CountedSocket) => countConnection(socket, listener === tls));
+    // Failures to accept a connection (EMFILE when out of open files, say) must not end the process.
+    listener.on('error', (error) => onWarning(`${listener === tls ? 'HTTPS' : 'HTTP'} server: ${error.message}`));
+  }
+  // A handshake that fails (garbage, plain http sent to the TLS port, a phone that refused the
+  // certificate) ends that connection only: node:tls destroys it, and with no 'tlsClientError'
+  // listener says nothing (it is the network's to send).
 
   function serveHttp(req: IncomingMessage, res: ServerResponse): void {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -411,7 +450,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         res.writeHead(403, { 'Content-Type': 'text/plain' }).end('LOOPBACK_ONLY: asked from this laptop only\n');
         return;
       }
-      const body = JSON.stringify({ hosts: reachableHosts(host, undefined, { virtual: false }) });
+      const body = JSON.stringify({
+        hosts: reachableHosts(host, undefined, { virtual: false }),
+        httpsPort: httpsPort(),
+      });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(body);
       return;
     }
@@ -435,7 +477,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     clientTracking: false,
   });
 
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroyOnError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== SOCKET_PATH) return refuseUpgrade(socket, 404, 'Not Found');
@@ -462,7 +504,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       upgrading -= 1;
       accept(ws, address, connectionIceServers);
     });
-  });
+  };
+  for (const listener of listeners) listener.on('upgrade', onUpgrade);
 
   function accept(peer: PeerSocket, address: string, connectionIceServers: IceServer[]): void {
     peer.address = address;
@@ -862,20 +905,23 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 8080, host, () => {
-      http.off('error', reject);
-      resolve();
+  const listen = (listener: Server, port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
     });
-  }).catch(async (error: unknown) => {
+  try {
+    await listen(http, options.port ?? 8080);
+    if (tls !== null) await listen(tls, options.https?.port ?? 8443);
+  } catch (error) {
     clearInterval(heartbeat);
-    await cluster?.close();
-    await stun?.close();
+    await Promise.all([stun?.close(), cluster?.close(), ...listeners.map(closeListener)]);
     throw error;
-  });
-  const address = http.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  }
+  const port = portOf(http);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -887,18 +933,32 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
         for (const slice of slices) for (const peer of slice) peer.terminate();
       }, 1000);
       const stunClosed = Promise.all([stun?.close(), cluster?.close()]).then(() => {});
-      http.close(() => {
+      Promise.all(listeners.map(closeListener)).then(() => {
         clearTimeout(cutoff);
         stunClosed.then(resolve);
       });
-      // Plain HTTP connections (keep-alive, or a static file under way) go now; upgraded
-      // WebSocket sockets are not on that list and get their close handshake.
-      http.closeAllConnections();
     });
     return closing;
   };
 
-  return { host, port, stunPort: stun?.port ?? null, stats, close };
+  const setCertificate = (key: string, cert: string): void => tls?.setSecureContext({ key, cert });
+  return { host, port, httpsPort: httpsPort(), stunPort: stun?.port ?? null, setCertificate, stats, close };
+}
+
+/** The port a listener listens on; 0 when it does not. */
+function portOf(listener: Server): number {
+  const address = listener.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+/** Stops listening; plain HTTP connections (keep-alive, a static file under way) go now. */
+function closeListener(listener: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!listener.listening) return resolve();
+    listener.close(() => resolve());
+    // Upgraded WebSocket sockets are not on that list and get their close handshake.
+    listener.closeAllConnections();
+  });
 }
 
 /**

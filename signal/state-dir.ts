@@ -1,7 +1,8 @@
 /**
  * What the server keeps on disk, in one folder of its own (PADMESH_STATE_DIR): the token secret,
  * so that after a restart DAWs take their rooms back and controllers keep their peerIds (see
- * signal/tokens.ts), and the ban table, so that a kick stays a ban across a restart (bans.ts).
+ * signal/tokens.ts), the ban table, so that a kick stays a ban across a restart (bans.ts), and
+ * with --https the TLS key and certificate (signal/certificate.ts).
  *
  * The secret lets anyone who reads it forge any token, so the folder is 0700 and its files
  * 0600. A folder or file found with looser permissions is tightened when it is ours; when it
@@ -56,6 +57,19 @@ export function fileBanStore(dir: string, owner: Owner = thisProcess()): BanStor
       writePrivate(file, `${JSON.stringify(records)}\n`);
     },
   };
+}
+
+/** The text of `dir`/`name`, or null when there is none (the folder made private if it is not). */
+export function readPrivateFile(dir: string, name: string, owner: Owner = thisProcess()): string | null {
+  const file = join(dir, name);
+  ensurePrivateDir(dir, owner);
+  return checkPrivate(file, 'file', owner) ? readFileSync(file, 'utf8') : null;
+}
+
+/** Writes `dir`/`name` whole or not at all, readable by us only. */
+export function writePrivateFile(dir: string, name: string, text: string, owner: Owner = thisProcess()): void {
+  ensurePrivateDir(dir, owner);
+  writePrivate(join(dir, name), text);
 }
 
 function ensurePrivateDir(dir: string, owner: Owner): void {

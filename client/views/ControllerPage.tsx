@@ -20,6 +20,7 @@ import { ControllerLink, type Transport } from '../net/controller-link.ts';
 import { type Tempo, type TimingReport, wallClock } from '../net/hits.ts';
 import type { EndReason, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
+import { createScreenAwake, SCREEN_AWAKE_TEXT } from '../state/screen-awake.ts';
 import { createSession } from '../state/session.ts';
 import {
   deviceId,
@@ -336,6 +337,7 @@ function InRoom(props: {
             />
           </Show>
           <PadGrid pads={pads()} onHit={(pad, velocity) => link.hit(pad, velocity)} />
+          <ScreenAwakeNote />
         </div>
       }
     >
@@ -367,6 +369,21 @@ function InRoom(props: {
         </Show>
       )}
     </Show>
+  );
+}
+
+/** Keeps the screen on while the pads are shown (the jam), and says so when it cannot. */
+function ScreenAwakeNote() {
+  const state = createScreenAwake();
+  return (
+    <p
+      class="muted screen-awake"
+      data-testid="screen-awake"
+      data-state={state()}
+      hidden={SCREEN_AWAKE_TEXT[state()] === ''}
+    >
+      {SCREEN_AWAKE_TEXT[state()]}
+    </p>
   );
 }
 

@@ -50,24 +50,46 @@ const PRUNE_AFTER_MS = DEFAULT_LIMITS.resumeWindowMs + 5_000;
 
 /**
  * The origin phones can reach this page at. The DAW page is usually on localhost, so the
- * server tells us the laptop's LAN address; the port stays this page's own (in `npm run
- * dev` that is Vite's, not the signal server's).
+ * server tells us the laptop's LAN address, and its HTTPS port when it serves HTTPS (`npm start
+ * -- --https`: phones then join over https); otherwise the port stays this page's own (in `npm
+ * run dev` that is Vite's, not the signal server's).
  */
 async function lanOrigin(): Promise<string> {
   const onLan = location.hostname !== 'localhost' && location.hostname !== '127.0.0.1' && location.hostname !== '[::1]';
   if (onLan) return location.origin;
   try {
     const reply = await fetch('/api/lan');
-    const { hosts } = (await reply.json()) as { hosts?: unknown };
+    const { hosts, httpsPort } = (await reply.json()) as { hosts?: unknown; httpsPort?: unknown };
     const [host] = Array.isArray(hosts) ? hosts : [];
     if (typeof host === 'string') {
       const hostPart = host.includes(':') ? `[${host}]` : host;
+      if (typeof httpsPort === 'number' && location.protocol === 'http:') return `https://${hostPart}:${httpsPort}`;
       return `${location.protocol}//${hostPart}${location.port ? `:${location.port}` : ''}`;
     }
   } catch {
     // Fall through: show what we have.
   }
   return location.origin;
+}
+
+/**
+ * The one-time certificate warning each phone shows with `--https`, and what to tap (the same
+ * steps as the terminal's, signal/cli.ts, and docs/troubleshooting.md).
+ */
+function CertificateNote() {
+  return (
+    <section class="certificate-note" data-testid="certificate-note">
+      <p>
+        Phones join over https, so their screens stay awake during the jam. The certificate was made by this laptop, so
+        each phone warns once that the connection is not private. That is expected; to go on:
+      </p>
+      <ul>
+        <li>iPhone (Safari): “Show Details”, then “visit this website”, then “Visit Website”.</li>
+        <li>Android (Chrome): “Advanced”, then “Proceed to … (unsafe)”.</li>
+        <li>Firefox: “Advanced”, then “Accept the Risk and Continue”.</li>
+      </ul>
+    </section>
+  );
 }
 
 export function DawPage(props: { navigate: (path: string) => void }) {
@@ -329,6 +351,9 @@ export function DawPage(props: { navigate: (path: string) => void }) {
               </div>
               <Show when={joinUrl()}>{(url) => <QrCode text={url()} label={`QR code for ${url()}`} />}</Show>
             </section>
+            <Show when={joinUrl()?.startsWith('https:')}>
+              <CertificateNote />
+            </Show>
             <section>
               <AccessControls
                 access={access()}

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { RecordedHits } from '../../client/state/hit-recorder.ts';
 import type { Limits } from '../../signal/limits.ts';
 import { createSignalServer, type SignalServer } from '../../signal/server.ts';
@@ -60,12 +60,16 @@ export function requireLoopbackOnly(): void {
 
 export interface JamOptions {
   limits?: Partial<Limits>;
+  /** Serve HTTPS too (`npm start -- --https`), on a free loopback port, with this key and certificate. */
+  https?: { key: string; cert: string };
 }
 
 /** One browser, one server (restartable on its port), and every page made through it. */
 export class Jam {
   server: SignalServer | null = null;
   port = 0;
+  /** The HTTPS port (startServer's `https`), kept across a restart like `port`; 0 until one is picked. */
+  httpsPort = 0;
   readonly #secret = `jam-test-secret-${process.pid}-0123456789`;
   readonly #contexts: BrowserContext[] = [];
   readonly errors: Error[] = [];
@@ -93,8 +97,10 @@ export class Jam {
       stunPort: 0,
       // Phones reach the laptop by a name mapped to loopback (not localhost, so not a secure context).
       allowedHosts: [PHONE_HOST],
+      ...(options.https ? { https: { port: this.httpsPort, ...options.https } } : {}),
     });
     this.port = this.server.port;
+    this.httpsPort = this.server.httpsPort ?? 0;
   }
 
   async stopServer(): Promise<void> {
@@ -110,16 +116,28 @@ export class Jam {
     return `http://${PHONE_HOST}:${this.port}`;
   }
 
+  /** Where phones reach the HTTPS listener (startServer's `https`). */
+  get httpsPhoneBase(): string {
+    return `https://${PHONE_HOST}:${this.httpsPort}`;
+  }
+
   /** `canGather: false` leaves out the permission, so the page gathers no ICE candidates: P2P cannot form. */
   /** `init`: a function or script source run in every page before its own code. */
-  async page(options: typeof PHONE | typeof LAPTOP, init?: (() => void) | string, canGather = true): Promise<Page> {
+  /** `context`: more for the browser context (ignoreHTTPSErrors, permissions beside the microphone). */
+  async page(
+    options: typeof PHONE | typeof LAPTOP,
+    init?: (() => void) | string,
+    canGather = true,
+    context: BrowserContextOptions = {},
+  ): Promise<Page> {
     // The microphone permission is what lets Chromium gather loopback ICE candidates (machine-facts.md).
-    const context = await this.browser.newContext({ ...options, permissions: canGather ? ['microphone'] : [] });
-    this.#contexts.push(context);
-    await context.addInitScript(recordPeerConnections);
-    if (typeof init === 'string') await context.addInitScript({ content: init });
-    else if (init) await context.addInitScript(init);
-    const page = await context.newPage();
+    const permissions = [...(canGather ? ['microphone'] : []), ...(context.permissions ?? [])];
+    const browserContext = await this.browser.newContext({ ...options, ...context, permissions });
+    this.#contexts.push(browserContext);
+    await browserContext.addInitScript(recordPeerConnections);
+    if (typeof init === 'string') await browserContext.addInitScript({ content: init });
+    else if (init) await browserContext.addInitScript(init);
+    const page = await browserContext.newPage();
     const label = 'hasTouch' in options ? 'phone' : 'daw';
     page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     page.on('pageerror', (error) => this.errors.push(error));
@@ -144,8 +162,17 @@ export class Jam {
 
   /** A phone joins over plain http (not a secure context), as from a QR code. */
   async joinPhone(code: string, name: string, init?: (() => void) | string, canGather = true): Promise<Page> {
-    const phone = await this.page(PHONE, init, canGather);
-    await phone.goto(`${this.phoneBase}/join/${code}`);
+    return this.joinPhoneAt(`${this.phoneBase}/join/${code}`, name, { init, canGather });
+  }
+
+  /** A phone opens `url` (a join URL, as from the DAW's QR code) and joins under `name`. */
+  async joinPhoneAt(
+    url: string,
+    name: string,
+    options: { init?: (() => void) | string | undefined; canGather?: boolean; context?: BrowserContextOptions } = {},
+  ): Promise<Page> {
+    const phone = await this.page(PHONE, options.init, options.canGather ?? true, options.context);
+    await phone.goto(url);
     await phone.getByTestId('name-input').fill(name);
     await phone.getByRole('button', { name: 'Join' }).click();
     await phone.locator('[data-testid=status][data-state=connected]').waitFor();
@@ -157,6 +184,7 @@ export class Jam {
     for (const context of this.#contexts.splice(0)) await context.close().catch(() => {});
     await this.stopServer();
     this.port = 0;
+    this.httpsPort = 0;
     this.errors.length = 0;
     this.requests.length = 0;
     this.consoleErrors.length = 0;

@@ -11,6 +11,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ function tempDir(): string {
 
 describe('readConfig', () => {
   it('takes flags over environment over defaults', () => {
-    const defaults = { allowedHosts: [], trustProxy: false };
+    const defaults = { allowedHosts: [], trustProxy: false, httpsPort: null };
     expect(readConfig([], {})).toEqual({ host: '0.0.0.0', port: 8080, stunPort: 3478, capacity: 16, ...defaults });
     expect(
       readConfig([], { HOST: '127.0.0.1', PORT: '9000', PADMESH_STUN_PORT: '3479', PADMESH_CAPACITY: '4' }),
@@ -91,6 +92,15 @@ describe('readConfig', () => {
       allowedHosts: ['a.lan', 'b.lan'],
     });
     expect(() => readConfig(['--allowed-host', 'http://x/'], {})).toThrow('--allowed-host');
+  });
+
+  it('serves HTTPS only when asked, on 8443 unless told otherwise', () => {
+    expect(readConfig(['--https'], {})).toMatchObject({ port: 8080, httpsPort: 8443 });
+    expect(readConfig(['--https', '--https-port', '0'], {})).toMatchObject({ httpsPort: 0 });
+    expect(readConfig([], { PADMESH_HTTPS: '1', PADMESH_HTTPS_PORT: '9443' })).toMatchObject({ httpsPort: 9443 });
+    expect(readConfig([], { PADMESH_HTTPS: 'no', PADMESH_HTTPS_PORT: '9443' })).toMatchObject({ httpsPort: null });
+    expect(() => readConfig(['--https-port', '9443'], {})).toThrow('--https-port needs --https');
+    expect(() => readConfig(['--https', '--https-port', 'x'], {})).toThrow('--https-port must be a whole number');
   });
 
   it('refuses bad values with a clear message', () => {
@@ -154,6 +164,16 @@ describe('banner', () => {
 
   it('says what to do when there is no LAN', () => {
     expect(banner([], 8080, null, { on: true, port: 3478 })).toContain('No LAN address found');
+  });
+
+  it('with HTTPS, sends phones to https and says what their browser will show', () => {
+    const text = banner(['192.168.1.23'], 8080, null, { on: true, port: 3478 }, { port: 8443, fingerprint: 'AB:CD' });
+    expect(text).toContain('DAW, on this laptop:  http://localhost:8080/daw');
+    expect(text).toContain('Phones join at:       https://192.168.1.23:8443/join');
+    expect(text).toContain('HTTPS on port 8443 (plain http stays on 8080)');
+    expect(text).toContain('"visit this website"');
+    expect(text).toContain('AB:CD');
+    expect(banner(['192.168.1.23'], 8080, null, { on: true, port: 3478 })).not.toContain('https');
   });
 
   it('says whether STUN is on, and why not', () => {
@@ -227,7 +247,7 @@ describe('the token secret file', () => {
  * orphan, as the `tsx` wrapper's child would be), collects its output, resolves once
  * `until` appears in it.
  */
-function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}) {
+function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}, waitMs = 10_000) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'signal/main.ts', ...args], {
     env: { ...process.env, PADMESH_STATE_DIR: tempDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -236,7 +256,7 @@ function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}) {
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const seen = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${until} in time; output:\n${output}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no ${until} in time; output:\n${output}`)), waitMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (until.test(output)) {
@@ -254,6 +274,9 @@ function run(args: string[], until: RegExp, env: NodeJS.ProcessEnv = {}) {
   });
   return { child, seen, exited };
 }
+
+/** Two starts of the real process, a certificate made in one: slower than the others on a busy machine. */
+const HTTPS_START_MS = 30_000;
 
 describe('the server process', () => {
   it('prints its URLs, a QR code and its STUN port, serves, and stops cleanly on SIGTERM', async () => {
@@ -298,6 +321,40 @@ describe('the server process', () => {
     const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((reply) => reply.json());
     expect(health).toMatchObject({ status: 'ok' });
   });
+
+  it(
+    'with --https, makes a certificate once, keeps it, and serves phones over https',
+    async () => {
+      const stateDir = tempDir();
+      const args = ['--host', '127.0.0.1', '--port', '0', '--stun-port', '0', '--https', '--https-port', '0'];
+      const first = run(args, /Ctrl-C stops/, { PADMESH_STATE_DIR: stateDir }, HTTPS_START_MS);
+      const output = await first.seen;
+      expect(output).toContain(`making a new HTTPS certificate in ${stateDir} (none was kept)`);
+      const httpsPort = Number(/Phones join at: +https:\/\/127\.0\.0\.1:(\d+)\/join/.exec(output)?.[1]);
+      expect(httpsPort).toBeGreaterThan(0);
+      expect(output).toContain('visit this website');
+      const cert = readFileSync(join(stateDir, 'tls-cert.pem'), 'utf8');
+      expect(statSync(join(stateDir, 'tls-key.pem')).mode & 0o777).toBe(0o600);
+      // A client that trusts this certificate alone reaches it at the address the banner gives.
+      const health = await new Promise<string>((resolve, reject) => {
+        httpsGet({ host: '127.0.0.1', port: httpsPort, path: '/healthz', ca: cert }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+      expect(JSON.parse(health)).toMatchObject({ status: 'ok' });
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      // The next start keeps it: phones that accepted it are not asked again.
+      const second = run(args, /Ctrl-C stops/, { PADMESH_STATE_DIR: stateDir }, HTTPS_START_MS);
+      expect(await second.seen).not.toContain('making a new HTTPS certificate');
+      expect(readFileSync(join(stateDir, 'tls-cert.pem'), 'utf8')).toBe(cert);
+    },
+    3 * HTTPS_START_MS,
+  );
 
   it('runs without STUN when told to', async () => {
     const { seen } = run(['--host', '127.0.0.1', '--port', '0', '--stun-port', '0'], /Ctrl-C stops/);

@@ -170,7 +170,7 @@ describe('/api/lan', () => {
     harness = await Harness.start();
     const reply = await get('/api/lan');
     expect(reply.status).toBe(200);
-    expect(JSON.parse(reply.body)).toEqual({ hosts: ['127.0.0.1'] });
+    expect(JSON.parse(reply.body)).toEqual({ hosts: ['127.0.0.1'], httpsPort: null });
   });
 });
 
