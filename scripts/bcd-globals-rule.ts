@@ -81,8 +81,10 @@ const interfaces = bcd.api as unknown as Tree;
 const isStatic = (feature: Feature) =>
   ([] as string[]).concat(feature.__compat?.spec_url ?? []).some((url) => !/\.prototype\./i.test(url));
 
-export function bcdGlobalsRule(browsers: readonly string[]): Rule.RuleModule {
+/** `allowed`: names (`OffscreenCanvas`, `Promise.withResolvers`) the code uses only after checking they exist. */
+export function bcdGlobalsRule(browsers: readonly string[], allowed: readonly string[] = []): Rule.RuleModule {
   const floor = floorVersions(browsers);
+  const allowedNames = new Set(allowed);
   return {
     meta: { type: 'problem', docs: { description: 'globals and built-ins beyond the floor, per MDN' }, schema: [] },
     create(context) {
@@ -94,7 +96,14 @@ export function bcdGlobalsRule(browsers: readonly string[]): Rule.RuleModule {
           for (const reference of [...scope.through, ...builtinUses.flatMap((variable) => variable.references)]) {
             const { name, parent } = reference.identifier as typeof reference.identifier & { parent: Rule.Node };
             const global = builtins[name] ?? interfaces[name];
-            if (!global) continue;
+            // `typeof X` is how code checks for X: it never throws.
+            if (
+              !global ||
+              allowedNames.has(name) ||
+              (parent.type === 'UnaryExpression' && parent.operator === 'typeof')
+            ) {
+              continue;
+            }
             const missing = lacking(global, floor);
             if (missing.length > 0) {
               context.report({ node: reference.identifier, message: `${name} is not in ${missing.join(', ')} (MDN)` });
@@ -104,7 +113,7 @@ export function bcdGlobalsRule(browsers: readonly string[]): Rule.RuleModule {
             const memberName = member?.type === 'Identifier' ? member.name : undefined;
             const feature =
               memberName && builtins[name] ? (builtins[name][memberName] as Feature | undefined) : undefined;
-            if (!feature?.__compat || !isStatic(feature)) continue;
+            if (!feature?.__compat || !isStatic(feature) || allowedNames.has(`${name}.${memberName}`)) continue;
             const memberMissing = lacking(feature, floor);
             if (memberMissing.length > 0) {
               context.report({

@@ -73,17 +73,17 @@ const regexpFlags = (tag: string) =>
   `${tag}[callee.type='Identifier'][callee.name='RegExp'] > Literal.arguments:nth-child(2)[value=/v/], ` +
   `${tag}[callee.type='Identifier'][callee.name='RegExp'] > TemplateLiteral.arguments:nth-child(2) > TemplateElement[value.cooked=/v/]`;
 
-function lintConfig(browsers: string[]): Linter.Config[] {
+function lintConfig(browsers: string[], featureDetected: readonly string[]): Linter.Config[] {
   return [
     {
       files: ['**/*.js'],
-      plugins: { compat, floor: { rules: { 'mdn-globals': bcdGlobalsRule(browsers) } } },
+      plugins: { compat, floor: { rules: { 'mdn-globals': bcdGlobalsRule(browsers, featureDetected) } } },
       languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
       settings: {
         browsers,
         lintAllEsApis: true,
         ignoreConditionalChecks: true,
-        polyfills: Object.keys(FEATURE_DETECTED),
+        polyfills: featureDetected,
       },
       rules: {
         'compat/compat': 'error',
@@ -152,10 +152,14 @@ function importsOf(code: string): { source: string; lazy: boolean }[] {
 }
 
 /** Lints the chunks a phone loads from `distDir` against the floor. */
-export function checkPhoneFloor(distDir: string, browsers: string[] = phoneBrowsers()): FloorReport {
+export function checkPhoneFloor(
+  distDir: string,
+  browsers: string[] = phoneBrowsers(),
+  featureDetected: readonly string[] = Object.keys(FEATURE_DETECTED),
+): FloorReport {
   const chunks = controllerChunks(distDir);
   const linter = new Linter({ configType: 'flat' });
-  const config = lintConfig(browsers);
+  const config = lintConfig(browsers, featureDetected);
   const findings: FloorFinding[] = [];
   for (const chunk of chunks) {
     const code = readFileSync(join(distDir, chunk), 'utf8');

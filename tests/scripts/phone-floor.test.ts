@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'vite';
+import { build, type Plugin, resolveConfig } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTargets, phoneBrowsers } from '../../scripts/browser-floor.ts';
 import { checkPhoneFloor, type FloorFinding } from '../../scripts/check-phone-floor.ts';
@@ -32,6 +32,12 @@ describe('the phones’ browsers', () => {
     ]);
     // A browser the table does not know would go unlowered: refused.
     expect(() => buildTargets(['ie 11'])).toThrow(/ie 11/);
+  });
+
+  it('are what vite.config.ts builds for, CSS too', async () => {
+    const config = await resolveConfig({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' }, 'build');
+    expect(config.build.target).toEqual(buildTargets(phoneBrowsers()));
+    expect(config.build.cssTarget).toEqual(buildTargets(phoneBrowsers()));
   });
 });
 
@@ -83,6 +89,25 @@ describe('the floor check, rule by rule', () => {
       'compat/compat: OffscreenCanvas is not supported in iOS Safari 15.4',
     ]);
     expect(report.findings[0]).toMatchObject({ chunk: 'assets/index-a1.js', line: 4 });
+  });
+
+  it('lets through only the APIs the page checks for first (FEATURE_DETECTED)', () => {
+    const dir = handMadeBuild('detected', {
+      'index-a1.js': [
+        'export const buzz = typeof navigator.vibrate === "function" ? navigator.vibrate.bind(navigator) : null;',
+        'export const canvas = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(1, 1) : null;',
+      ].join('\n'),
+    });
+    // The real list names navigator.vibrate (PadGrid checks it); OffscreenCanvas is not on it.
+    expect(summary(checkPhoneFloor(dir).findings)).toEqual([
+      'compat/compat: OffscreenCanvas is not supported in iOS Safari 15.4',
+    ]);
+    expect(checkPhoneFloor(dir, phoneBrowsers(), ['navigator.vibrate', 'OffscreenCanvas']).findings).toEqual([]);
+    expect(summary(checkPhoneFloor(dir, phoneBrowsers(), []).findings)).toEqual([
+      'compat/compat: navigator.vibrate() is not supported in iOS Safari 15.4',
+      'compat/compat: navigator.vibrate() is not supported in iOS Safari 15.4',
+      'compat/compat: OffscreenCanvas is not supported in iOS Safari 15.4',
+    ]);
   });
 
   it('flags syntax newer than ES2022', () => {
