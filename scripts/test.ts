@@ -1,6 +1,6 @@
 /**
  * `npm test`: everything CI checks, in order, failing fast: lint and format, types, the
- * client build, then every test (unit, server, and real-browser end to end), all of them
+ * client build and the phones' API floor on it, then every test (unit, server, and real-browser end to end), all of them
  * inside a loopback-only network namespace (WebRTC must never reach a real network).
  * `--tests-only` (npm run test:unit) skips to the tests; other arguments go to Vitest.
  */
@@ -50,6 +50,8 @@ if (!testsOnly) {
   step('types: server, tests, scripts', bin('tsc'), ['--noEmit', '-p', '.']);
   step('types: browser client (no Node APIs)', bin('tsc'), ['--noEmit', '-p', 'client']);
   step('client build', bin('vite'), ['build', '--logLevel', 'warn']);
+  // What phones load must run on the floor of package.json's browserslist (docs/testing.md).
+  step("phones' API floor (the controller's chunks)", bin('tsx'), ['scripts/check-phone-floor.ts']);
 }
 const env = { CHROMIUM_PATH: chromium };
 if (vitestArgs.length > 0) {

@@ -48,10 +48,10 @@ const DAW_AWAY_AFTER_END_MS = 20_000;
 export class ControllerLink {
   readonly #options: ControllerLinkOptions;
   readonly #machine: LinkMachine;
-  readonly #sender: HitSender;
+  private readonly sender: HitSender;
   #daw: string | null = null;
   #socketUp = false;
-  #channel: HitChannel | null = null;
+  private channel: HitChannel | null = null;
   #attemptId: string | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reporter: ReturnType<typeof setInterval>;
@@ -69,10 +69,10 @@ export class ControllerLink {
   constructor(options: ControllerLinkOptions) {
     this.#options = options;
     this.#machine = new LinkMachine(options.timing);
-    this.#sender = new HitSender(
+    this.sender = new HitSender(
       {
-        p2p: (packet) => this.#channel?.send(packet) ?? false,
-        p2pLively: () => this.#channel?.lively ?? false,
+        p2p: (packet) => this.channel?.send(packet) ?? false,
+        p2pLively: () => this.channel?.lively ?? false,
         // Not while the DAW is known to be away: the server would only hand the hit back.
         relay: (hit) => this.#socketUp && this.#dawPresent && options.sendRelay(hit, hit.h[1]),
       },
@@ -89,11 +89,11 @@ export class ControllerLink {
   }
 
   get rttMs(): number | null {
-    return this.#channel?.open ? this.#channel.rttMs : null;
+    return this.channel?.open ? this.channel.rttMs : null;
   }
 
   get counts(): Readonly<HitCounts> {
-    return this.#sender.counts;
+    return this.sender.counts;
   }
 
   /** Whether this browser can make WebRTC connections at all. */
@@ -132,14 +132,14 @@ export class ControllerLink {
 
   /** A pad hit, from the pointerdown handler. Velocity 1–127. */
   hit(pad: number, velocity: number): SendOutcome {
-    return this.#sender.send(pad, velocity);
+    return this.sender.send(pad, velocity);
   }
 
   /** The signaling socket is (or is no longer) joined. */
   setSocket(up: boolean): void {
     if (up === this.#socketUp) return;
     this.#socketUp = up;
-    if (up) this.#sender.flush();
+    if (up) this.sender.flush();
     this.#options.onChange();
   }
 
@@ -149,7 +149,7 @@ export class ControllerLink {
    * and counted (client/net/hit-sender.ts `bounced`).
    */
   relayRefused(ref: number): void {
-    if (!this.#destroyed) this.#sender.bounced(ref);
+    if (!this.#destroyed) this.sender.bounced(ref);
   }
 
   /** The room's DAW, and whether it is connected to the signal server (an offer can reach it). */
@@ -178,7 +178,7 @@ export class ControllerLink {
       // Hits held while it was away go now, if still fresh; and a DAW page that came back knows
       // nothing of what we dropped meanwhile: tell it again.
       this.#reportedDropped = -1;
-      this.#sender.flush();
+      this.sender.flush();
     }
   }
 
@@ -186,7 +186,7 @@ export class ControllerLink {
   handleSignal(from: string, data: unknown): void {
     const envelope = readEnvelope(data);
     if (from !== this.#daw || envelope === null || envelope.c !== this.#attemptId || isOffer(envelope.s)) return;
-    this.#channel?.signal(envelope.s);
+    this.channel?.signal(envelope.s);
   }
 
   /** A `relay` from the server: only the DAW's, and only its tempo and clock-sync messages, are for us. */
@@ -198,7 +198,7 @@ export class ControllerLink {
       ping: (t) => this.#options.sendRelay({ q: [t, wallClock()] }),
       pong: (t, at) => {
         // Over an open channel its own pings are the better samples (no server in the way).
-        if (!this.#channel?.open) this.#sync.sample(t, at, wallClock());
+        if (!this.channel?.open) this.#sync.sample(t, at, wallClock());
       },
     });
   }
@@ -209,7 +209,7 @@ export class ControllerLink {
     this.#destroyed = true;
     clearInterval(this.#reporter);
     this.#dispatch({ type: 'stop' });
-    this.#sender.dispose();
+    this.sender.dispose();
   }
 
   #dispatch(event: LinkEvent): void {
@@ -223,8 +223,8 @@ export class ControllerLink {
       case 'connect':
         return this.#connect();
       case 'teardown':
-        this.#channel?.destroy();
-        this.#channel = null;
+        this.channel?.destroy();
+        this.channel = null;
         this.#attemptId = null;
         return;
       case 'arm':
@@ -243,7 +243,7 @@ export class ControllerLink {
     const attemptId = nanoid(10);
     this.#attemptId = attemptId;
     try {
-      this.#channel = (this.#options.createChannel ?? createPeerChannel)({
+      this.channel = (this.#options.createChannel ?? createPeerChannel)({
         ...this.#options.channel,
         initiator: true,
         iceServers: this.#options.iceServers(),
@@ -253,7 +253,7 @@ export class ControllerLink {
           // tempo as it sends it on opening, whatever its version.
           this.#sync.reset();
           this.#tempo = null;
-          this.#sender.flush();
+          this.sender.flush();
           this.#dispatch({ type: 'open' });
         },
         onEnd: (why, detail) => {
@@ -268,7 +268,7 @@ export class ControllerLink {
           this.#options.onChange();
         },
         onTempo: (tempo) => this.#setTempo(tempo),
-        dropped: () => this.#sender.counts.dropped,
+        dropped: () => this.sender.counts.dropped,
       });
     } catch (error) {
       // No WebRTC in this browser (or it is switched off): the relay is the way, for good.
@@ -302,9 +302,9 @@ export class ControllerLink {
    * through the relay (the DAW's answer pings us back, so both ends stay synced).
    */
   #report(): void {
-    if (this.#channel?.open || !this.#socketUp || this.#daw === null || !this.#dawPresent) return;
+    if (this.channel?.open || !this.#socketUp || this.#daw === null || !this.#dawPresent) return;
     this.#options.sendRelay({ p: wallClock() });
-    const { dropped } = this.#sender.counts;
+    const { dropped } = this.sender.counts;
     if (dropped !== this.#reportedDropped && this.#options.sendRelay({ d: dropped })) this.#reportedDropped = dropped;
   }
 }

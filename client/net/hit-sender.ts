@@ -67,71 +67,73 @@ export interface HitSenderOptions {
   onDrop?: () => void;
 }
 
+// TypeScript `private`, not `#private`: built for the phones' floor (Safari 15.4) every `#` member
+// becomes a WeakMap lookup on each use, and a tap comes through here (docs/architecture.md).
 export class HitSender {
   readonly counts: HitCounts = { p2p: 0, relay: 0, dropped: 0, doubled: 0, tails: 0 };
   readonly epoch: number;
-  readonly #transports: HitTransports;
-  readonly #writer: PacketWriter;
-  readonly #now: () => number;
-  readonly #holdMs: number;
-  readonly #onDrop: (() => void) | undefined;
-  #seq = 0;
+  private readonly transports: HitTransports;
+  private readonly writer: PacketWriter;
+  private readonly now: () => number;
+  private readonly holdMs: number;
+  private readonly onDrop: (() => void) | undefined;
+  private seq = 0;
   // Held hits in parallel typed arrays (a ring): nothing allocated while holding. A held hit's
   // seq is −1 until it is first sent (a hit handed back by the server keeps the one it had).
-  readonly #heldSeq: Float64Array;
-  readonly #heldPad: Uint8Array;
-  readonly #heldVelocity: Uint8Array;
-  readonly #heldAt: Float64Array;
-  #heldStart = 0;
-  #heldCount = 0;
-  // The last REPEATS hits sent on the channel, a ring, newest at #recentNext − 1, with the
+  private readonly heldSeq: Float64Array;
+  private readonly heldPad: Uint8Array;
+  private readonly heldVelocity: Uint8Array;
+  private readonly heldAt: Float64Array;
+  private heldStart = 0;
+  private heldCount = 0;
+  // The last REPEATS hits sent on the channel, a ring, newest at recentNext − 1, with the
   // copies each still has due.
-  readonly #recentSeq = new Float64Array(REPEATS);
-  readonly #recentPad = new Uint8Array(REPEATS);
-  readonly #recentVelocity = new Uint8Array(REPEATS);
-  readonly #recentAt = new Float64Array(REPEATS);
-  readonly #recentDue = new Uint8Array(REPEATS);
-  #recentNext = 0;
-  #recentCount = 0;
-  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
-  #tailTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastP2pAt = Number.NEGATIVE_INFINITY;
+  private readonly recentSeq = new Float64Array(REPEATS);
+  private readonly recentPad = new Uint8Array(REPEATS);
+  private readonly recentVelocity = new Uint8Array(REPEATS);
+  private readonly recentAt = new Float64Array(REPEATS);
+  private readonly recentDue = new Uint8Array(REPEATS);
+  private recentNext = 0;
+  private recentCount = 0;
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  private tailTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastP2pAt = Number.NEGATIVE_INFINITY;
   // The last RELAY_MEMORY relayed hits (a ring): what `bounced` looks a seq up in.
-  readonly #relayedSeq = new Float64Array(RELAY_MEMORY).fill(-1);
-  readonly #relayedPad = new Uint8Array(RELAY_MEMORY);
-  readonly #relayedVelocity = new Uint8Array(RELAY_MEMORY);
-  readonly #relayedAt = new Float64Array(RELAY_MEMORY);
-  #relayedNext = 0;
-  readonly #sendTail = () => this.#tail();
+  private readonly relayedSeq = new Float64Array(RELAY_MEMORY).fill(-1);
+  private readonly relayedPad = new Uint8Array(RELAY_MEMORY);
+  private readonly relayedVelocity = new Uint8Array(RELAY_MEMORY);
+  private readonly relayedAt = new Float64Array(RELAY_MEMORY);
+  private relayedNext = 0;
+  private readonly sendTail = () => this.tail();
 
   constructor(transports: HitTransports, options: HitSenderOptions) {
-    this.#transports = transports;
+    this.transports = transports;
     this.epoch = options.epoch >>> 0;
-    this.#writer = new PacketWriter(this.epoch);
-    this.#now = options.now ?? wallClock;
-    this.#holdMs = options.holdMs ?? HOLD_MS;
-    this.#onDrop = options.onDrop;
+    this.writer = new PacketWriter(this.epoch);
+    this.now = options.now ?? wallClock;
+    this.holdMs = options.holdMs ?? HOLD_MS;
+    this.onDrop = options.onDrop;
     const limit = options.holdLimit ?? HOLD_LIMIT;
-    this.#heldSeq = new Float64Array(limit);
-    this.#heldPad = new Uint8Array(limit);
-    this.#heldVelocity = new Uint8Array(limit);
-    this.#heldAt = new Float64Array(limit);
+    this.heldSeq = new Float64Array(limit);
+    this.heldPad = new Uint8Array(limit);
+    this.heldVelocity = new Uint8Array(limit);
+    this.heldAt = new Float64Array(limit);
   }
 
   get held(): number {
-    return this.#heldCount;
+    return this.heldCount;
   }
 
   /** A tap: out now, or held briefly, or dropped. `velocity` is 1–127. */
   send(pad: number, velocity: number): SendOutcome {
-    const tappedAt = this.#now();
+    const tappedAt = this.now();
     // Hits held earlier go first, so the DAW hears them in the order they were played.
-    if (this.#heldCount > 0) this.flush();
-    if (this.#heldCount === 0) {
-      const outcome = this.#transmit(-1, pad, velocity, tappedAt, tappedAt);
+    if (this.heldCount > 0) this.flush();
+    if (this.heldCount === 0) {
+      const outcome = this.transmit(-1, pad, velocity, tappedAt, tappedAt);
       if (outcome !== null) return outcome;
     }
-    return this.#hold(-1, pad, velocity, tappedAt);
+    return this.hold(-1, pad, velocity, tappedAt);
   }
 
   /**
@@ -140,66 +142,72 @@ export class HitSender {
    * hold), else dropped and counted. A seq no longer remembered counts as dropped at once.
    */
   bounced(seq: number): void {
-    const i = this.#relayedSeq.indexOf(seq);
-    if (i < 0) return this.#drop(1);
-    this.#relayedSeq[i] = -1;
-    const tappedAt = this.#relayedAt[i] as number;
-    if (this.#now() - tappedAt > this.#holdMs) return this.#drop(1);
-    this.#hold(seq, this.#relayedPad[i] as number, this.#relayedVelocity[i] as number, tappedAt);
+    const i = this.relayedSeq.indexOf(seq);
+    if (i < 0) return this.drop(1);
+    this.relayedSeq[i] = -1;
+    const tappedAt = this.relayedAt[i] as number;
+    if (this.now() - tappedAt > this.holdMs) return this.drop(1);
+    this.hold(seq, this.relayedPad[i] as number, this.relayedVelocity[i] as number, tappedAt);
   }
 
   /** A way out may be back: sends the held hits that are still fresh, drops the stale ones. */
   flush(): void {
-    const now = this.#now();
-    const limit = this.#heldPad.length;
+    const now = this.now();
+    const limit = this.heldPad.length;
     let dropped = 0;
-    while (this.#heldCount > 0) {
-      const i = this.#heldStart;
-      const tappedAt = this.#heldAt[i] as number;
-      if (now - tappedAt > this.#holdMs) {
+    while (this.heldCount > 0) {
+      const i = this.heldStart;
+      const tappedAt = this.heldAt[i] as number;
+      if (now - tappedAt > this.holdMs) {
         dropped += 1;
       } else {
-        const pad = this.#heldPad[i] as number;
-        if (this.#transmit(this.#heldSeq[i] as number, pad, this.#heldVelocity[i] as number, tappedAt, now) === null) {
+        const pad = this.heldPad[i] as number;
+        if (this.transmit(this.heldSeq[i] as number, pad, this.heldVelocity[i] as number, tappedAt, now) === null) {
           break;
         }
       }
-      this.#heldStart = (i + 1) % limit;
-      this.#heldCount -= 1;
+      this.heldStart = (i + 1) % limit;
+      this.heldCount -= 1;
     }
-    if (dropped > 0) this.#drop(dropped);
-    this.#armExpiry();
+    if (dropped > 0) this.drop(dropped);
+    this.armExpiry();
   }
 
   /** Drops everything held (the page is going away). */
   dispose(): void {
-    clearTimeout(this.#expiryTimer);
-    clearTimeout(this.#tailTimer);
-    this.#recentCount = 0;
-    if (this.#heldCount > 0) this.#drop(this.#heldCount);
-    this.#heldCount = 0;
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.tailTimer);
+    this.recentCount = 0;
+    if (this.heldCount > 0) this.drop(this.heldCount);
+    this.heldCount = 0;
   }
 
   /** Sends one hit (a new one when `given` is −1, numbered then; else again under seq `given`). */
-  #transmit(given: number, pad: number, velocity: number, tappedAt: number, now: number): 'p2p' | 'relay' | null {
-    const seq = given < 0 ? this.#seq : given;
-    if (this.#transports.p2p(this.#packet(seq, pad, velocity, tappedAt, now))) {
-      if (given < 0) this.#seq = seq + 1;
+  private transmit(
+    given: number,
+    pad: number,
+    velocity: number,
+    tappedAt: number,
+    now: number,
+  ): 'p2p' | 'relay' | null {
+    const seq = given < 0 ? this.seq : given;
+    if (this.transports.p2p(this.packet(seq, pad, velocity, tappedAt, now))) {
+      if (given < 0) this.seq = seq + 1;
       this.counts.p2p += 1;
-      this.#spendRepeats(now);
-      this.#remember(seq, pad, velocity, tappedAt);
-      this.#lastP2pAt = now;
-      if (this.#tailTimer === undefined) this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS);
-      if (!this.#transports.p2pLively() && this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
+      this.spendRepeats(now);
+      this.remember(seq, pad, velocity, tappedAt);
+      this.lastP2pAt = now;
+      if (this.tailTimer === undefined) this.tailTimer = setTimeout(this.sendTail, TAIL_MS);
+      if (!this.transports.p2pLively() && this.transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
         this.counts.doubled += 1;
-        this.#relayed(seq, pad, velocity, tappedAt);
+        this.relayed(seq, pad, velocity, tappedAt);
       }
       return 'p2p';
     }
-    if (this.#transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
-      if (given < 0) this.#seq = seq + 1;
+    if (this.transports.relay(relayHit(this.epoch, seq, pad, velocity, tappedAt))) {
+      if (given < 0) this.seq = seq + 1;
       this.counts.relay += 1;
-      this.#relayed(seq, pad, velocity, tappedAt);
+      this.relayed(seq, pad, velocity, tappedAt);
       return 'relay';
     }
     return null;
@@ -210,107 +218,107 @@ export class HitSender {
    * too: if the server hands its relay copy back, the DAW is away, so the channel is likely dead
    * as well; holding it again is safe, the DAW plays each seq once.)
    */
-  #relayed(seq: number, pad: number, velocity: number, tappedAt: number): void {
-    const r = this.#relayedNext;
-    this.#relayedSeq[r] = seq;
-    this.#relayedPad[r] = pad;
-    this.#relayedVelocity[r] = velocity;
-    this.#relayedAt[r] = tappedAt;
-    this.#relayedNext = (r + 1) % RELAY_MEMORY;
+  private relayed(seq: number, pad: number, velocity: number, tappedAt: number): void {
+    const r = this.relayedNext;
+    this.relayedSeq[r] = seq;
+    this.relayedPad[r] = pad;
+    this.relayedVelocity[r] = velocity;
+    this.relayedAt[r] = tappedAt;
+    this.relayedNext = (r + 1) % RELAY_MEMORY;
   }
 
   /** A HIT packet: the earlier hits with copies due (oldest first), then this one (if `seq` ≥ 0). */
-  #packet(seq: number, pad: number, velocity: number, tappedAt: number, now: number): Uint8Array {
+  private packet(seq: number, pad: number, velocity: number, tappedAt: number, now: number): Uint8Array {
     let count = 0;
-    for (let k = this.#recentCount; k >= 1; k--) {
-      const i = (this.#recentNext - k + REPEATS) % REPEATS;
-      if (!this.#isDue(i, now)) continue;
-      this.#writer.record(
+    for (let k = this.recentCount; k >= 1; k--) {
+      const i = (this.recentNext - k + REPEATS) % REPEATS;
+      if (!this.isDue(i, now)) continue;
+      this.writer.record(
         count++,
-        this.#recentSeq[i] as number,
-        this.#recentPad[i] as number,
-        this.#recentVelocity[i] as number,
-        this.#recentAt[i] as number,
+        this.recentSeq[i] as number,
+        this.recentPad[i] as number,
+        this.recentVelocity[i] as number,
+        this.recentAt[i] as number,
       );
     }
-    if (seq >= 0) this.#writer.record(count++, seq, pad, velocity, tappedAt);
-    return this.#writer.hits(count);
+    if (seq >= 0) this.writer.record(count++, seq, pad, velocity, tappedAt);
+    return this.writer.hits(count);
   }
 
-  #isDue(i: number, now: number): boolean {
-    return (this.#recentDue[i] as number) > 0 && now - (this.#recentAt[i] as number) <= this.#holdMs;
+  private isDue(i: number, now: number): boolean {
+    return (this.recentDue[i] as number) > 0 && now - (this.recentAt[i] as number) <= this.holdMs;
   }
 
-  /** The packet built with #packet went out: each repeated hit has one copy fewer due. */
-  #spendRepeats(now: number): void {
-    for (let k = 1; k <= this.#recentCount; k++) {
-      const i = (this.#recentNext - k + REPEATS) % REPEATS;
-      if (this.#isDue(i, now)) this.#recentDue[i] = (this.#recentDue[i] as number) - 1;
+  /** The packet built with packet went out: each repeated hit has one copy fewer due. */
+  private spendRepeats(now: number): void {
+    for (let k = 1; k <= this.recentCount; k++) {
+      const i = (this.recentNext - k + REPEATS) % REPEATS;
+      if (this.isDue(i, now)) this.recentDue[i] = (this.recentDue[i] as number) - 1;
     }
   }
 
   /** No hit followed within TAIL_MS: the copies still due go out on their own. */
-  #tail(): void {
-    this.#tailTimer = undefined;
-    const now = this.#now();
-    const quietFor = now - this.#lastP2pAt;
+  private tail(): void {
+    this.tailTimer = undefined;
+    const now = this.now();
+    const quietFor = now - this.lastP2pAt;
     if (quietFor < TAIL_MS) {
       // Hits are still flowing and carry the copies: look again when they pause.
-      this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS - quietFor);
+      this.tailTimer = setTimeout(this.sendTail, TAIL_MS - quietFor);
       return;
     }
     let due = 0;
-    for (let k = 1; k <= this.#recentCount; k++) {
-      if (this.#isDue((this.#recentNext - k + REPEATS) % REPEATS, now)) due += 1;
+    for (let k = 1; k <= this.recentCount; k++) {
+      if (this.isDue((this.recentNext - k + REPEATS) % REPEATS, now)) due += 1;
     }
     if (due === 0) return;
-    if (this.#transports.p2p(this.#packet(-1, 0, 0, 0, now))) {
+    if (this.transports.p2p(this.packet(-1, 0, 0, 0, now))) {
       this.counts.tails += 1;
-      this.#spendRepeats(now);
-      this.#lastP2pAt = now;
+      this.spendRepeats(now);
+      this.lastP2pAt = now;
     }
-    this.#tailTimer = setTimeout(this.#sendTail, TAIL_MS);
+    this.tailTimer = setTimeout(this.sendTail, TAIL_MS);
   }
 
-  #remember(seq: number, pad: number, velocity: number, tappedAt: number): void {
-    const i = this.#recentNext;
-    this.#recentSeq[i] = seq;
-    this.#recentPad[i] = pad;
-    this.#recentVelocity[i] = velocity;
-    this.#recentAt[i] = tappedAt;
-    this.#recentDue[i] = REPEATS;
-    this.#recentNext = (i + 1) % REPEATS;
-    if (this.#recentCount < REPEATS) this.#recentCount += 1;
+  private remember(seq: number, pad: number, velocity: number, tappedAt: number): void {
+    const i = this.recentNext;
+    this.recentSeq[i] = seq;
+    this.recentPad[i] = pad;
+    this.recentVelocity[i] = velocity;
+    this.recentAt[i] = tappedAt;
+    this.recentDue[i] = REPEATS;
+    this.recentNext = (i + 1) % REPEATS;
+    if (this.recentCount < REPEATS) this.recentCount += 1;
   }
 
-  #hold(seq: number, pad: number, velocity: number, tappedAt: number): SendOutcome {
-    const limit = this.#heldPad.length;
-    if (this.#heldCount >= limit) {
-      this.#drop(1);
+  private hold(seq: number, pad: number, velocity: number, tappedAt: number): SendOutcome {
+    const limit = this.heldPad.length;
+    if (this.heldCount >= limit) {
+      this.drop(1);
       return 'dropped';
     }
-    const i = (this.#heldStart + this.#heldCount) % limit;
-    this.#heldSeq[i] = seq;
-    this.#heldPad[i] = pad;
-    this.#heldVelocity[i] = velocity;
-    this.#heldAt[i] = tappedAt;
-    this.#heldCount += 1;
-    this.#armExpiry();
+    const i = (this.heldStart + this.heldCount) % limit;
+    this.heldSeq[i] = seq;
+    this.heldPad[i] = pad;
+    this.heldVelocity[i] = velocity;
+    this.heldAt[i] = tappedAt;
+    this.heldCount += 1;
+    this.armExpiry();
     return 'held';
   }
 
-  #drop(count: number): void {
+  private drop(count: number): void {
     this.counts.dropped += count;
-    this.#onDrop?.();
+    this.onDrop?.();
   }
 
   /** Wakes up when the oldest held hit goes stale, so drops are counted (and shown) on time. */
-  #armExpiry(): void {
-    clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = undefined;
-    if (this.#heldCount === 0) return;
-    const oldest = this.#heldAt[this.#heldStart] as number;
-    const delay = Math.max(0, oldest + this.#holdMs - this.#now()) + 1;
-    this.#expiryTimer = setTimeout(() => this.flush(), delay);
+  private armExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (this.heldCount === 0) return;
+    const oldest = this.heldAt[this.heldStart] as number;
+    const delay = Math.max(0, oldest + this.holdMs - this.now()) + 1;
+    this.expiryTimer = setTimeout(() => this.flush(), delay);
   }
 }

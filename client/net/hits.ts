@@ -110,84 +110,86 @@ export function isValidHit(pad: number, velocity: number, sentAt: number): boole
 /**
  * Writes packets into buffers it owns and returns views of them: nothing is allocated per
  * hit. `RTCDataChannel.send` copies its argument, so a view is safe to reuse at once.
+ * TypeScript `private`, not `#private`: built for the phones' floor (Safari 15.4) every `#` member
+ * becomes a WeakMap lookup on each use (docs/architecture.md, "The phones' floor").
  */
 export class PacketWriter {
-  readonly #hit = new DataView(new ArrayBuffer(HIT_HEADER_BYTES + HIT_RECORD_BYTES * MAX_HITS_PER_PACKET));
-  readonly #hitViews: Uint8Array[] = [];
-  readonly #ping = new DataView(new ArrayBuffer(PING_BYTES));
-  readonly #pong = new DataView(new ArrayBuffer(PONG_BYTES));
-  readonly #timing = new DataView(new ArrayBuffer(TIMING_BYTES));
-  readonly #tempo = new DataView(new ArrayBuffer(TEMPO_BYTES));
+  private readonly hitPacket = new DataView(new ArrayBuffer(HIT_HEADER_BYTES + HIT_RECORD_BYTES * MAX_HITS_PER_PACKET));
+  private readonly hitViews: Uint8Array[] = [];
+  private readonly pingPacket = new DataView(new ArrayBuffer(PING_BYTES));
+  private readonly pongPacket = new DataView(new ArrayBuffer(PONG_BYTES));
+  private readonly timingPacket = new DataView(new ArrayBuffer(TIMING_BYTES));
+  private readonly tempoPacket = new DataView(new ArrayBuffer(TEMPO_BYTES));
 
   constructor(epoch: number) {
-    this.#hit.setUint8(0, PacketKind.HIT);
-    this.#hit.setUint32(4, epoch >>> 0, true);
+    this.hitPacket.setUint8(0, PacketKind.HIT);
+    this.hitPacket.setUint32(4, epoch >>> 0, true);
     for (let count = 0; count <= MAX_HITS_PER_PACKET; count++) {
-      this.#hitViews.push(new Uint8Array(this.#hit.buffer, 0, HIT_HEADER_BYTES + HIT_RECORD_BYTES * count));
+      this.hitViews.push(new Uint8Array(this.hitPacket.buffer, 0, HIT_HEADER_BYTES + HIT_RECORD_BYTES * count));
     }
-    this.#ping.setUint8(0, PacketKind.PING);
-    this.#pong.setUint8(0, PacketKind.PONG);
-    this.#timing.setUint8(0, PacketKind.TIMING);
-    this.#tempo.setUint8(0, PacketKind.TEMPO);
+    this.pingPacket.setUint8(0, PacketKind.PING);
+    this.pongPacket.setUint8(0, PacketKind.PONG);
+    this.timingPacket.setUint8(0, PacketKind.TIMING);
+    this.tempoPacket.setUint8(0, PacketKind.TEMPO);
   }
 
   /** A HIT packet holding one record. */
   hit(seq: number, pad: number, velocity: number, sentAt: number): Uint8Array {
-    this.#hit.setUint8(1, 1);
-    this.#record(0, seq, pad, velocity, sentAt);
-    return this.#hitViews[1] as Uint8Array;
+    this.hitPacket.setUint8(1, 1);
+    this.writeRecord(0, seq, pad, velocity, sentAt);
+    return this.hitViews[1] as Uint8Array;
   }
 
   /** Starts a HIT packet of several records: `record()` each, then `hits(count)`. */
   record(index: number, seq: number, pad: number, velocity: number, sentAt: number): void {
     if (index < 0 || index >= MAX_HITS_PER_PACKET) throw new RangeError(`record index ${index} out of range`);
-    this.#record(index, seq, pad, velocity, sentAt);
+    this.writeRecord(index, seq, pad, velocity, sentAt);
   }
 
   hits(count: number): Uint8Array {
     if (count < 1 || count > MAX_HITS_PER_PACKET) throw new RangeError(`hit count ${count} out of range`);
-    this.#hit.setUint8(1, count);
-    return this.#hitViews[count] as Uint8Array;
+    this.hitPacket.setUint8(1, count);
+    return this.hitViews[count] as Uint8Array;
   }
 
   ping(t: number, dropped: number): Uint8Array {
-    this.#ping.setUint32(4, Math.min(dropped, 0xffffffff) >>> 0, true);
-    this.#ping.setFloat64(8, t, true);
-    return new Uint8Array(this.#ping.buffer);
+    this.pingPacket.setUint32(4, Math.min(dropped, 0xffffffff) >>> 0, true);
+    this.pingPacket.setFloat64(8, t, true);
+    return new Uint8Array(this.pingPacket.buffer);
   }
 
   pong(t: number, at: number): Uint8Array {
-    this.#pong.setFloat64(8, t, true);
-    this.#pong.setFloat64(16, at, true);
-    return new Uint8Array(this.#pong.buffer);
+    this.pongPacket.setFloat64(8, t, true);
+    this.pongPacket.setFloat64(16, at, true);
+    return new Uint8Array(this.pongPacket.buffer);
   }
 
   timing(r: TimingReport): Uint8Array {
-    this.#timing.setUint8(1, (r.synced ? TIMING_SYNCED : 0) | (r.steady ? TIMING_STEADY : 0));
-    this.#timing.setUint32(4, Math.min(r.late, 0xffffffff) >>> 0, true);
-    this.#timing.setFloat64(8, r.offsetMs, true);
-    this.#timing.setFloat32(16, r.oneWayMs, true);
-    this.#timing.setFloat32(20, r.jitterMs, true);
-    this.#timing.setFloat32(24, r.steadyDelayMs, true);
-    this.#timing.setFloat32(28, r.outputLatencyMs, true);
-    return new Uint8Array(this.#timing.buffer);
+    this.timingPacket.setUint8(1, (r.synced ? TIMING_SYNCED : 0) | (r.steady ? TIMING_STEADY : 0));
+    this.timingPacket.setUint32(4, Math.min(r.late, 0xffffffff) >>> 0, true);
+    this.timingPacket.setFloat64(8, r.offsetMs, true);
+    this.timingPacket.setFloat32(16, r.oneWayMs, true);
+    this.timingPacket.setFloat32(20, r.jitterMs, true);
+    this.timingPacket.setFloat32(24, r.steadyDelayMs, true);
+    this.timingPacket.setFloat32(28, r.outputLatencyMs, true);
+    return new Uint8Array(this.timingPacket.buffer);
   }
 
   tempo(t: Tempo): Uint8Array {
-    this.#tempo.setUint8(1, t.beatsPerBar);
-    this.#tempo.setUint8(2, t.running ? 1 : 0);
-    this.#tempo.setUint32(4, t.version >>> 0, true);
-    this.#tempo.setFloat64(8, t.bpm, true);
-    this.#tempo.setFloat64(16, t.anchor, true);
-    return new Uint8Array(this.#tempo.buffer);
+    this.tempoPacket.setUint8(1, t.beatsPerBar);
+    this.tempoPacket.setUint8(2, t.running ? 1 : 0);
+    this.tempoPacket.setUint32(4, t.version >>> 0, true);
+    this.tempoPacket.setFloat64(8, t.bpm, true);
+    this.tempoPacket.setFloat64(16, t.anchor, true);
+    return new Uint8Array(this.tempoPacket.buffer);
   }
 
-  #record(index: number, seq: number, pad: number, velocity: number, sentAt: number): void {
+  private writeRecord(index: number, seq: number, pad: number, velocity: number, sentAt: number): void {
     const at = HIT_HEADER_BYTES + index * HIT_RECORD_BYTES;
-    this.#hit.setUint32(at, seq >>> 0, true);
-    this.#hit.setUint8(at + 4, pad);
-    this.#hit.setUint8(at + 5, velocity);
-    this.#hit.setFloat64(at + 6, sentAt, true);
+    this.hitPacket.setUint32(at, seq >>> 0, true);
+    this.hitPacket.setUint8(at + 4, pad);
+    this.hitPacket.setUint8(at + 5, velocity);
+    this.hitPacket.setFloat64(at + 6, sentAt, true);
   }
 }
 

@@ -17,7 +17,7 @@
  * (`npx tsx bench/flood.ts --quick --profile`, unminified build, against a run without the
  * flood) put ~7 µs of the DAW's main thread on each message: ~5.5 in "(program)", the
  * browser's own work (a task, a MessageEvent and an ArrayBuffer per message, dispatch), and
- * ~1 in the page's JavaScript (the handler's entry with `event.data` ~0.45, `#receive` and
+ * ~1 in the page's JavaScript (the handler's entry with `event.data` ~0.45, `receive` and
  * decoding ~0.25, simple-peer's `onmessage` wrapper ~0.1, counting the rest). So no cheaper
  * handler could help: the owner's `onPacket` budget is checked first, before anything is
  * read, and a channel over it is closed at once (the connection too, not a task later as
@@ -105,20 +105,22 @@ function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer
   return server;
 }
 
+// TypeScript `private`, not `#private`: built for the phones' floor (Safari 15.4) every `#` member
+// becomes a WeakMap lookup on each use, and a tap comes through here (docs/architecture.md).
 export class PeerChannel implements PacketVisitor, HitChannel {
   rttMs: number | null = null;
-  readonly #peer: Peer;
-  readonly #options: PeerChannelOptions;
-  readonly #writer = new PacketWriter(0);
-  #open = false;
-  #ended = false;
-  #lastHeard = 0;
-  #pinger: ReturnType<typeof setInterval> | undefined;
-  #burst: ReturnType<typeof setTimeout> | undefined;
+  private readonly peer: Peer;
+  private readonly options: PeerChannelOptions;
+  private readonly writer = new PacketWriter(0);
+  private isOpen = false;
+  private ended = false;
+  private lastHeard = 0;
+  private pinger: ReturnType<typeof setInterval> | undefined;
+  private burst: ReturnType<typeof setTimeout> | undefined;
 
   /** Throws if this browser has no WebRTC (the caller then stays on the relay). */
   constructor(options: PeerChannelOptions) {
-    this.#options = options;
+    this.options = options;
     const peer = new Peer({
       initiator: options.initiator,
       trickle: true,
@@ -127,38 +129,38 @@ export class PeerChannel implements PacketVisitor, HitChannel {
       channelName: 'hits',
       channelConfig: HIT_CHANNEL,
     });
-    this.#peer = peer;
-    peer._onChannelMessage = (event) => this.#receive(event.data);
+    this.peer = peer;
+    peer._onChannelMessage = (event) => this.receive(event.data);
     peer.on('signal', (data) => {
-      if (!this.#ended) options.onSignal(data);
+      if (!this.ended) options.onSignal(data);
     });
-    peer.on('connect', () => this.#opened());
-    peer.on('error', (error) => this.#end('error', error.code ?? error.message));
-    peer.on('close', () => this.#end('closed'));
+    peer.on('connect', () => this.opened());
+    peer.on('error', (error) => this.end('error', error.code ?? error.message));
+    peer.on('close', () => this.end('closed'));
   }
 
   get open(): boolean {
-    return this.#open;
+    return this.isOpen;
   }
 
   get lively(): boolean {
-    return this.#open && performance.now() - this.#lastHeard <= QUIET_MS;
+    return this.isOpen && performance.now() - this.lastHeard <= QUIET_MS;
   }
 
   /** Signaling data from the other end. Garbage ends this connection, nothing more. */
   signal(data: unknown): void {
-    if (this.#ended) return;
+    if (this.ended) return;
     try {
-      this.#peer.signal(data);
+      this.peer.signal(data);
     } catch (error) {
-      this.#end('error', (error as Error).message);
+      this.end('error', (error as Error).message);
     }
   }
 
   /** The hot path: true if the packet went out now. */
   send(packet: Uint8Array): boolean {
-    const channel = this.#peer._channel;
-    if (!this.#open || channel === null || channel.readyState !== 'open') return false;
+    const channel = this.peer._channel;
+    if (!this.isOpen || channel === null || channel.readyState !== 'open') return false;
     if (channel.bufferedAmount > MAX_BUFFERED_BYTES) return false;
     try {
       channel.send(packet as Uint8Array<ArrayBuffer>);
@@ -170,19 +172,19 @@ export class PeerChannel implements PacketVisitor, HitChannel {
 
   /** Ends the connection without telling `onEnd` (the owner asked). */
   destroy(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#close();
+    if (this.ended) return;
+    this.ended = true;
+    this.close();
   }
 
   // PacketVisitor: what arrives on the channel.
   hit(epoch: number, seq: number, pad: number, velocity: number, sentAt: number): void {
-    this.#options.onHit?.(epoch, seq, pad, velocity, sentAt);
+    this.options.onHit?.(epoch, seq, pad, velocity, sentAt);
   }
 
   ping(t: number, dropped: number): void {
-    this.send(this.#writer.pong(t, wallClock()));
-    this.#options.onReport?.(dropped);
+    this.send(this.writer.pong(t, wallClock()));
+    this.options.onReport?.(dropped);
   }
 
   pong(t: number, at: number): void {
@@ -190,69 +192,69 @@ export class PeerChannel implements PacketVisitor, HitChannel {
     const rtt = t3 - t;
     if (rtt < 0 || rtt > 60_000) return; // not an echo of ours
     this.rttMs = Math.round(rtt * 10) / 10;
-    this.#options.onClockSample?.(t, at, t3);
-    this.#options.onRtt?.(this.rttMs);
+    this.options.onClockSample?.(t, at, t3);
+    this.options.onRtt?.(this.rttMs);
   }
 
   timing(report: TimingReport): void {
-    this.#options.onTiming?.(report);
+    this.options.onTiming?.(report);
   }
 
   tempo(tempo: Tempo): void {
-    this.#options.onTempo?.(tempo);
+    this.options.onTempo?.(tempo);
   }
 
-  #receive(data: unknown): void {
+  private receive(data: unknown): void {
     // simple-peer clears its handlers a tick after destroy(): nothing may arrive from a channel we ended.
-    if (this.#ended) return;
+    if (this.ended) return;
     // Every message counts against the budget, good or bad, before it is looked at.
-    if (this.#options.onPacket?.() === false) return;
-    this.#lastHeard = performance.now();
+    if (this.options.onPacket?.() === false) return;
+    this.lastHeard = performance.now();
     if (!(data instanceof ArrayBuffer)) {
-      this.#options.onBadPacket?.('UNKNOWN_KIND');
+      this.options.onBadPacket?.('UNKNOWN_KIND');
       return;
     }
     const error = readPacket(data, this);
-    if (error !== null) this.#options.onBadPacket?.(error);
+    if (error !== null) this.options.onBadPacket?.(error);
   }
 
-  #opened(): void {
-    if (this.#ended || this.#open) return;
-    this.#open = true;
-    this.#lastHeard = performance.now();
-    const pingMs = this.#options.pingMs ?? PING_MS;
-    const silenceMs = this.#options.silenceMs ?? SILENCE_MS;
-    this.#pinger = setInterval(() => {
-      if (performance.now() - this.#lastHeard > silenceMs) this.#end('silent');
-      else this.#ping();
+  private opened(): void {
+    if (this.ended || this.isOpen) return;
+    this.isOpen = true;
+    this.lastHeard = performance.now();
+    const pingMs = this.options.pingMs ?? PING_MS;
+    const silenceMs = this.options.silenceMs ?? SILENCE_MS;
+    this.pinger = setInterval(() => {
+      if (performance.now() - this.lastHeard > silenceMs) this.end('silent');
+      else this.sendPing();
     }, pingMs);
-    this.#options.onOpen();
-    this.#ping();
+    this.options.onOpen();
+    this.sendPing();
     let burst = 1;
     const next = () => {
-      if (!this.#open || burst++ >= SYNC_BURST) return;
-      this.#ping();
-      this.#burst = setTimeout(next, this.#options.syncBurstMs ?? SYNC_BURST_MS);
+      if (!this.isOpen || burst++ >= SYNC_BURST) return;
+      this.sendPing();
+      this.burst = setTimeout(next, this.options.syncBurstMs ?? SYNC_BURST_MS);
     };
-    this.#burst = setTimeout(next, this.#options.syncBurstMs ?? SYNC_BURST_MS);
+    this.burst = setTimeout(next, this.options.syncBurstMs ?? SYNC_BURST_MS);
   }
 
-  #ping(): void {
-    this.send(this.#writer.ping(wallClock(), this.#options.dropped?.() ?? 0));
+  private sendPing(): void {
+    this.send(this.writer.ping(wallClock(), this.options.dropped?.() ?? 0));
   }
 
-  #end(why: ChannelEnd, detail?: string): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#close();
-    this.#options.onEnd(why, detail);
+  private end(why: ChannelEnd, detail?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.close();
+    this.options.onEnd(why, detail);
   }
 
-  #close(): void {
-    this.#open = false;
-    clearInterval(this.#pinger);
-    clearTimeout(this.#burst);
-    const peer = this.#peer;
+  private close(): void {
+    this.isOpen = false;
+    clearInterval(this.pinger);
+    clearTimeout(this.burst);
+    const peer = this.peer;
     const channel = peer._channel;
     const pc = peer._pc;
     peer.destroy();
