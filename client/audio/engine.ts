@@ -102,6 +102,9 @@ export interface DrumEngine {
   outputLatencyMs(): number | null;
   /** Current output peak level in dBFS (−Infinity when silent), from an analyser on the master output. */
   peakDb(): number;
+  /** The engine's AudioContext and its master output (after the clipper, before the speakers), for a recording tap. */
+  readonly context: AudioContext;
+  readonly output: AudioNode;
   /** Subscribe to context state changes (running/suspended); returns an unsubscribe function. */
   onStateChange(listener: (state: AudioContextState) => void): () => void;
   /** A slot's sound (null: silence). Copied to the audio thread. Throws on a malformed sound. */
@@ -316,6 +319,8 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
     click,
     outputLatencyMs: () => outputLatencyMs(raw),
     peakDb: () => peakDb(analyser, samples),
+    context: raw,
+    output: clipper,
     onStateChange(listener) {
       listeners.add(listener);
       return () => {

@@ -15,11 +15,13 @@ import { MemberList } from '../components/MemberList.tsx';
 import type { PadLook } from '../components/PadGrid.tsx';
 import { PadSamples } from '../components/PadSamples.tsx';
 import { QrCode } from '../components/QrCode.tsx';
+import { RecordControls } from '../components/RecordControls.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { TimingControls } from '../components/TimingControls.tsx';
 import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
 import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
+import { createRecording } from '../recording/recording.ts';
 import { joinPath } from '../src/routes.ts';
 import { BUILT_IN_KIT_CHOICES, type BuiltInKitId, createDawSound, type KitState } from '../state/daw-sound.ts';
 import { recorderFromUrl } from '../state/hit-recorder.ts';
@@ -100,8 +102,12 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   // With the recorder (tests, benchmarks), the engine's counters too: which slot and sound each hit played.
   if (recorder) Object.assign(window, { padmeshRecorder: recorder, padmeshEngine: { stats: () => engine.stats() } });
   let firstWelcome = true;
+  // The Record button: every hit and the engine's output, kept as they come (recording/recording.ts).
+  const recording = createRecording({ engine, tempo: () => jam.view.tempo });
+  onCleanup(() => recording.dispose());
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,
+    take: recording,
     onTempo: (tempo) => actions.setRoomState({ tempo: tempo.bpm, pads: pads(), band: band() }),
   });
   const [session, actions, created] = createSession(join, {
@@ -234,7 +240,22 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     const placed = untrack(() => sound.setParts(parts));
     for (const [peerId, base] of placed.slotBase) jam.setSlotBase(peerId, base);
     setUnplaced(placed.unplaced);
+    // A player without a bank plays the drums, and is recorded so.
+    for (const [peerId, part] of parts)
+      recording.part(peerId, placed.unplaced.includes(peerId) ? { ...part, instrument: 'drums' } : part);
   });
+  // What the recording needs to name and place each track: players' names, the kit, the tempo.
+  createEffect(() => {
+    for (const member of controllers()) recording.name(member.peerId, member.name);
+  });
+  createEffect(() => recording.kit(sound.kitId()));
+  createEffect(
+    on(
+      () => jam.view.tempo,
+      (tempo) => recording.tempo(tempo),
+      { defer: true },
+    ),
+  );
 
   const newRoom = () => {
     actions.leave();
@@ -324,6 +345,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 onMetronome={jam.setMetronome}
               />
               <BandControls keyIndex={band().key} scale={partOf(band(), null).scale} onChange={setKeyScale} />
+              <RecordControls recording={recording} soundOn={soundState() === 'running'} />
             </section>
             <section>
               <h2>
