@@ -200,9 +200,9 @@ describe('buildMidi', () => {
     // Times from the bar line (T0 here), to within half a tick (at 90 bpm: 0.35 ms).
     const times = midi.tracks.flatMap((track) => track.notes.map((note) => note.time * 1000));
     const expected = [1_500, 100.4, 1_000.9, 333.3, 2_000];
-    times.forEach((time, i) =>
-      expect(Math.abs(time - (expected[i] as number))).toBeLessThanOrEqual(60_000 / 90 / PPQ / 2),
-    );
+    times.forEach((time, i) => {
+      expect(Math.abs(time - (expected[i] as number))).toBeLessThanOrEqual(60_000 / 90 / PPQ / 2);
+    });
   });
 
   it('quantises to sixteenths only when asked and the beat ran; melodic channels skip channel 10', () => {
