@@ -150,19 +150,18 @@ export function createRecording(options: RecordingOptions) {
     return Number.isFinite(at) ? at : 0;
   };
 
-  const currentMeta = (): TakeMeta => {
-    const m = meta as TakeMeta;
-    if (take) {
-      m.players = take.players.map((player) => ({ ...player }));
-      m.sounds = [...take.sounds];
+  /** The meta with the take's players, sounds and tempos as they are now. */
+  const currentMeta = (m: TakeMeta, source: Take | null): TakeMeta => {
+    if (source) {
+      m.players = source.players.map((player) => ({ ...player }));
+      m.sounds = [...source.sounds];
     }
     m.tempos = [...tempos];
     return m;
   };
 
   /** One flush: new hits and sound to storage. Serialised: a slow store never sees two at once. */
-  const flush = (): Promise<void> => {
-    const current = take;
+  const flush = (current: Take | null = take): Promise<void> => {
     if (!meta) return writing;
     const m = meta;
     writing = writing.then(async () => {
@@ -174,7 +173,7 @@ export function createRecording(options: RecordingOptions) {
       m.hits += hits?.tapAt.length ?? 0;
       m.frames += chunks.reduce((sum, chunk) => sum + chunk.frames, 0);
       try {
-        await (await store).append(currentMeta(), hits, chunks);
+        await (await store).append(currentMeta(m, current), hits, chunks);
       } catch (error) {
         Object.assign(m, before); // all or nothing: the meta says what is stored
         throw error;
@@ -249,7 +248,7 @@ export function createRecording(options: RecordingOptions) {
     try {
       const opened = await store;
       setLimitMs(await allowedMs(opened));
-      await opened.begin(currentMeta());
+      await opened.begin(currentMeta(m, take));
       if (!tap) {
         const node = await tapReady();
         if (meta !== m) return; // stopped meanwhile
@@ -289,12 +288,7 @@ export function createRecording(options: RecordingOptions) {
     m.stopReason = reason?.text ?? null;
     try {
       // The last hits, whatever the store did before.
-      if (stoppedTake) {
-        take = stoppedTake;
-        await flush().finally(() => {
-          take = null;
-        });
-      }
+      await flush(stoppedTake);
     } catch (error) {
       const code = error instanceof RecordingError ? error.code : 'STORAGE_FAILED';
       setMessage({ code, text: `${reason ? `${reason.text} ` : ''}The end of the take could not be kept.` });
