@@ -40,8 +40,6 @@ export const FLUSH_MS = 1_000;
 export const STORAGE_SHARE = 0.8;
 /** Stop waits this long (ms) for the tap's last chunk (a suspended context sends none). */
 const STOP_WAIT_MS = 3_000;
-/** The most silence a WAV is padded with to end at Stop's frame (a render burst is ~10 ms). */
-const MAX_TAIL_FRAMES = 12_000;
 /** PCM chunks read back per batch when the WAV is made (a second each). */
 const EXPORT_BATCH = 32;
 
@@ -440,10 +438,10 @@ async function wavOf(store: TakeStore, kept: KeptTake): Promise<Blob> {
     // A Blob per batch: the browser may keep it out of the page's memory.
     parts.push(new Blob(batch));
   });
-  // A few ms short (the tap stopped at its reading of Stop): silence to Stop's frame. More (a take
-  // cut short by storage): it ends where its sound does.
-  const short = wanted - frames;
-  const tail = short > 0 && short <= MAX_TAIL_FRAMES ? short : 0;
+  // Short of Stop's frame: by a render burst (the tap stopped at its reading of Stop), or by
+  // audio time the context lost (a glitch: the laptop too busy to render in time), or by chunks
+  // storage could not take. Silence to Stop's frame keeps the WAV as long as the MIDI file.
+  const tail = Number.isFinite(wanted) ? Math.max(0, wanted - frames) : 0;
   const total = lead + frames + tail;
   return new Blob(
     [

@@ -360,9 +360,17 @@ describe('recording', () => {
       await startRecording(daw);
       await dawPad(daw, 0).dispatchEvent('pointerdown');
       await expect.poll(async () => Number(await controls(daw).getAttribute('data-saved-hits')), WAIT).toBe(1);
-      // Sound fills it (silence is stored compressed, to almost nothing): a few hits more.
-      for (const pad of [5, 6, 7]) await dawPad(daw, pad).dispatchEvent('pointerdown');
-      await daw.locator('[data-testid=record-controls][data-state=stopped]').waitFor(WAIT);
+      // Sound fills it (silence is stored compressed, to almost nothing): cymbals until it stops
+      // (each poll plays one; bounded by the wait).
+      await expect
+        .poll(
+          async () => {
+            await dawPad(daw, 6).dispatchEvent('pointerdown');
+            return controls(daw).getAttribute('data-state');
+          },
+          { ...WAIT, interval: 500 },
+        )
+        .toBe('stopped');
       expect(await daw.getByTestId('record-message').getAttribute('data-code')).toBe('STORAGE_FULL');
       expect(await daw.getByTestId('record-message').textContent()).toContain('Storage is full');
       const midi = await downloadMidi(daw);
