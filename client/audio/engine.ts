@@ -104,6 +104,9 @@ export interface DrumEngine {
   peakDb(): number;
   /** Silences the speakers, or not (the meter and the metronome go on): MIDI out's local sound switch. */
   setMuted(muted: boolean): void;
+  /** The engine's AudioContext and its master output (after the clipper, before the speakers), for a recording tap. */
+  readonly context: AudioContext;
+  readonly output: AudioNode;
   /** Subscribe to context state changes (running/suspended); returns an unsubscribe function. */
   onStateChange(listener: (state: AudioContextState) => void): () => void;
   /** A slot's sound (null: silence). Copied to the audio thread. Throws on a malformed sound. */
@@ -325,6 +328,8 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
       if (muted) clipper.disconnect(raw.destination);
       else clipper.connect(raw.destination);
     },
+    context: raw,
+    output: clipper,
     onStateChange(listener) {
       listeners.add(listener);
       return () => {

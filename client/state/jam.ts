@@ -72,6 +72,8 @@ export interface DawJamOptions {
   recorder?: HitRecorder | null;
   /** Every hit also goes out as MIDI (client/midi/midi-out.ts). */
   midi?: Pick<MidiOut, 'hit'> | null;
+  /** The Record button's take (recording/recording.ts): told each hit played, its tap time on our clock. */
+  take?: { hit(peerId: string | null, pad: number, velocity: number, tapAt: number, arrivedAt: number): void } | null;
   /** The room's tempo to start from (the server keeps it across DAW reloads). */
   bpm?: number;
   /** Told when the tempo changes, to keep the room state's tempo in step. */
@@ -81,6 +83,7 @@ export interface DawJamOptions {
 export function createDawJam(signaling: () => Signaling, engine: DrumEngine, options: DawJamOptions = {}) {
   const recorder = options.recorder ?? null;
   const midi = options.midi ?? null;
+  const take = options.take ?? null;
   let mode: PlayMode = 'instant';
   let tempo = initialTempo(wallClock(), options.bpm);
   let metronome = false;
@@ -172,6 +175,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
       recorder.record(hit, audioAt, hit.late || lateForAudio, when * 1000, engine.currentTime * 1000);
     }
     if (!played && overbooked === owner) return; // it gave way: nothing sounds, nothing lights
+    take?.hit(hit.peerId, hit.pad, hit.velocity, hit.tapAt, hit.arrivedAt);
     const heldMs = scheduled && !lateForAudio ? Math.max(0, hit.playAt - hit.arrivedAt) : 0;
     after(hit.peerId, hit.pad, hit.velocity, hit.via, hit.delayMs, heldMs, hit.late || lateForAudio);
   }
@@ -179,6 +183,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   function play(peerId: string | null, pad: number, velocity: number, via: RecentHit['via'], delayMs: number | null) {
     engine.trigger(pad, velocity / 127); // the sound first; everything else can wait a frame
     midi?.hit(null, pad, velocity, Number.NaN);
+    take?.hit(peerId, pad, velocity, wallClock(), Number.NaN);
     after(peerId, pad, velocity, via, delayMs, 0, false);
   }
 

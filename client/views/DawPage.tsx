@@ -17,6 +17,7 @@ import { MidiControls } from '../components/MidiControls.tsx';
 import type { PadLook } from '../components/PadGrid.tsx';
 import { PadSamples } from '../components/PadSamples.tsx';
 import { QrCode } from '../components/QrCode.tsx';
+import { RecordControls } from '../components/RecordControls.tsx';
 import { StatusLight } from '../components/StatusLight.tsx';
 import { TimingControls } from '../components/TimingControls.tsx';
 import { KEY_VELOCITY, padOfKey, SOFT_KEY_VELOCITY } from '../input/keys.ts';
@@ -25,6 +26,7 @@ import { createMidiSession } from '../midi/midi-session.ts';
 import { drumNotesFor } from '../midi/note-map.ts';
 import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
+import { createRecording } from '../recording/recording.ts';
 import { joinPath } from '../src/routes.ts';
 import { BUILT_IN_KIT_CHOICES, type BuiltInKitId, createDawSound, type KitState } from '../state/daw-sound.ts';
 import { recorderFromUrl } from '../state/hit-recorder.ts';
@@ -128,9 +130,13 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   if (recorder) Object.assign(window, { padmeshRecorder: recorder, padmeshEngine: { stats: () => engine.stats() } });
   let firstWelcome = true;
   const midiOut = new MidiOut();
+  // The Record button: every hit and the engine's output, kept as they come (recording/recording.ts).
+  const recording = createRecording({ engine, tempo: () => jam.view.tempo });
+  onCleanup(() => recording.dispose());
   const jam = createDawJam(() => signaling as Signaling, engine, {
     recorder,
     midi: midiOut,
+    take: recording,
     onTempo: (tempo) => {
       midi.tempoChanged();
       actions.setRoomState({ tempo: tempo.bpm, pads: pads(), band: band() });
@@ -272,7 +278,22 @@ export function DawPage(props: { navigate: (path: string) => void }) {
     const placed = untrack(() => sound.setParts(parts));
     for (const [peerId, base] of placed.slotBase) jam.setSlotBase(peerId, base);
     setUnplaced(placed.unplaced);
+    // A player without a bank plays the drums, and is recorded so.
+    for (const [peerId, part] of parts)
+      recording.part(peerId, placed.unplaced.includes(peerId) ? { ...part, instrument: 'drums' } : part);
   });
+  // What the recording needs to name and place each track: players' names, the kit, the tempo.
+  createEffect(() => {
+    for (const member of controllers()) recording.name(member.peerId, member.name);
+  });
+  createEffect(() => recording.kit(sound.kitId()));
+  createEffect(
+    on(
+      () => jam.view.tempo,
+      (tempo) => recording.tempo(tempo),
+      { defer: true },
+    ),
+  );
 
   // The drum pads' MIDI notes follow the built-in kit chosen (a pedal hat is GM's pedal hat).
   createEffect(() => {
@@ -378,6 +399,7 @@ export function DawPage(props: { navigate: (path: string) => void }) {
                 onMetronome={jam.setMetronome}
               />
               <BandControls keyIndex={band().key} scale={partOf(band(), null).scale} onChange={setKeyScale} />
+              <RecordControls recording={recording} soundOn={soundState() === 'running'} />
             </section>
             <section>
               <h2>MIDI</h2>
