@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './chromium.ts';
+import { ensureFirefox, ensurePulseAudio } from './firefox.ts';
 import { checkLoopbackNamespace, ensureNft, ensurePython, runInLoopbackNamespace } from './loopback-namespace.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,8 +31,12 @@ function step(title: string, command: string, args: string[], env: NodeJS.Proces
 
 const startedAt = performance.now();
 let chromium: string;
+let firefox: string;
 try {
   chromium = ensureChromium();
+  // Firefox as phone and as DAW (tests/e2e/firefox.test.ts); a Firefox DAW plays into a private PulseAudio.
+  firefox = ensureFirefox();
+  ensurePulseAudio();
   checkLoopbackNamespace();
   // The two-host LAN test blocks multicast with nftables; it cannot install it from inside its namespace.
   ensureNft();
@@ -48,7 +53,7 @@ if (!testsOnly) {
   step('types: browser client (no Node APIs)', bin('tsc'), ['--noEmit', '-p', 'client']);
   step('client build', bin('vite'), ['build', '--logLevel', 'warn']);
 }
-const env = { CHROMIUM_PATH: chromium };
+const env = { CHROMIUM_PATH: chromium, FIREFOX_PATH: firefox };
 if (vitestArgs.length > 0) {
   step('tests (in a loopback-only network namespace)', bin('vitest'), ['run', ...vitestArgs], env, true);
 } else {
