@@ -15,7 +15,8 @@
  * the microphone permission, and that permission also lets its AudioContext start without a
  * gesture. So the DAW whose sound is started by a real click on "Enable sound" (as for a person,
  * whose Firefox has no such permission) cannot link P2P here and its phones play through the
- * relay; the DAW with the permission links P2P, its sound running from the start.
+ * relay; the DAW with the permission links P2P, its sound running from the start. The click DAW's
+ * contexts are held suspended by an init script until the click (SOUND_WAITS_FOR_A_CLICK).
  */
 import type { Page as ChromiumPage } from 'playwright-core';
 import type { Browser, Page } from 'puppeteer-core';
@@ -52,6 +53,21 @@ const COUNT_LATENCY_READS = `{
   }
   const stamp = proto.getOutputTimestamp;
   if (stamp) proto.getOutputTimestamp = function () { reads.getOutputTimestamp++; return stamp.call(this); };
+}`;
+
+/**
+ * The autoplay policy, kept by the page: each AudioContext is suspended as it is made, so only a
+ * resume() (the Enable sound click's) starts it. This Firefox's own policy did not hold here: with
+ * the prefs of autoplayPrefs(false), the DAW's context ran by itself in 3 of 4 runs of this test.
+ */
+const SOUND_WAITS_FOR_A_CLICK = `{
+  const Native = window.AudioContext;
+  window.AudioContext = class extends Native {
+    constructor(options) {
+      super(options);
+      void this.suspend();
+    }
+  };
 }`;
 
 let jam: Jam;
@@ -115,8 +131,24 @@ const firefoxPeerId = async (daw: Page, name: string): Promise<string> => {
 const firefoxRecorded = (daw: Page): Promise<RecordedHits> =>
   daw.evaluate(() => (window as unknown as { padmeshRecorder: { export(): RecordedHits } }).padmeshRecorder.export());
 
-/** Waits (bounded) for a Firefox page's selector; a clearer failure than a protocol timeout. */
-const waitIn = (page: Page, selector: string) => page.waitForSelector(selector, { timeout: WAIT.timeout });
+/**
+ * Waits (bounded) for a Firefox page's selector. On a timeout the error says whether the page
+ * still answers (a frozen page does not, within another bounded wait) and what its engine shows.
+ */
+async function waitIn(page: Page, selector: string): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout: WAIT.timeout });
+  } catch (error) {
+    const state = await Promise.race([
+      page.evaluate(() => {
+        const engine = document.querySelector<HTMLElement>('[data-testid=engine]');
+        return `answers; engine ${JSON.stringify(engine ? { ...engine.dataset } : null)}`;
+      }),
+      new Promise<string>((resolve) => setTimeout(() => resolve('does not answer (frozen?)'), 15_000)),
+    ]).catch((e: unknown) => `evaluate failed: ${String(e)}`);
+    throw new Error(`${(error as Error).message}; the page ${state}`);
+  }
+}
 
 describe('Firefox phones with a Chromium DAW', () => {
   it('a Firefox phone links P2P and each of its taps is played once', async () => {
@@ -192,7 +224,8 @@ describe('a Firefox DAW', () => {
     });
     iceFailsHere = true;
     await jam.startServer();
-    const { daw, code } = await openFirefoxDaw(dawBrowser, jam.base, '?record=100', log, COUNT_LATENCY_READS);
+    const init = SOUND_WAITS_FOR_A_CLICK + COUNT_LATENCY_READS;
+    const { daw, code } = await openFirefoxDaw(dawBrowser, jam.base, '?record=100', log, init);
     // Nothing has started the sound: the button is there, the context suspended.
     await waitIn(daw, '[data-testid=engine][data-state=suspended] [data-testid=enable-sound]');
     await daw.locator('[data-testid=enable-sound]').click();

@@ -34,10 +34,15 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
 /**
  * Sound: `autoplay: true` lets an AudioContext start without a gesture (as Chromium's
  * --autoplay-policy flag); `false` is a person's browser, where only a click on the page starts it.
+ * Measured here (Firefox ESR 153): without `block-webaudio` an AudioContext runs at once whatever
+ * the policy says; with it, the first page of a browser waits for a gesture, but later pages of
+ * the same browser may run at once (their documents activated or not): so a test that needs the
+ * click opens its DAW as the first page of a browser of its own, and checks it waits.
  */
 export const autoplayPrefs = (autoplay: boolean): Record<string, unknown> => ({
   'media.autoplay.default': autoplay ? 0 : 1,
   'media.autoplay.blocking_policy': autoplay ? 0 : 1,
+  'media.autoplay.block-webaudio': !autoplay,
 });
 
 /** A private PulseAudio with one null sink, listening on a socket in its own folder. */
@@ -110,9 +115,14 @@ export class PulseAudio {
     return pulse;
   }
 
+  /** Ends it (SIGTERM; SIGKILL if it has not exited within E2E_WAIT_MS) and removes its folder. */
   async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
-    await this.exited;
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      this.process.kill('SIGTERM');
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), E2E_WAIT_MS);
+      await this.exited;
+      clearTimeout(timer);
+    }
     await rm(this.dir, { recursive: true, force: true });
   }
 }
