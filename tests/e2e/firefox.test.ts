@@ -224,7 +224,8 @@ describe('a Firefox DAW', () => {
     });
     iceFailsHere = true;
     await jam.startServer();
-    const init = SOUND_WAITS_FOR_A_CLICK + COUNT_LATENCY_READS;
+    // The counter first: it wraps the native prototype, which the suspending subclass inherits.
+    const init = COUNT_LATENCY_READS + SOUND_WAITS_FOR_A_CLICK;
     const { daw, code } = await openFirefoxDaw(dawBrowser, jam.base, '?record=100', log, init);
     // Nothing has started the sound: the button is there, the context suspended.
     await waitIn(daw, '[data-testid=engine][data-state=suspended] [data-testid=enable-sound]');
