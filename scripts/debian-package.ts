@@ -14,16 +14,19 @@ export interface DebianTool {
   find(): string | null;
   /** What to tell a person when it cannot be installed here. */
   hint: string;
+  /** Install the package's recommended packages too (default true; a browser's pull in a desktop). */
+  recommends?: boolean;
 }
 
-export function ensureDebianTool({ name, debianPackage, find, hint }: DebianTool): string {
+export function ensureDebianTool({ name, debianPackage, find, hint, recommends = true }: DebianTool): string {
   const found = find();
   if (found) return found;
   if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) throw new Error(hint);
   console.log(`  ${name} not found: installing Debian’s ${debianPackage} package (once)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', debianPackage], { stdio: 'inherit', env });
+  const extra = recommends ? [] : ['--no-install-recommends'];
+  execFileSync('apt-get', ['install', '-y', '-qq', ...extra, debianPackage], { stdio: 'inherit', env });
   const installed = find();
   if (!installed) throw new Error(`apt-get installed ${debianPackage} but no ${name} was found.\n${hint}`);
   return installed;

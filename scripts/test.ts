@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './chromium.ts';
+import { ensureFirefox, ensurePulseAudio } from './firefox.ts';
 import { checkLoopbackNamespace, ensureNft, ensurePython, runInLoopbackNamespace } from './loopback-namespace.ts';
 import { ensureRedisServer } from './redis-server.ts';
 
@@ -31,8 +32,12 @@ function step(title: string, command: string, args: string[], env: NodeJS.Proces
 
 const startedAt = performance.now();
 let chromium: string;
+let firefox: string;
 try {
   chromium = ensureChromium();
+  // Firefox as phone and as DAW (tests/e2e/firefox.test.ts); a Firefox DAW plays into a private PulseAudio.
+  firefox = ensureFirefox();
+  ensurePulseAudio();
   checkLoopbackNamespace();
   // The two-host LAN test blocks multicast with nftables; it cannot install it from inside its namespace.
   ensureNft();
@@ -53,7 +58,7 @@ if (!testsOnly) {
   // What phones load must run on the floor of package.json's browserslist (docs/testing.md).
   step("phones' API floor (the controller's chunks)", bin('tsx'), ['scripts/check-phone-floor.ts']);
 }
-const env = { CHROMIUM_PATH: chromium };
+const env = { CHROMIUM_PATH: chromium, FIREFOX_PATH: firefox };
 if (vitestArgs.length > 0) {
   step('tests (in a loopback-only network namespace)', bin('vitest'), ['run', ...vitestArgs], env, true);
 } else {

@@ -20,8 +20,24 @@ export function playClick(context: AudioContext, into: AudioNode, at: number, ac
   osc.onended = () => env.disconnect();
 }
 
-/** What the browser reports: (baseLatency + outputLatency) in ms, or null if it reports neither. */
-export function outputLatencyMs(context: AudioContext): number | null {
+/**
+ * Whether `outputLatency` may be read here. Not in Firefox (Gecko): reading it on a running
+ * context can freeze the page for good, its main thread and audio threads deadlocked inside the
+ * browser (docs/troubleshooting.md, "A Firefox DAW froze"), and Firefox's `getOutputTimestamp()`
+ * reads it too. Nothing in the page can tell in advance whether a read will deadlock, so Gecko is
+ * told by its user agent (`Gecko/<date>`; Chromium and WebKit say "like Gecko").
+ */
+export const canReadOutputLatency = (userAgent = globalThis.navigator?.userAgent ?? ''): boolean =>
+  !/\bGecko\/\d/.test(userAgent);
+
+const OUTPUT_LATENCY_READABLE = canReadOutputLatency();
+
+/**
+ * What the browser reports: (baseLatency + outputLatency) in ms, or null if it reports neither
+ * or cannot be asked safely (Firefox: see canReadOutputLatency; its baseLatency alone is 0).
+ */
+export function outputLatencyMs(context: AudioContext, readable = OUTPUT_LATENCY_READABLE): number | null {
+  if (!readable) return null;
   const base = finiteOrNull(context.baseLatency);
   const output = finiteOrNull(context.outputLatency);
   if (base === null && output === null) return null;

@@ -19,6 +19,7 @@
  */
 import './quiet-tone.ts';
 import { getContext, OfflineContext, setContext } from 'tone';
+import { canSuspendOffline, ensureCancelAndHold } from './firefox-audio.ts';
 import {
   asSoundLayers,
   type KitCache,
@@ -284,13 +285,17 @@ export async function renderOffline(
   if (jobs.length > MAX_CHANNELS) throw new Error(`at most ${MAX_CHANNELS} sounds per render, not ${jobs.length}`);
   const quanta = (seconds: number) => Math.max(1, Math.ceil((seconds * sampleRate) / QUANTUM));
   const length = Math.max(...jobs.map((job) => quanta(design.pads[job.pad]?.length ?? 0))) * QUANTUM;
+  ensureCancelAndHold(); // Firefox: Tone's envelopes need it (firefox-audio.ts)
   const raw = new OfflineAudioContext({ numberOfChannels: jobs.length, length, sampleRate });
   raw.destination.channelInterpretation = 'discrete';
+  const cutLive = canSuspendOffline(raw);
   const context = new OfflineContext(raw);
   const merger = raw.createChannelMerger(jobs.length);
   merger.connect(raw.destination);
   /** Outputs to cut, by the frame their sound has ended at. */
   const endings = new Map<number, GainNode[]>();
+  /** Without a suspend (Firefox): each channel's frame to zero it from after the render. */
+  const zeroFrom: number[] = [];
   // Tone makes some things (noise buffers) on its global context: this one, while the hits are built.
   const previous = getContext();
   setContext(context);
@@ -302,7 +307,8 @@ export async function renderOffline(
       out.connect(merger, 0, channel);
       pad.play(context, out, 0, job.velocity);
       const end = quanta(pad.length) * QUANTUM;
-      if (release && end < length) endings.set(end, [...(endings.get(end) ?? []), out]);
+      zeroFrom[channel] = release && end < length ? end : length;
+      if (cutLive && release && end < length) endings.set(end, [...(endings.get(end) ?? []), out]);
     });
   } finally {
     setContext(previous);
@@ -318,7 +324,12 @@ export async function renderOffline(
   }
   try {
     const buffer = await raw.startRendering();
-    return jobs.map((_, channel) => buffer.getChannelData(channel));
+    return jobs.map((_, channel) => {
+      const data = buffer.getChannelData(channel);
+      // The output a mid-render cut would have left silent from that frame on.
+      if (!cutLive) data.fill(0, zeroFrom[channel]);
+      return data;
+    });
   } finally {
     context.dispose();
   }
