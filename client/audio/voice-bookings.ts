@@ -35,15 +35,15 @@ export const NO_OWNER = -1;
 export class PadBookings {
   readonly voices: number;
   /** Per voice: its latest start that has begun (≤ now), −Infinity for none. */
-  readonly #begun: Float64Array;
+  private readonly begun: Float64Array;
   /** Per voice: how many hits it has booked ahead. */
-  readonly #count: Int32Array;
+  private readonly count: Int32Array;
   /** Per voice, MAX_BOOKED_AHEAD slots from voice × MAX_BOOKED_AHEAD: its bookings, in time order. */
-  readonly #time: Float64Array;
-  readonly #gain: Float64Array;
-  readonly #velocity: Float64Array;
-  readonly #owner: Int32Array;
-  #total = 0;
+  private readonly bookingTime: Float64Array;
+  private readonly gain: Float64Array;
+  private readonly velocity: Float64Array;
+  private readonly owner: Int32Array;
+  private total = 0;
 
   // ---- What book() decided. The engine: (1) on voice `alsoVoice`, if ≥ 0: cancel from
   // `alsoCancelAt`, play its bookings `alsoFrom` … `alsoTo` − 1; (2) on `voice`: cancel from
@@ -70,36 +70,36 @@ export class PadBookings {
 
   constructor(voices: number) {
     this.voices = voices;
-    this.#begun = new Float64Array(voices).fill(Number.NEGATIVE_INFINITY);
-    this.#count = new Int32Array(voices);
-    this.#time = new Float64Array(voices * MAX_BOOKED_AHEAD);
-    this.#gain = new Float64Array(voices * MAX_BOOKED_AHEAD);
-    this.#velocity = new Float64Array(voices * MAX_BOOKED_AHEAD);
-    this.#owner = new Int32Array(voices * MAX_BOOKED_AHEAD);
+    this.begun = new Float64Array(voices).fill(Number.NEGATIVE_INFINITY);
+    this.count = new Int32Array(voices);
+    this.bookingTime = new Float64Array(voices * MAX_BOOKED_AHEAD);
+    this.gain = new Float64Array(voices * MAX_BOOKED_AHEAD);
+    this.velocity = new Float64Array(voices * MAX_BOOKED_AHEAD);
+    this.owner = new Int32Array(voices * MAX_BOOKED_AHEAD);
   }
 
   /** Hits booked ahead of the last `now` given, on all voices. */
   get booked(): number {
-    return this.#total;
+    return this.total;
   }
 
   /** The latest start on voice `v`, begun or booked. */
   lastStart(v: number): number {
-    const n = this.#count[v] as number;
-    return n > 0 ? (this.#time[v * MAX_BOOKED_AHEAD + n - 1] as number) : (this.#begun[v] as number);
+    const n = this.count[v] as number;
+    return n > 0 ? (this.bookingTime[v * MAX_BOOKED_AHEAD + n - 1] as number) : (this.begun[v] as number);
   }
 
   bookedTime(v: number, slot: number): number {
-    return this.#time[v * MAX_BOOKED_AHEAD + slot] as number;
+    return this.bookingTime[v * MAX_BOOKED_AHEAD + slot] as number;
   }
   bookedGain(v: number, slot: number): number {
-    return this.#gain[v * MAX_BOOKED_AHEAD + slot] as number;
+    return this.gain[v * MAX_BOOKED_AHEAD + slot] as number;
   }
   bookedVelocity(v: number, slot: number): number {
-    return this.#velocity[v * MAX_BOOKED_AHEAD + slot] as number;
+    return this.velocity[v * MAX_BOOKED_AHEAD + slot] as number;
   }
   bookedOwner(v: number, slot: number): number {
-    return this.#owner[v * MAX_BOOKED_AHEAD + slot] as number;
+    return this.owner[v * MAX_BOOKED_AHEAD + slot] as number;
   }
 
   /**
@@ -108,13 +108,13 @@ export class PadBookings {
    * then `owner`); else the fields above say what to do.
    */
   book(now: number, time: number, gap: number, owner: number, gain: number, velocity: number): boolean {
-    this.#forgetBegun(now);
+    this.forgetBegun(now);
     this.cancelledVoice = -1;
     this.cancelledTime = Number.NaN;
     this.alsoVoice = -1;
     this.gaveWay = null;
     const ahead = time > now;
-    if (ahead && this.#total >= MAX_BOOKED_AHEAD && !this.#makeRoom(owner, time)) {
+    if (ahead && this.total >= MAX_BOOKED_AHEAD && !this.makeRoom(owner, time)) {
       this.gaveWay = owner;
       return false;
     }
@@ -127,7 +127,7 @@ export class PadBookings {
     }
     let from: number;
     if (voice >= 0) {
-      from = this.#count[voice] as number; // after all its bookings
+      from = this.count[voice] as number; // after all its bookings
     } else {
       // Every voice is booked for later: the one with the fewest bookings from `time` on (the
       // least to book again), and of those the one whose start before `time` is oldest.
@@ -135,9 +135,9 @@ export class PadBookings {
       let oldest = Number.POSITIVE_INFINITY;
       from = 0;
       for (let v = 0; v < this.voices; v++) {
-        const first = this.#firstFrom(v, time);
-        const later = (this.#count[v] as number) - first;
-        const before = this.#startBefore(v, first);
+        const first = this.firstFrom(v, time);
+        const later = (this.count[v] as number) - first;
+        const before = this.startBefore(v, first);
         if (later < fewest || (later === fewest && before < oldest)) {
           fewest = later;
           oldest = before;
@@ -147,8 +147,8 @@ export class PadBookings {
       }
     }
     const base = voice * MAX_BOOKED_AHEAD;
-    const n = this.#count[voice] as number;
-    const before = this.#startBefore(voice, from);
+    const n = this.count[voice] as number;
+    const before = this.startBefore(voice, from);
     const start = time > before + gap ? time : before + gap; // a sample after the start before it
     this.voice = voice;
     this.time = start;
@@ -160,34 +160,34 @@ export class PadBookings {
     if (this.cancelledVoice >= 0 && this.cancelledVoice !== voice) {
       this.alsoVoice = this.cancelledVoice;
       this.alsoCancelAt = this.cancelledTime;
-      this.alsoFrom = this.#firstFrom(this.alsoVoice, this.cancelledTime);
-      this.alsoTo = this.#count[this.alsoVoice] as number;
+      this.alsoFrom = this.firstFrom(this.alsoVoice, this.cancelledTime);
+      this.alsoTo = this.count[this.alsoVoice] as number;
     }
     if (ahead) {
       // Booked ahead: into its place in time order; the later ones move up a slot.
-      for (let k = n; k > from; k--) this.#move(base + k - 1, base + k);
-      this.#time[base + from] = start;
-      this.#gain[base + from] = gain;
-      this.#velocity[base + from] = velocity;
-      this.#owner[base + from] = owner;
-      this.#count[voice] = n + 1;
-      this.#total += 1;
+      for (let k = n; k > from; k--) this.move(base + k - 1, base + k);
+      this.bookingTime[base + from] = start;
+      this.gain[base + from] = gain;
+      this.velocity[base + from] = velocity;
+      this.owner[base + from] = owner;
+      this.count[voice] = n + 1;
+      this.total += 1;
       this.slot = from;
     } else {
       // Now (a sample later at most): begun, not booked. Every booking on the voice is after it.
-      this.#begun[voice] = start;
+      this.begun[voice] = start;
       this.slot = -1;
     }
     // Bookings played again keep their times, but a voice's starts must stay a sample apart.
     let previous = start;
-    const count = this.#count[voice] as number;
+    const count = this.count[voice] as number;
     for (let k = from + (ahead ? 1 : 0); k < count; k++) {
-      const at = this.#time[base + k] as number;
+      const at = this.bookingTime[base + k] as number;
       previous = at > previous + gap ? at : previous + gap;
-      this.#time[base + k] = previous;
+      this.bookingTime[base + k] = previous;
     }
     this.cancelAt = cancelAt;
-    this.replayFrom = Number.isNaN(cancelAt) ? count : this.#firstFrom(voice, cancelAt);
+    this.replayFrom = Number.isNaN(cancelAt) ? count : this.firstFrom(voice, cancelAt);
     this.replayTo = count;
     return true;
   }
@@ -196,16 +196,16 @@ export class PadBookings {
    * The pad is full: the player holding the most bookings (this hit counted; of two, the one
    * booked further ahead) gives way with its hit planned furthest ahead. False if that is this hit.
    */
-  #makeRoom(owner: number, time: number): boolean {
+  private makeRoom(owner: number, time: number): boolean {
     let loser = owner;
-    let held = this.#held(owner) + 1;
-    let latest = Math.max(time, this.#latestOf(owner));
+    let held = this.held(owner) + 1;
+    let latest = Math.max(time, this.latestOf(owner));
     for (let v = 0; v < this.voices; v++) {
-      for (let k = 0; k < (this.#count[v] as number); k++) {
-        const other = this.#owner[v * MAX_BOOKED_AHEAD + k] as number;
+      for (let k = 0; k < (this.count[v] as number); k++) {
+        const other = this.owner[v * MAX_BOOKED_AHEAD + k] as number;
         if (other === loser) continue;
-        const otherHeld = this.#held(other) + (other === owner ? 1 : 0);
-        const otherLatest = other === owner ? Math.max(time, this.#latestOf(other)) : this.#latestOf(other);
+        const otherHeld = this.held(other) + (other === owner ? 1 : 0);
+        const otherLatest = other === owner ? Math.max(time, this.latestOf(other)) : this.latestOf(other);
         if (otherHeld > held || (otherHeld === held && otherLatest > latest)) {
           loser = other;
           held = otherHeld;
@@ -213,19 +213,19 @@ export class PadBookings {
         }
       }
     }
-    if (loser === owner && time >= this.#latestOf(owner)) return false;
+    if (loser === owner && time >= this.latestOf(owner)) return false;
     // Its booking furthest ahead goes; the voice's later bookings move down a slot.
     for (let v = 0; v < this.voices; v++) {
       const base = v * MAX_BOOKED_AHEAD;
-      const n = this.#count[v] as number;
+      const n = this.count[v] as number;
       for (let k = 0; k < n; k++) {
-        if (this.#owner[base + k] !== loser || this.#time[base + k] !== latest) continue;
+        if (this.owner[base + k] !== loser || this.bookingTime[base + k] !== latest) continue;
         this.cancelledVoice = v;
         this.cancelledTime = latest;
         this.gaveWay = loser;
-        for (let j = k + 1; j < n; j++) this.#move(base + j, base + j - 1);
-        this.#count[v] = n - 1;
-        this.#total -= 1;
+        for (let j = k + 1; j < n; j++) this.move(base + j, base + j - 1);
+        this.count[v] = n - 1;
+        this.total -= 1;
         return true;
       }
     }
@@ -233,60 +233,60 @@ export class PadBookings {
   }
 
   /** How many hits `owner` has booked. */
-  #held(owner: number): number {
+  private held(owner: number): number {
     let held = 0;
     for (let v = 0; v < this.voices; v++) {
-      for (let k = 0; k < (this.#count[v] as number); k++) if (this.#owner[v * MAX_BOOKED_AHEAD + k] === owner) held++;
+      for (let k = 0; k < (this.count[v] as number); k++) if (this.owner[v * MAX_BOOKED_AHEAD + k] === owner) held++;
     }
     return held;
   }
 
   /** The time of `owner`'s booking furthest ahead (−Infinity for none). */
-  #latestOf(owner: number): number {
+  private latestOf(owner: number): number {
     let latest = Number.NEGATIVE_INFINITY;
     for (let v = 0; v < this.voices; v++) {
-      for (let k = 0; k < (this.#count[v] as number); k++) {
+      for (let k = 0; k < (this.count[v] as number); k++) {
         const i = v * MAX_BOOKED_AHEAD + k;
-        if (this.#owner[i] === owner && (this.#time[i] as number) > latest) latest = this.#time[i] as number;
+        if (this.owner[i] === owner && (this.bookingTime[i] as number) > latest) latest = this.bookingTime[i] as number;
       }
     }
     return latest;
   }
 
-  #move(from: number, to: number): void {
-    this.#time[to] = this.#time[from] as number;
-    this.#gain[to] = this.#gain[from] as number;
-    this.#velocity[to] = this.#velocity[from] as number;
-    this.#owner[to] = this.#owner[from] as number;
+  private move(from: number, to: number): void {
+    this.bookingTime[to] = this.bookingTime[from] as number;
+    this.gain[to] = this.gain[from] as number;
+    this.velocity[to] = this.velocity[from] as number;
+    this.owner[to] = this.owner[from] as number;
   }
 
   /** The start on voice `v` before its booking `slot`: the booking before it, or the voice's begun start. */
-  #startBefore(v: number, slot: number): number {
-    return slot > 0 ? (this.#time[v * MAX_BOOKED_AHEAD + slot - 1] as number) : (this.#begun[v] as number);
+  private startBefore(v: number, slot: number): number {
+    return slot > 0 ? (this.bookingTime[v * MAX_BOOKED_AHEAD + slot - 1] as number) : (this.begun[v] as number);
   }
 
   /** The first booking on voice `v` at or after `time` (its count if none). */
-  #firstFrom(v: number, time: number): number {
+  private firstFrom(v: number, time: number): number {
     const base = v * MAX_BOOKED_AHEAD;
-    const n = this.#count[v] as number;
+    const n = this.count[v] as number;
     let k = 0;
-    while (k < n && (this.#time[base + k] as number) < time) k++;
+    while (k < n && (this.bookingTime[base + k] as number) < time) k++;
     return k;
   }
 
   /** Bookings whose time has come are no longer ahead: they become each voice's begun start. */
-  #forgetBegun(now: number): void {
-    if (this.#total === 0) return;
+  private forgetBegun(now: number): void {
+    if (this.total === 0) return;
     for (let v = 0; v < this.voices; v++) {
       const base = v * MAX_BOOKED_AHEAD;
-      const n = this.#count[v] as number;
+      const n = this.count[v] as number;
       let done = 0;
-      while (done < n && (this.#time[base + done] as number) <= now) done++;
+      while (done < n && (this.bookingTime[base + done] as number) <= now) done++;
       if (done === 0) continue;
-      this.#begun[v] = this.#time[base + done - 1] as number;
-      for (let k = done; k < n; k++) this.#move(base + k, base + k - done);
-      this.#count[v] = n - done;
-      this.#total -= done;
+      this.begun[v] = this.bookingTime[base + done - 1] as number;
+      for (let k = done; k < n; k++) this.move(base + k, base + k - done);
+      this.count[v] = n - done;
+      this.total -= done;
     }
   }
 }

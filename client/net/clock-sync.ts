@@ -47,28 +47,28 @@ export interface ClockEstimate {
 
 export class ClockSync {
   /** Our time of each sample: the middle of its round trip, when the other clock read `at`. */
-  readonly #t = new Float64Array(SYNC_WINDOW);
-  readonly #offset = new Float64Array(SYNC_WINDOW);
-  readonly #rtt = new Float64Array(SYNC_WINDOW);
+  private readonly t = new Float64Array(SYNC_WINDOW);
+  private readonly offset = new Float64Array(SYNC_WINDOW);
+  private readonly rtt = new Float64Array(SYNC_WINDOW);
   /** Scratch for picking the best samples (indexes sorted by rtt). */
-  readonly #order = new Uint8Array(SYNC_WINDOW);
+  private readonly order = new Uint8Array(SYNC_WINDOW);
   /** Scratch: the best samples' indexes, sorted by offset. */
-  readonly #best = new Uint8Array(SYNC_BEST);
-  #next = 0;
-  #count = 0;
-  #samples = 0;
+  private readonly best = new Uint8Array(SYNC_BEST);
+  private next = 0;
+  private count = 0;
+  private sampleCount = 0;
   /** An earlier estimate, to measure drift against. */
-  #anchorOffset = 0;
-  #anchorAt = Number.NaN;
+  private anchorOffset = 0;
+  private anchorAt = Number.NaN;
   readonly estimate: ClockEstimate = { offsetMs: 0, bestRttMs: Number.NaN, at: Number.NaN, driftPpm: 0 };
 
   /** Every sample ever taken (for display). */
   get samples(): number {
-    return this.#samples;
+    return this.sampleCount;
   }
 
   get synced(): boolean {
-    return this.#count >= SYNC_MIN_SAMPLES;
+    return this.count >= SYNC_MIN_SAMPLES;
   }
 
   /**
@@ -78,14 +78,14 @@ export class ClockSync {
   sample(t0: number, at: number, t3: number): boolean {
     const rtt = t3 - t0;
     if (!(rtt >= 0 && rtt <= SYNC_MAX_RTT_MS) || !Number.isFinite(at)) return false;
-    const i = this.#next;
-    this.#t[i] = (t0 + t3) / 2;
-    this.#offset[i] = at - (t0 + t3) / 2;
-    this.#rtt[i] = rtt;
-    this.#next = (i + 1) % SYNC_WINDOW;
-    if (this.#count < SYNC_WINDOW) this.#count += 1;
-    this.#samples += 1;
-    if (this.synced) this.#update();
+    const i = this.next;
+    this.t[i] = (t0 + t3) / 2;
+    this.offset[i] = at - (t0 + t3) / 2;
+    this.rtt[i] = rtt;
+    this.next = (i + 1) % SYNC_WINDOW;
+    if (this.count < SYNC_WINDOW) this.count += 1;
+    this.sampleCount += 1;
+    if (this.synced) this.update();
     return true;
   }
 
@@ -98,60 +98,60 @@ export class ClockSync {
 
   /** Forgets everything (the other end's page reloaded, so its clock may be another). */
   reset(): void {
-    this.#count = 0;
-    this.#next = 0;
-    this.#anchorAt = Number.NaN;
+    this.count = 0;
+    this.next = 0;
+    this.anchorAt = Number.NaN;
     this.estimate.offsetMs = 0;
     this.estimate.bestRttMs = Number.NaN;
     this.estimate.at = Number.NaN;
     this.estimate.driftPpm = 0;
   }
 
-  #update(): void {
-    const n = this.#count;
+  private update(): void {
+    const n = this.count;
     // Insertion sort of indexes by rtt: n ≤ 32, once a second.
     for (let k = 0; k < n; k++) {
       let j = k;
-      while (j > 0 && (this.#rtt[this.#order[j - 1] as number] as number) > (this.#rtt[k] as number)) {
-        this.#order[j] = this.#order[j - 1] as number;
+      while (j > 0 && (this.rtt[this.order[j - 1] as number] as number) > (this.rtt[k] as number)) {
+        this.order[j] = this.order[j - 1] as number;
         j -= 1;
       }
-      this.#order[j] = k;
+      this.order[j] = k;
     }
     // The best of those, sorted by offset (insertion sort again: ≤ SYNC_BEST).
     const best = Math.min(SYNC_BEST, n);
     for (let k = 0; k < best; k++) {
-      const index = this.#order[k] as number;
-      const offset = this.#offset[index] as number;
+      const index = this.order[k] as number;
+      const offset = this.offset[index] as number;
       let j = k;
-      while (j > 0 && (this.#offset[this.#best[j - 1] as number] as number) > offset) {
-        this.#best[j] = this.#best[j - 1] as number;
+      while (j > 0 && (this.offset[this.best[j - 1] as number] as number) > offset) {
+        this.best[j] = this.best[j - 1] as number;
         j -= 1;
       }
-      this.#best[j] = index;
+      this.best[j] = index;
     }
     // The median, with its own time: under drift an offset is only true at the time it was measured.
-    const lo = this.#best[(best - 1) >> 1] as number;
-    const hi = this.#best[best >> 1] as number;
-    const offset = ((this.#offset[lo] as number) + (this.#offset[hi] as number)) / 2;
-    const at = ((this.#t[lo] as number) + (this.#t[hi] as number)) / 2;
+    const lo = this.best[(best - 1) >> 1] as number;
+    const hi = this.best[best >> 1] as number;
+    const offset = ((this.offset[lo] as number) + (this.offset[hi] as number)) / 2;
+    const at = ((this.t[lo] as number) + (this.t[hi] as number)) / 2;
     const estimate = this.estimate;
     estimate.offsetMs = offset;
-    estimate.bestRttMs = this.#rtt[this.#order[0] as number] as number;
+    estimate.bestRttMs = this.rtt[this.order[0] as number] as number;
     estimate.at = at;
-    if (Number.isNaN(this.#anchorAt)) {
+    if (Number.isNaN(this.anchorAt)) {
       if (n < DRIFT_MIN_SAMPLES) return;
-      this.#anchorAt = at;
-      this.#anchorOffset = offset;
-    } else if (at - this.#anchorAt >= DRIFT_SPAN_MS) {
-      const ppm = ((offset - this.#anchorOffset) / (at - this.#anchorAt)) * 1e6;
+      this.anchorAt = at;
+      this.anchorOffset = offset;
+    } else if (at - this.anchorAt >= DRIFT_SPAN_MS) {
+      const ppm = ((offset - this.anchorOffset) / (at - this.anchorAt)) * 1e6;
       // Smooth it: one span's slope is noisy by (estimate error / span). A slope past what quartz
       // does is that noise (a noisy path, the relay's): the drift known so far stays.
       if (Math.abs(ppm) <= MAX_DRIFT_PPM) {
         estimate.driftPpm = estimate.driftPpm === 0 ? ppm : estimate.driftPpm * 0.5 + ppm * 0.5;
       }
-      this.#anchorAt = at;
-      this.#anchorOffset = offset;
+      this.anchorAt = at;
+      this.anchorOffset = offset;
     }
   }
 }

@@ -230,12 +230,12 @@ class Remote {
 const blockMs = (floods: number): number => Math.min(FLOOD_BLOCK.maxMs, FLOOD_BLOCK.firstMs * 2 ** (floods - 1));
 
 export class DawPeers {
-  readonly #options: DawPeersOptions;
-  readonly #remotes = new Map<string, Remote>();
-  readonly #now: () => number;
-  readonly #createChannel: ChannelFactory;
-  readonly #writer = new PacketWriter(0);
-  readonly #event: HitEvent = {
+  private readonly options: DawPeersOptions;
+  private readonly remotes = new Map<string, Remote>();
+  private readonly now: () => number;
+  private readonly createChannel: ChannelFactory;
+  private readonly writer = new PacketWriter(0);
+  private readonly event: HitEvent = {
     peerId: '',
     seq: 0,
     pad: 0,
@@ -248,23 +248,23 @@ export class DawPeers {
     playAt: Number.NaN,
     late: false,
   };
-  readonly #reporter: ReturnType<typeof setInterval>;
+  private readonly reporter: ReturnType<typeof setInterval>;
 
   constructor(options: DawPeersOptions) {
-    this.#options = options;
-    this.#now = options.now ?? wallClock;
-    this.#createChannel = options.createChannel ?? createPeerChannel;
-    this.#reporter = setInterval(() => this.#reportAll(), options.reportMs ?? REPORT_MS);
+    this.options = options;
+    this.now = options.now ?? wallClock;
+    this.createChannel = options.createChannel ?? createPeerChannel;
+    this.reporter = setInterval(() => this.reportAll(), options.reportMs ?? REPORT_MS);
   }
 
   /** The tempo changed: every controller hears it now (over its channel, or else the relay). */
   sendTempo(): void {
-    for (const remote of this.#remotes.values()) this.#sendTempo(remote);
+    for (const remote of this.remotes.values()) this.sendTempoTo(remote);
   }
 
   /** A steady hit that was on time here but that the audio clock had already passed. */
   countLate(peerId: string): void {
-    const remote = this.#remotes.get(peerId);
+    const remote = this.remotes.get(peerId);
     if (!remote) return;
     remote.timing.late += 1;
     remote.stats.late = remote.timing.late;
@@ -275,7 +275,7 @@ export class DawPeers {
    * `overbooked`): the one just handed over, counted as played when it arrived.
    */
   countOverbooked(peerId: string): void {
-    const remote = this.#remotes.get(peerId);
+    const remote = this.remotes.get(peerId);
     if (!remote) return;
     remote.stats.overbooked += 1;
     remote.stats.hits -= 1;
@@ -283,37 +283,37 @@ export class DawPeers {
 
   /** `count` of this controller's sounds were cut short: it held the most of the sampler's voices (played all the same). */
   countCutShort(peerId: string, count: number): void {
-    const remote = this.#remotes.get(peerId);
+    const remote = this.remotes.get(peerId);
     if (!remote) return;
     remote.stats.overbooked += count;
   }
 
   /** A controller joined the room: it gets the tempo now, before any channel exists. */
   greet(peerId: string): void {
-    this.#sendTempo(this.#remote(peerId));
+    this.sendTempoTo(this.remote(peerId));
   }
 
   stats(peerId: string): Readonly<PeerStats> | undefined {
-    return this.#remotes.get(peerId)?.stats;
+    return this.remotes.get(peerId)?.stats;
   }
 
   /** A `signal` from a controller: an offer starts a new connection (replacing its old one). */
   handleSignal(from: string, data: unknown): void {
     const envelope = readEnvelope(data);
-    const remote = this.#remote(from);
-    if (envelope === null) return this.#bad(remote);
+    const remote = this.remote(from);
+    if (envelope === null) return this.bad(remote);
     if (envelope.c !== remote.attemptId) {
       if (!isOffer(envelope.s)) return; // belongs to an attempt already replaced: normal after a reconnect
-      if (remote.channelBlockedUntil > this.#now()) {
+      if (remote.channelBlockedUntil > this.now()) {
         remote.stats.refusedOffers += 1; // shown with the next report
         return;
       }
-      if (!remote.attemptBucket.take(this.#now())) return this.#bad(remote);
-      this.#close(remote);
-      this.#open(remote, envelope.c);
+      if (!remote.attemptBucket.take(this.now())) return this.bad(remote);
+      this.close(remote);
+      this.open(remote, envelope.c);
     } else if (++remote.signals > MAX_SIGNALS_PER_ATTEMPT) {
-      this.#bad(remote);
-      return this.#close(remote);
+      this.bad(remote);
+      return this.close(remote);
     }
     remote.channel?.signal(envelope.s);
   }
@@ -325,7 +325,7 @@ export class DawPeers {
    */
   keepOnly(peerIds: ReadonlySet<string>): string[] {
     const gone: string[] = [];
-    for (const [peerId, remote] of this.#remotes) {
+    for (const [peerId, remote] of this.remotes) {
       if (peerIds.has(peerId) || remote.channel?.open) continue;
       this.remove(peerId);
       gone.push(peerId);
@@ -335,101 +335,101 @@ export class DawPeers {
 
   /** A `relay` from a controller: a hit (or its dropped count) that could not go P2P. */
   handleRelay(from: string, data: unknown): void {
-    const remote = this.#remote(from);
+    const remote = this.remote(from);
     // Every relayed message counts, good or bad, before it is read. Ignored ones are shown with the next report.
-    const now = this.#now();
+    const now = this.now();
     if (remote.relayBlockedUntil > now) {
       remote.stats.ignored += 1;
       return;
     }
     if (!remote.relayBucket.take(now)) {
       remote.stats.ignored += 1;
-      return this.#relayFlooded(remote, now);
+      return this.relayFlooded(remote, now);
     }
     const error = readRelay(data, {
-      hit: (epoch, seq, pad, velocity, sentAt) => this.#hit(remote, epoch, seq, pad, velocity, sentAt, 'relay'),
-      report: (dropped) => this.#report(remote, dropped),
+      hit: (epoch, seq, pad, velocity, sentAt) => this.hit(remote, epoch, seq, pad, velocity, sentAt, 'relay'),
+      report: (dropped) => this.report(remote, dropped),
       // Clock sync without a channel: the answer to the controller's ping is our own ping too.
       ping: (t) => {
-        const at = this.#now();
+        const at = this.now();
         if (!remote.pingBucket.take(at)) {
           remote.stats.limited += 1;
           return;
         }
-        this.#options.sendRelay?.(remote.peerId, { q: [t, at], p: at });
+        this.options.sendRelay?.(remote.peerId, { q: [t, at], p: at });
       },
-      pong: (t, at) => this.#clockSample(remote, t, at, this.#now()),
+      pong: (t, at) => this.clockSample(remote, t, at, this.now()),
     });
-    if (error !== null) this.#bad(remote);
+    if (error !== null) this.bad(remote);
   }
 
   /** The controller left the room: its connection and numbers go. */
   remove(peerId: string): void {
-    const remote = this.#remotes.get(peerId);
+    const remote = this.remotes.get(peerId);
     if (!remote) return;
-    this.#close(remote);
+    this.close(remote);
     clearTimeout(remote.unblockTimer);
-    this.#remotes.delete(peerId);
+    this.remotes.delete(peerId);
   }
 
   destroy(): void {
-    clearInterval(this.#reporter);
-    for (const remote of this.#remotes.values()) {
-      this.#close(remote);
+    clearInterval(this.reporter);
+    for (const remote of this.remotes.values()) {
+      this.close(remote);
       clearTimeout(remote.unblockTimer);
     }
-    this.#remotes.clear();
+    this.remotes.clear();
   }
 
-  #remote(peerId: string): Remote {
-    let remote = this.#remotes.get(peerId);
+  private remote(peerId: string): Remote {
+    let remote = this.remotes.get(peerId);
     if (!remote) {
-      remote = new Remote(peerId, this.#now());
-      this.#remotes.set(peerId, remote);
+      remote = new Remote(peerId, this.now());
+      this.remotes.set(peerId, remote);
     }
     return remote;
   }
 
-  #open(remote: Remote, attemptId: string): void {
+  private open(remote: Remote, attemptId: string): void {
     remote.attemptId = attemptId;
     remote.signals = 1;
-    const budget = new TokenBucket(CHANNEL_PACKET_RATE, this.#now());
+    const budget = new TokenBucket(CHANNEL_PACKET_RATE, this.now());
     try {
-      const channel: HitChannel = this.#createChannel({
-        ...this.#options.channel,
+      const channel: HitChannel = this.createChannel({
+        ...this.options.channel,
         initiator: false,
-        iceServers: this.#options.iceServers(),
-        onSignal: (s) => this.#options.sendSignal(remote.peerId, { c: attemptId, s }),
+        iceServers: this.options.iceServers(),
+        onSignal: (s) => this.options.sendSignal(remote.peerId, { c: attemptId, s }),
         onOpen: () => {
           clearTimeout(remote.openTimer);
           // A new channel may be a new page or even another device under this peerId: sync
           // afresh (its opening burst of pings makes that take half a second).
           remote.sync.reset();
           remote.timing.clockReset();
-          this.#transport(remote, 'p2p');
-          this.#sendTempo(remote);
+          this.transport(remote, 'p2p');
+          this.sendTempoTo(remote);
         },
         onEnd: () => {
           if (remote.channel !== channel) return;
           clearTimeout(remote.openTimer);
           remote.channel = null;
           remote.attemptId = null;
-          this.#transport(remote, 'relay');
+          this.transport(remote, 'relay');
         },
-        onHit: (epoch, seq, pad, velocity, sentAt) => this.#hit(remote, epoch, seq, pad, velocity, sentAt, 'p2p'),
-        onReport: (dropped) => this.#report(remote, dropped),
-        onBadPacket: () => this.#bad(remote),
-        onPacket: () => budget.take(this.#now()) || this.#channelFlooded(remote, channel),
+        onHit: (epoch, seq, pad, velocity, sentAt) => this.hit(remote, epoch, seq, pad, velocity, sentAt, 'p2p'),
+        onReport: (dropped) => this.report(remote, dropped),
+        onBadPacket: () => this.bad(remote),
+        onPacket: () => budget.take(this.now()) || this.channelFlooded(remote, channel),
         onRtt: (rttMs) => {
           remote.stats.rttMs = rttMs;
-          this.#options.onChange(remote.peerId, remote.stats);
+          this.options.onChange(remote.peerId, remote.stats);
         },
-        onClockSample: (t0, at, t3) => this.#clockSample(remote, t0, at, t3),
+        onClockSample: (t0, at, t3) => this.clockSample(remote, t0, at, t3),
       });
       remote.channel = channel;
-      const timeoutMs = this.#options.openTimeoutMs ?? DAW_OPEN_TIMEOUT_MS;
+      const timeoutMs = this.options.openTimeoutMs ?? DAW_OPEN_TIMEOUT_MS;
       remote.openTimer = setTimeout(() => {
-        if (remote.channel === channel && !channel.open) this.#close(remote);
+        if (remote.channel === channel && !channel.open) this.close(remote);
       }, timeoutMs);
     } catch {
       // This browser cannot do WebRTC: the controller's attempts time out and it stays on the relay.
@@ -437,17 +437,25 @@ export class DawPeers {
     }
   }
 
-  #close(remote: Remote): void {
+  private close(remote: Remote): void {
     clearTimeout(remote.openTimer);
     remote.channel?.destroy();
     remote.channel = null;
     remote.attemptId = null;
-    this.#transport(remote, 'relay');
+    this.transport(remote, 'relay');
   }
 
   /** The sacred path: dedup, then play, then count. */
-  #hit(remote: Remote, epoch: number, seq: number, pad: number, velocity: number, sentAt: number, via: Via): void {
-    const arrivedAt = this.#now();
+  private hit(
+    remote: Remote,
+    epoch: number,
+    seq: number,
+    pad: number,
+    velocity: number,
+    sentAt: number,
+    via: Via,
+  ): void {
+    const arrivedAt = this.now();
     // A seq behind the newest that is still new was lost on its own and came in a later packet's repeat.
     const recovered = epoch === remote.window.epoch && seq < remote.window.newest;
     const verdict = remote.window.accept(epoch, seq);
@@ -457,7 +465,7 @@ export class DawPeers {
     } else if (verdict === 'new') {
       const offset = remote.sync.offsetAt(arrivedAt);
       const tapAt = sentAt - offset; // NaN until synced
-      const event = this.#event;
+      const event = this.event;
       event.peerId = remote.peerId;
       event.seq = seq;
       event.pad = pad;
@@ -469,11 +477,11 @@ export class DawPeers {
       event.delayMs = Number.isNaN(tapAt) ? arrivedAt - sentAt : arrivedAt - tapAt;
       event.playAt = Number.NaN;
       event.late = false;
-      if (!Number.isNaN(tapAt) && this.#options.mode?.() === 'steady') {
+      if (!Number.isNaN(tapAt) && this.options.mode?.() === 'steady') {
         event.playAt = remote.timing.steadyPlayAt(sentAt, remote.sync.estimate, arrivedAt);
         event.late = remote.timing.lastLate;
       }
-      this.#options.onHit(event);
+      this.options.onHit(event);
       stats.hits += 1;
       stats.lastDelayMs = event.delayMs;
       // Timing is of the path hits take: the channel's, or the relay's for a controller without one
@@ -490,85 +498,85 @@ export class DawPeers {
       return;
     }
     stats.lost = remote.window.lost;
-    this.#options.onChange(remote.peerId, stats);
+    this.options.onChange(remote.peerId, stats);
   }
 
   /** Once a second: each controller's timing figures, to the page and to the controller itself. */
-  #reportAll(): void {
-    const outputLatencyMs = this.#options.outputLatencyMs?.() ?? 0;
-    const steady = this.#options.mode?.() === 'steady';
-    for (const remote of this.#remotes.values()) {
+  private reportAll(): void {
+    const outputLatencyMs = this.options.outputLatencyMs?.() ?? 0;
+    const steady = this.options.mode?.() === 'steady';
+    for (const remote of this.remotes.values()) {
       const { stats, timing, sync } = remote;
       const oneWay = sync.synced ? timing.oneWayMs(sync.estimate) : Number.NaN;
       stats.oneWayMs = Number.isNaN(oneWay) ? null : oneWay;
       stats.clockErrorMs = sync.synced ? sync.estimate.bestRttMs / 2 : null;
       stats.jitterMs = Number.isNaN(oneWay) ? null : timing.jitterMs;
       stats.steadyDelayMs = !steady || Number.isNaN(timing.steadyDelayMs) ? null : timing.steadyDelayMs;
-      this.#options.onChange(remote.peerId, stats);
+      this.options.onChange(remote.peerId, stats);
       const channel = remote.channel;
       if (!channel?.open) continue; // the relay is reliable: tempo went that way when it changed
       channel.send(
-        this.#writer.timing({
+        this.writer.timing({
           synced: sync.synced,
           steady,
           late: timing.late,
-          offsetMs: sync.synced ? sync.offsetAt(this.#now()) : 0,
+          offsetMs: sync.synced ? sync.offsetAt(this.now()) : 0,
           oneWayMs: Number.isNaN(oneWay) ? (sync.synced ? sync.estimate.bestRttMs / 2 : 0) : oneWay,
           jitterMs: timing.jitterMs,
           steadyDelayMs: steady && !Number.isNaN(timing.steadyDelayMs) ? timing.steadyDelayMs : 0,
           outputLatencyMs,
         }),
       );
-      this.#sendTempo(remote);
+      this.sendTempoTo(remote);
     }
   }
 
-  #sendTempo(remote: Remote): void {
-    const tempo = this.#options.tempo?.();
+  private sendTempoTo(remote: Remote): void {
+    const tempo = this.options.tempo?.();
     if (!tempo) return;
-    if (remote.channel?.open) remote.channel.send(this.#writer.tempo(tempo));
-    else this.#options.sendRelay?.(remote.peerId, relayTempo(tempo));
+    if (remote.channel?.open) remote.channel.send(this.writer.tempo(tempo));
+    else this.options.sendRelay?.(remote.peerId, relayTempo(tempo));
   }
 
-  #clockSample(remote: Remote, t0: number, at: number, t3: number): void {
+  private clockSample(remote: Remote, t0: number, at: number, t3: number): void {
     if (!remote.sync.sample(t0, at, t3) || !remote.sync.synced) return;
     remote.stats.offsetMs = remote.sync.offsetAt(t3);
     remote.stats.driftPpm = remote.sync.estimate.driftPpm;
   }
 
-  #report(remote: Remote, dropped: number): void {
+  private report(remote: Remote, dropped: number): void {
     if (dropped === remote.stats.dropped) return;
     remote.stats.dropped = dropped;
-    this.#options.onChange(remote.peerId, remote.stats);
+    this.options.onChange(remote.peerId, remote.stats);
   }
 
   /** Its channel went over CHANNEL_PACKET_RATE: closed now, and its offers refused for a while. False: drop the packet. */
-  #channelFlooded(remote: Remote, channel: HitChannel): false {
+  private channelFlooded(remote: Remote, channel: HitChannel): false {
     if (remote.channel !== channel) {
       channel.destroy(); // replaced already (and so destroyed): nothing to block
       return false;
     }
-    const now = this.#now();
+    const now = this.now();
     remote.channelFloods += 1;
     remote.channelBlockedUntil = now + blockMs(remote.channelFloods);
     remote.stats.floods += 1;
     remote.stats.channelBlockedUntil = remote.channelBlockedUntil;
-    this.#close(remote);
-    this.#blocked(remote, now);
+    this.close(remote);
+    this.blocked(remote, now);
     return false;
   }
 
   /** Its relayed messages went over RELAY_MESSAGE_RATE: ignored for a while. */
-  #relayFlooded(remote: Remote, now: number): void {
+  private relayFlooded(remote: Remote, now: number): void {
     remote.relayFloods += 1;
     remote.relayBlockedUntil = now + blockMs(remote.relayFloods);
     remote.stats.floods += 1;
     remote.stats.relayBlockedUntil = remote.relayBlockedUntil;
-    this.#blocked(remote, now);
+    this.blocked(remote, now);
   }
 
   /** The row shows a block now, and is told again when it ends. */
-  #blocked(remote: Remote, now: number): void {
+  private blocked(remote: Remote, now: number): void {
     clearTimeout(remote.unblockTimer);
     const ends = Math.min(
       remote.channelBlockedUntil > now ? remote.channelBlockedUntil : Number.POSITIVE_INFINITY,
@@ -576,23 +584,23 @@ export class DawPeers {
     );
     if (ends !== Number.POSITIVE_INFINITY) {
       remote.unblockTimer = setTimeout(() => {
-        const at = this.#now();
+        const at = this.now();
         if (remote.channelBlockedUntil <= at) remote.stats.channelBlockedUntil = null;
         if (remote.relayBlockedUntil <= at) remote.stats.relayBlockedUntil = null;
-        this.#blocked(remote, at);
+        this.blocked(remote, at);
       }, ends - now);
     }
-    this.#options.onChange(remote.peerId, remote.stats);
+    this.options.onChange(remote.peerId, remote.stats);
   }
 
-  #bad(remote: Remote): void {
+  private bad(remote: Remote): void {
     remote.stats.bad += 1;
-    this.#options.onChange(remote.peerId, remote.stats);
+    this.options.onChange(remote.peerId, remote.stats);
   }
 
-  #transport(remote: Remote, transport: Via): void {
+  private transport(remote: Remote, transport: Via): void {
     if (remote.stats.transport === transport) return;
     remote.stats.transport = transport;
-    this.#options.onChange(remote.peerId, remote.stats);
+    this.options.onChange(remote.peerId, remote.stats);
   }
 }

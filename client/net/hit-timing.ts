@@ -63,21 +63,21 @@ export const OFFSET_JUMP_MS = 50;
 
 export class HitTiming {
   /** Arrival − tap time in the controller's clock (a transit before the clock offset), ms. */
-  readonly #raw = new Float64Array(TRANSITS);
+  private readonly raw = new Float64Array(TRANSITS);
   /** Our clock at each one's arrival (the clock offset is taken at that time). */
-  readonly #arrived = new Float64Array(TRANSITS);
+  private readonly arrivals = new Float64Array(TRANSITS);
   /** One more than the transits: a late hit's own transit joins them (see steadyPlayAt). */
-  readonly #scratch = new Float64Array(TRANSITS + 1);
-  #next = 0;
-  #count = 0;
-  #lastRaw = Number.NaN;
-  #lastArrival = Number.NEGATIVE_INFINITY;
+  private readonly scratch = new Float64Array(TRANSITS + 1);
+  private next = 0;
+  private count = 0;
+  private lastRaw = Number.NaN;
+  private lastArrival = Number.NEGATIVE_INFINITY;
   /** The clock offset steady mode uses for this phrase (see steadyPlayAt). */
-  #phraseOffset = Number.NaN;
-  /** Our clock when #phraseOffset was taken. */
-  #phraseStart = 0;
+  private phraseOffset = Number.NaN;
+  /** Our clock when `phraseOffset` was taken. */
+  private phraseStart = 0;
   /** Bit i: whether the i-th most recent steady hit was late (LATE_SPAN ≤ 32 bits). */
-  #lateBits = 0;
+  private lateBits = 0;
   jitterMs = 0;
   /** The fixed tap → play delay of steady mode, ms. */
   steadyDelayMs = Number.NaN;
@@ -91,9 +91,9 @@ export class HitTiming {
    * been timed, or without an estimate). Not for the hit path: it sorts.
    */
   oneWayMs(clock: ClockFix): number {
-    if (this.#count === 0 || Number.isNaN(offsetAt(clock, this.#lastArrival))) return Number.NaN;
-    const n = this.#sort(clock, Number.NaN);
-    return this.#scratch[Math.max(0, Math.ceil(0.5 * n) - 1)] as number;
+    if (this.count === 0 || Number.isNaN(offsetAt(clock, this.lastArrival))) return Number.NaN;
+    const n = this.sort(clock, Number.NaN);
+    return this.scratch[Math.max(0, Math.ceil(0.5 * n) - 1)] as number;
   }
 
   /**
@@ -109,43 +109,43 @@ export class HitTiming {
   steadyPlayAt(sentAt: number, clock: ClockFix, now: number): number {
     this.lastLate = false;
     const offsetMs = offsetAt(clock, now);
-    if (this.#count === 0 || Number.isNaN(offsetMs)) return Number.NaN;
+    if (this.count === 0 || Number.isNaN(offsetMs)) return Number.NaN;
     const driftPpm = clock.driftPpm;
     // The phrase's offset, carried on by the drift (a phrase can last minutes: 50 ppm is 3 ms a minute).
-    const carried = this.#phraseOffset + ((now - this.#phraseStart) * driftPpm) / 1e6;
+    const carried = this.phraseOffset + ((now - this.phraseStart) * driftPpm) / 1e6;
     // A new phrase: the one moment the delay and offset may move freely (it sorts: rare by design).
-    if (now - this.#lastArrival >= PHRASE_GAP_MS || Number.isNaN(this.steadyDelayMs)) {
-      this.steadyDelayMs = this.#steadyTarget(clock, Number.NaN);
-      this.#phraseOffset = offsetMs;
-      this.#phraseStart = now;
+    if (now - this.lastArrival >= PHRASE_GAP_MS || Number.isNaN(this.steadyDelayMs)) {
+      this.steadyDelayMs = this.steadyTarget(clock, Number.NaN);
+      this.phraseOffset = offsetMs;
+      this.phraseStart = now;
     } else if (!(Math.abs(offsetMs - carried) <= OFFSET_JUMP_MS)) {
-      this.#phraseOffset = offsetMs;
-      this.#phraseStart = now;
+      this.phraseOffset = offsetMs;
+      this.phraseStart = now;
     }
-    const offset = this.#phraseOffset + ((now - this.#phraseStart) * driftPpm) / 1e6;
+    const offset = this.phraseOffset + ((now - this.phraseStart) * driftPpm) / 1e6;
     const tapAt = sentAt - offset;
     const playAt = tapAt + this.steadyDelayMs;
     // A tap time in the future is no tap (a broken or hostile phone): played now, never scheduled
     // far ahead, where it would hold its voice (and so later hits on it) back.
     if (playAt > now + MAX_STEADY_DELAY_MS) return Number.NaN;
     const isLate = playAt <= now;
-    this.#lateBits = ((this.#lateBits << 1) | (isLate ? 1 : 0)) >>> 0;
+    this.lateBits = ((this.lateBits << 1) | (isLate ? 1 : 0)) >>> 0;
     if (!isLate) return playAt;
     this.late += 1;
     this.lastLate = true;
-    if (popcount(this.#lateBits & LATE_MASK) >= LATE_LIMIT) {
+    if (popcount(this.lateBits & LATE_MASK) >= LATE_LIMIT) {
       // This hit's transit counts too (it is observed only after the sound): else the target,
       // which passes over the largest transit, would pass over the only other late one kept.
-      const target = this.#steadyTarget(clock, now - tapAt);
+      const target = this.steadyTarget(clock, now - tapAt);
       if (target > this.steadyDelayMs) this.steadyDelayMs = target;
-      this.#lateBits = 0;
+      this.lateBits = 0;
     }
     return Number.NaN;
   }
 
   /** A hit that arrived another way (the relay): not a transit of this path, but the phrase goes on. */
   arrived(arrivedAt: number): void {
-    this.#lastArrival = arrivedAt;
+    this.lastArrival = arrivedAt;
   }
 
   /**
@@ -157,16 +157,16 @@ export class HitTiming {
     const transitMs = raw + offsetAt(clock, arrivedAt);
     // Beyond these a transit is a clock not yet synced or a phone lying about its taps, not a path.
     if (!(transitMs > -MAX_STEADY_DELAY_MS && transitMs < 10_000)) return;
-    if (!Number.isNaN(this.#lastRaw)) {
-      const d = raw - this.#lastRaw;
+    if (!Number.isNaN(this.lastRaw)) {
+      const d = raw - this.lastRaw;
       this.jitterMs += ((d < 0 ? -d : d) - this.jitterMs) / 16;
     }
-    this.#lastRaw = raw;
-    this.#lastArrival = arrivedAt;
-    this.#raw[this.#next] = raw;
-    this.#arrived[this.#next] = arrivedAt;
-    this.#next = (this.#next + 1) % TRANSITS;
-    if (this.#count < TRANSITS) this.#count += 1;
+    this.lastRaw = raw;
+    this.lastArrival = arrivedAt;
+    this.raw[this.next] = raw;
+    this.arrivals[this.next] = arrivedAt;
+    this.next = (this.next + 1) % TRANSITS;
+    if (this.count < TRANSITS) this.count += 1;
   }
 
   /**
@@ -174,19 +174,19 @@ export class HitTiming {
    * another device: clock sync starts afresh), so the raw transits kept mean nothing any more.
    */
   clockReset(): void {
-    this.#count = 0;
-    this.#next = 0;
-    this.#lastRaw = Number.NaN;
+    this.count = 0;
+    this.next = 0;
+    this.lastRaw = Number.NaN;
   }
 
   /**
    * The STEADY_QUANTILE of the transits kept (and `extra`, unless NaN), but never the largest
    * of them, + the margin, rounded up to whole ms and clamped.
    */
-  #steadyTarget(clock: ClockFix, extra: number): number {
-    const n = this.#sort(clock, extra);
+  private steadyTarget(clock: ClockFix, extra: number): number {
+    const n = this.sort(clock, extra);
     const rank = Math.max(0, Math.min(n - 2, Math.ceil(STEADY_QUANTILE * n) - 1));
-    const delay = Math.ceil((this.#scratch[rank] as number) + STEADY_MARGIN_MS);
+    const delay = Math.ceil((this.scratch[rank] as number) + STEADY_MARGIN_MS);
     return Math.min(MAX_STEADY_DELAY_MS, Math.max(MIN_STEADY_DELAY_MS, delay));
   }
 
@@ -195,12 +195,12 @@ export class HitTiming {
    * and `extra` (already a transit) unless it is NaN. Returns how many. Insertion sort: n ≤ 65,
    * and no view objects (this runs on the hit path at a phrase start).
    */
-  #sort(clock: ClockFix, extra: number): number {
-    const kept = this.#count;
+  private sort(clock: ClockFix, extra: number): number {
+    const kept = this.count;
     const n = Number.isNaN(extra) ? kept : kept + 1;
-    const sorted = this.#scratch;
+    const sorted = this.scratch;
     for (let k = 0; k < n; k++) {
-      const value = k < kept ? (this.#raw[k] as number) + offsetAt(clock, this.#arrived[k] as number) : extra;
+      const value = k < kept ? (this.raw[k] as number) + offsetAt(clock, this.arrivals[k] as number) : extra;
       let j = k;
       while (j > 0 && (sorted[j - 1] as number) > value) {
         sorted[j] = sorted[j - 1] as number;

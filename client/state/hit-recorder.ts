@@ -41,38 +41,38 @@ export interface RecordedHits {
 }
 
 export class HitRecorder {
-  readonly #peers: string[] = [];
-  readonly #peer: Uint16Array;
-  readonly #seq: Float64Array;
-  readonly #pad: Uint8Array;
-  readonly #via: Uint8Array;
-  readonly #late: Uint8Array;
-  readonly #sentAt: Float64Array;
-  readonly #arrivedAt: Float64Array;
-  readonly #tapAt: Float64Array;
-  readonly #playAt: Float64Array;
-  readonly #audioAt: Float64Array;
-  readonly #plannedAt: Float64Array;
-  readonly #clockAt: Float64Array;
-  #count = 0;
+  private readonly peers: string[] = [];
+  private readonly peer: Uint16Array;
+  private readonly seq: Float64Array;
+  private readonly pad: Uint8Array;
+  private readonly via: Uint8Array;
+  private readonly late: Uint8Array;
+  private readonly sentAt: Float64Array;
+  private readonly arrivedAt: Float64Array;
+  private readonly tapAt: Float64Array;
+  private readonly playAt: Float64Array;
+  private readonly audioAt: Float64Array;
+  private readonly plannedAt: Float64Array;
+  private readonly clockAt: Float64Array;
+  private recorded = 0;
 
   constructor(readonly capacity: number) {
-    this.#peer = new Uint16Array(capacity);
-    this.#seq = new Float64Array(capacity);
-    this.#pad = new Uint8Array(capacity);
-    this.#via = new Uint8Array(capacity);
-    this.#late = new Uint8Array(capacity);
-    this.#sentAt = new Float64Array(capacity);
-    this.#arrivedAt = new Float64Array(capacity);
-    this.#tapAt = new Float64Array(capacity);
-    this.#playAt = new Float64Array(capacity);
-    this.#audioAt = new Float64Array(capacity);
-    this.#plannedAt = new Float64Array(capacity);
-    this.#clockAt = new Float64Array(capacity);
+    this.peer = new Uint16Array(capacity);
+    this.seq = new Float64Array(capacity);
+    this.pad = new Uint8Array(capacity);
+    this.via = new Uint8Array(capacity);
+    this.late = new Uint8Array(capacity);
+    this.sentAt = new Float64Array(capacity);
+    this.arrivedAt = new Float64Array(capacity);
+    this.tapAt = new Float64Array(capacity);
+    this.playAt = new Float64Array(capacity);
+    this.audioAt = new Float64Array(capacity);
+    this.plannedAt = new Float64Array(capacity);
+    this.clockAt = new Float64Array(capacity);
   }
 
   get count(): number {
-    return this.#count;
+    return this.recorded;
   }
 
   /**
@@ -86,47 +86,47 @@ export class HitRecorder {
     plannedAt = Number.NaN,
     clockAt = Number.NaN,
   ): void {
-    const i = this.#count;
+    const i = this.recorded;
     if (i >= this.capacity) return;
-    this.#count = i + 1;
-    let peer = this.#peers.indexOf(hit.peerId);
-    if (peer < 0) peer = this.#peers.push(hit.peerId) - 1;
-    this.#peer[i] = peer;
-    this.#seq[i] = hit.seq;
-    this.#pad[i] = hit.pad;
-    this.#via[i] = VIA_CODE[hit.via];
-    this.#late[i] = late ? 1 : 0;
-    this.#sentAt[i] = hit.sentAt;
-    this.#arrivedAt[i] = hit.arrivedAt;
-    this.#tapAt[i] = hit.tapAt;
-    this.#playAt[i] = hit.playAt;
-    this.#audioAt[i] = audioAt;
-    this.#plannedAt[i] = plannedAt;
-    this.#clockAt[i] = clockAt;
+    this.recorded = i + 1;
+    let peer = this.peers.indexOf(hit.peerId);
+    if (peer < 0) peer = this.peers.push(hit.peerId) - 1;
+    this.peer[i] = peer;
+    this.seq[i] = hit.seq;
+    this.pad[i] = hit.pad;
+    this.via[i] = VIA_CODE[hit.via];
+    this.late[i] = late ? 1 : 0;
+    this.sentAt[i] = hit.sentAt;
+    this.arrivedAt[i] = hit.arrivedAt;
+    this.tapAt[i] = hit.tapAt;
+    this.playAt[i] = hit.playAt;
+    this.audioAt[i] = audioAt;
+    this.plannedAt[i] = plannedAt;
+    this.clockAt[i] = clockAt;
   }
 
   clear(): void {
-    this.#count = 0;
+    this.recorded = 0;
   }
 
   export(): RecordedHits {
-    const n = this.#count;
+    const n = this.recorded;
     const list = (a: ArrayLike<number>) => Array.from({ length: n }, (_, i) => a[i] as number);
     return {
       count: n,
-      peers: [...this.#peers],
-      peer: list(this.#peer),
-      seq: list(this.#seq),
-      pad: list(this.#pad),
-      via: list(this.#via),
-      sentAt: list(this.#sentAt),
-      arrivedAt: list(this.#arrivedAt),
-      tapAt: list(this.#tapAt),
-      playAt: list(this.#playAt),
-      audioAt: list(this.#audioAt),
-      plannedAt: list(this.#plannedAt),
-      clockAt: list(this.#clockAt),
-      late: list(this.#late),
+      peers: [...this.peers],
+      peer: list(this.peer),
+      seq: list(this.seq),
+      pad: list(this.pad),
+      via: list(this.via),
+      sentAt: list(this.sentAt),
+      arrivedAt: list(this.arrivedAt),
+      tapAt: list(this.tapAt),
+      playAt: list(this.playAt),
+      audioAt: list(this.audioAt),
+      plannedAt: list(this.plannedAt),
+      clockAt: list(this.clockAt),
+      late: list(this.late),
     };
   }
 }

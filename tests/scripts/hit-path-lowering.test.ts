@@ -32,3 +32,40 @@ describe('the phone’s hit path, built for the floor', () => {
     expect(code).toMatch(/hit\(pad, velocity\) \{\s*return this\.sender\.send\(pad, velocity\);/);
   });
 });
+
+/**
+ * One build serves both pages, so the DAW's side of a hit is lowered the same way: every class a
+ * received hit passes through (receive → decode → timing → engine trigger → ring → the AudioWorklet,
+ * which runs sampler-core.ts every render quantum) keeps TypeScript `private` too.
+ */
+const DAW_HIT_PATH = [
+  'client/net/daw-peers.ts',
+  'client/net/seq-window.ts',
+  'client/net/hit-timing.ts',
+  'client/net/clock-sync.ts',
+  'client/audio/audio-clock.ts',
+  'client/audio/voice-bookings.ts',
+  'client/audio/engine.ts',
+  'client/audio/sampler/ahead-quota.ts',
+  'client/audio/sampler/hit-ring.ts',
+  'client/audio/sampler/worklet.ts',
+  'client/audio/sampler/sampler-core.ts',
+  'client/state/hit-recorder.ts',
+  'client/state/jam.ts',
+];
+const PRIVATE_MACHINERY = /classPrivate|new WeakMap|new WeakSet|assertClassBrand/;
+
+describe('the DAW’s hit path, built for the floor', () => {
+  it('the floor target does turn a #private member into that machinery (so the checks below mean something)', async () => {
+    const { code } = await transformWithOxc('export class A { #n = 0; get n() { return this.#n; } }', 'a.ts', {
+      target: buildTargets(phoneBrowsers()),
+    });
+    expect(code).toMatch(PRIVATE_MACHINERY);
+  });
+
+  it.each(DAW_HIT_PATH)('%s has no #private member to lower into WeakMaps', async (file) => {
+    const source = readFileSync(join(root, file), 'utf8');
+    const { code } = await transformWithOxc(source, join(root, file), { target: buildTargets(phoneBrowsers()) });
+    expect(code).not.toMatch(PRIVATE_MACHINERY);
+  });
+});
