@@ -57,7 +57,7 @@ describe('the floor check, rule by rule', () => {
         'import { shared } from "./shared-b2.js";',
         'const route = () => import("./DawPage-c3.js");',
         'const lazyPhonePart = () => import("./lazy-d4.js");',
-        'navigator.wakeLock.request("screen");', // Safari 16.4
+        'navigator.setAppBadge(1);', // Safari 16.4
         'const { promise } = Promise.withResolvers();', // Safari 17.4
         'structuredClone({ shared, route, lazyPhonePart, promise });', // Safari 15.4: within the floor
         'const found = [1, 2].at(-1) ?? Object.hasOwn({}, "a");', // Safari 15.4 too
@@ -68,14 +68,14 @@ describe('the floor check, rule by rule', () => {
       'shared-b2.js': 'export let shared = 0;\nif (shared === 0) requestIdleCallback(() => {});\n', // no Safari
       'lazy-d4.js': 'export const lazy = new OffscreenCanvas(1, 1);\n', // Safari 16.4
       // The DAW page's chunk: a phone never loads it, so nothing in it counts.
-      'DawPage-c3.js': 'navigator.requestMIDIAccess();\nnavigator.wakeLock.request("screen");\n',
+      'DawPage-c3.js': 'navigator.requestMIDIAccess();\nnavigator.setAppBadge(1);\n',
     });
     const report = checkPhoneFloor(dir);
     expect(report.chunks).toEqual(['assets/index-a1.js', 'assets/shared-b2.js', 'assets/lazy-d4.js']);
     const found = summary(report.findings);
     const lookbehind = 'regex lookbehind (?<= / (?<! in RegExp(`…`): Safari 16.4+ (the floor has iOS Safari 15.4)';
     expect(found).toEqual([
-      expect.stringMatching(/^compat\/compat: navigator\.wakeLock\(\) is not supported in .*iOS Safari 15\.4/),
+      expect.stringMatching(/^compat\/compat: navigator\.setAppBadge\(\) is not supported in .*iOS Safari 15\.4/),
       'floor/mdn-globals: Promise.withResolvers is not in chrome 100, firefox 115, safari_ios 15.4 (MDN)',
       'no-restricted-syntax: class static blocks: Safari 16.4+ (the floor has iOS Safari 15.4)',
       'compat/compat: Lookbehind is not supported in iOS Safari 15.4', // the literal
@@ -157,7 +157,7 @@ describe('the floor check on the real build', () => {
     const dir = await buildApp('beyond', { page: 'ControllerPage.tsx', module: beyondFloor });
     const found = summary(checkPhoneFloor(dir).findings);
     expect(found).toEqual([
-      expect.stringMatching(/^compat\/compat: navigator\.wakeLock\(\) is not supported in .*iOS Safari 15\.4/),
+      expect.stringMatching(/^compat\/compat: navigator\.setAppBadge\(\) is not supported in .*iOS Safari 15\.4/),
       // The build moved the lookbehind it cannot lower into RegExp(`…`): still found.
       'no-restricted-syntax: regex lookbehind (?<= / (?<! in RegExp(`…`): Safari 16.4+ (the floor has iOS Safari 15.4)',
     ]);
