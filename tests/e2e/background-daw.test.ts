@@ -11,9 +11,10 @@
  * the held frames. The one stand-in here; everything else is real.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAPTOP } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, Jam, memberRow, tapRhythm, waitForP2p } from '../helpers/jam.ts';
+import { E2E_WAIT_MS, type Jam, memberRow, tapRhythm, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
 
@@ -46,16 +47,8 @@ const background = (daw: Page, on: boolean) =>
 const triggered = async (daw: Page) => Number(await daw.getByTestId('engine').getAttribute('data-triggered'));
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 describe('a DAW tab in the background', () => {

@@ -7,23 +7,16 @@
  * loopback-only namespace (the phone tries WebRTC).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PHONE } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, Jam, memberRow, waitForP2p } from '../helpers/jam.ts';
+import { E2E_WAIT_MS, type Jam, memberRow, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 /** Init script: a saved name (or none), and every WebSocket the page makes, with the document's state then. */

@@ -6,25 +6,18 @@
  * says so on its row, and the honest phone's hits all play, each once. Counts only: how
  * long anything took is the benchmark's business (bench/flood.ts).
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type FloodResult, floodRuns, floodScript } from '../helpers/flood.ts';
-import { Jam, memberRow, peerConnections, peerIdOf, recordedHits, tapRhythm, waitForP2p } from '../helpers/jam.ts';
+import { type Jam, memberRow, peerConnections, peerIdOf, recordedHits, tapRhythm, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 const WAIT = { timeout: 20_000 };
 /** The flood's own bound: far longer than the DAW needs to close it, so a flood that ran out its time was never stopped. */
 const FLOOD_MS = 15_000;
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 it('closes a flooding controller’s channel, refuses its offers for a while, shows it, and plays every honest hit once', async () => {

@@ -5,23 +5,16 @@
  * inside the loopback-only namespace (tests/helpers/jam.ts).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAPTOP, PHONE } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, Jam, memberRow, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
+import { E2E_WAIT_MS, type Jam, memberRow, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 /** An init script: every Content-Security-Policy violation the page sees, kept for the test to read. */

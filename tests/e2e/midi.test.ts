@@ -9,9 +9,10 @@
  * permission and a browser without Web MIDI, with the jam going on.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAPTOP } from '../helpers/browser.ts';
-import { hitLog, Jam, memberRow, padPoint, recordedHits, touch, WAIT } from '../helpers/jam.ts';
+import { hitLog, type Jam, memberRow, padPoint, recordedHits, touch, WAIT } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 import { type MidiSent, type MidiStandIn, SENT_KEY, WITHOUT_WEB_MIDI, webMidiStandIn } from '../helpers/web-midi.ts';
 
 const OUT = 'padmesh test out';
@@ -19,16 +20,8 @@ const OTHER_OUT = 'another out';
 const IN = 'padmesh test pads';
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 /**

@@ -4,22 +4,15 @@
  * timing badge up. The pages try WebRTC, so this runs only in the loopback-only namespace.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_WAIT_MS, Jam, waitForP2p } from '../helpers/jam.ts';
+import { describe, expect, it } from 'vitest';
+import { E2E_WAIT_MS, type Jam, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 /** The name chip's box and text: whether the whole name shows, and nothing in the header overflows the page. */

@@ -15,14 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tonejsMidi from '@tonejs/midi';
 import { chromium, type Download, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JUMP_MS } from '../../client/audio/audio-clock.ts';
 import { KEY_VELOCITY } from '../../client/input/keys.ts';
 import { findChromium } from '../../scripts/chromium.ts';
 import { CHROMIUM_ARGS, LAPTOP } from '../helpers/browser.ts';
 import {
   hitLog,
-  Jam,
+  type Jam,
   memberRow,
   PAGE_TIMEOUT_MS,
   peerIdOf,
@@ -32,6 +32,7 @@ import {
   WEBRTC_ARGS,
   waitForP2p,
 } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 // Node loads @tonejs/midi's UMD build: its exports are under `default`.
 const { Midi } = (tonejsMidi as unknown as { default: typeof tonejsMidi }).default;
@@ -40,16 +41,8 @@ const { Midi } = (tonejsMidi as unknown as { default: typeof tonejsMidi }).defau
 const TAP_TOLERANCE_MS = 2;
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 const controls = (daw: Page) => daw.getByTestId('record-controls');

@@ -9,27 +9,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeKitFile, KIT_FILE_EXTENSION } from '../../client/audio/kit-file.ts';
 import { MAX_SAMPLE_FILE_BYTES, MAX_SOUND_SECONDS, TRIM_PRE_ROLL_MS } from '../../client/audio/sample-import.ts';
 import { findChromium } from '../../scripts/chromium.ts';
 import { CHROMIUM_ARGS, LAPTOP } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, Jam, PAGE_TIMEOUT_MS, WEBRTC_ARGS } from '../helpers/jam.ts';
+import { E2E_WAIT_MS, type Jam, PAGE_TIMEOUT_MS, WEBRTC_ARGS } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 import { wav } from '../helpers/wav.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 const samples = (page: Page) => page.getByTestId('samples');

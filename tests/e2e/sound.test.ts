@@ -7,9 +7,10 @@
  * of their own, never silence. Runs only in the loopback-only namespace npm test makes.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAPTOP } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, Jam, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
+import { E2E_WAIT_MS, type Jam, padPoint, touch, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 import { wav } from '../helpers/wav.ts';
 
 const WAIT = { timeout: E2E_WAIT_MS };
@@ -35,16 +36,8 @@ async function tapAndWait(daw: Page, phone: Page, pad: number): Promise<Stats> {
 const padName = (phone: Page, pad: number) => phone.locator(`[data-testid=pad][data-pad="${pad}"]`).textContent();
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 async function start(): Promise<{ daw: Page; phone: Page; code: string }> {

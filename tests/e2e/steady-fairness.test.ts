@@ -15,9 +15,10 @@
  * already waiting, must not be counted late for it, and must never lose a voice.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordedHits } from '../../client/state/hit-recorder.ts';
-import { Jam, memberRow, peerIdOf, recordedHits, tapRhythm, waitForP2p } from '../helpers/jam.ts';
+import { type Jam, memberRow, peerIdOf, recordedHits, tapRhythm, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 const WAIT = { timeout: 15_000 };
 /** How early the hostile stamps its taps while the DAW measures it: just under the 150 ms cap. */
@@ -72,16 +73,8 @@ const waitForHits = (daw: Page, peer: string, count: number) =>
     .toBeGreaterThanOrEqual(count);
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 describe('steady mode with a hostile player', () => {

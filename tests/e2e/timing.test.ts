@@ -15,7 +15,7 @@
  * delay, steady mode's delay and spacing, the beat light).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatDelayMs } from '../../client/components/format.ts';
 import { SYNC_MAX_RTT_MS } from '../../client/net/clock-sync.ts';
 import {
@@ -27,7 +27,8 @@ import {
   STEADY_QUANTILE,
 } from '../../client/net/hit-timing.ts';
 import type { RecordedHits } from '../../client/state/hit-recorder.ts';
-import { Jam, memberRow, recordedHits, skewedClock, tapRhythm, WAIT, waitForP2p } from '../helpers/jam.ts';
+import { type Jam, memberRow, recordedHits, skewedClock, tapRhythm, WAIT, waitForP2p } from '../helpers/jam.ts';
+import { useJam } from '../helpers/use-jam.ts';
 
 /** A phone clock this far ahead of the DAW's: not a whole number of beats at any tempo used here. */
 const SKEW_MS = 7_345.5;
@@ -51,16 +52,8 @@ const JITTERY_HITS = `{
 }`;
 
 let jam: Jam;
-beforeAll(async () => {
-  jam = await Jam.launch();
-});
-afterAll(async () => {
-  await jam?.close();
-});
-afterEach(async () => {
-  const errors = [...jam.errors];
-  await jam.reset();
-  expect(errors).toEqual([]);
+useJam((launched) => {
+  jam = launched;
 });
 
 const median = (values: number[]) => {
