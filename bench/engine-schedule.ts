@@ -9,22 +9,19 @@
  * resolution). Needs a loopback-only network namespace (its data channel is a loopback pair).
  * Alone: `npx tsx bench/engine-schedule.ts [--quick]`; from bench/run.ts: `engineBenchmark({ quick })`.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import { build } from 'vite';
+import { join } from 'node:path';
 import { KIT } from '../client/audio/kit.ts';
 import { launchChromium } from '../tests/helpers/browser.ts';
 import { requireLoopbackOnly, WEBRTC_ARGS } from '../tests/helpers/jam.ts';
+import { buildBenchPage, serveBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
   isMain,
   medianOfRounds,
   ms,
-  ROOT,
   runAlone,
   type Summary,
   summarize,
@@ -46,51 +43,6 @@ interface Plan {
 const FULL: Plan = { rounds: 4, hits: 400 };
 const QUICK: Plan = { rounds: 3, hits: 100 };
 
-/** Builds the harness page (production build, as the DAW's chunk is). */
-async function buildHarness(): Promise<void> {
-  await build({
-    configFile: false,
-    root: join(ROOT, 'bench', 'pages'),
-    logLevel: 'warn',
-    build: {
-      outDir: OUT_DIR,
-      emptyOutDir: true,
-      target: 'es2022',
-      rollupOptions: { input: join(ROOT, 'bench', 'pages', 'engine-harness.html') },
-    },
-  });
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-};
-
-/** Serves OUT_DIR on 127.0.0.1, cross-origin isolated. */
-async function serve(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize((req.url ?? '/').split('?')[0] ?? '/');
-    const file = join(OUT_DIR, path === '/' ? 'engine-harness.html' : path);
-    let body: Buffer;
-    try {
-      if (!file.startsWith(OUT_DIR)) throw new Error('outside');
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-    });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
 interface RoundResult {
   lead: Summary;
   leadEdge: Summary;
@@ -104,8 +56,8 @@ interface RoundResult {
 export async function engineBenchmark(options: BrowserBenchOptions): Promise<BenchSection> {
   const plan = options.quick ? QUICK : FULL;
   requireLoopbackOnly();
-  await buildHarness();
-  const server = await serve();
+  await buildBenchPage(OUT_DIR, 'engine-harness.html');
+  const server = await serveBenchPage(OUT_DIR, 'engine-harness.html');
   const browser = await launchChromium(WEBRTC_ARGS);
   try {
     // The microphone permission lets Chromium gather loopback ICE candidates (machine-facts.md).

@@ -8,21 +8,18 @@
  * machines, so Chromium's own `MIDIOutput.send()` is not in the figure.
  * Alone: `npx tsx bench/midi-out.ts [--quick]`; from bench/run.ts: `--only midi-out`.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import { build } from 'vite';
+import { join } from 'node:path';
 import { launchChromium } from '../tests/helpers/browser.ts';
 import { WEBRTC_ARGS } from '../tests/helpers/jam.ts';
+import { buildBenchPage, serveBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
   isMain,
   medianOfRounds,
   ms,
-  ROOT,
   runAlone,
   type Summary,
   summarize,
@@ -45,45 +42,6 @@ interface Plan {
 const FULL: Plan = { rounds: 4, hits: 800, batches: 50, batchSize: 1000 };
 const QUICK: Plan = { rounds: 2, hits: 300, batches: 20, batchSize: 1000 };
 
-async function buildPage(): Promise<void> {
-  await build({
-    configFile: false,
-    root: join(ROOT, 'bench', 'pages'),
-    logLevel: 'warn',
-    build: {
-      outDir: OUT_DIR,
-      emptyOutDir: true,
-      target: 'es2022',
-      rollupOptions: { input: join(ROOT, 'bench', 'pages', 'midi-out.html') },
-    },
-  });
-}
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript' };
-
-async function serve(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize((req.url ?? '/').split('?')[0] ?? '/');
-    const file = join(OUT_DIR, path === '/' ? 'midi-out.html' : path);
-    let body: Buffer;
-    try {
-      if (!file.startsWith(OUT_DIR)) throw new Error('outside');
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-    });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
 interface Round {
   engine: Summary;
   withMidi: Summary;
@@ -92,8 +50,8 @@ interface Round {
 
 export async function midiOutBenchmark(options: BrowserBenchOptions): Promise<BenchSection> {
   const plan = options.quick ? QUICK : FULL;
-  await buildPage();
-  const server = await serve();
+  await buildBenchPage(OUT_DIR, 'midi-out.html');
+  const server = await serveBenchPage(OUT_DIR, 'midi-out.html');
   const browser = await launchChromium(WEBRTC_ARGS);
   try {
     const page = await browser.newPage();

@@ -1,0 +1,52 @@
+/**
+ * A benchmark's own page (bench/pages/<name>.html): built for production (as the DAW's chunk is)
+ * into a folder of its own, and served on 127.0.0.1 cross-origin isolated, so it has
+ * SharedArrayBuffer and 5 µs timers like the DAW on localhost.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+
+const PAGES = join(dirname(fileURLToPath(import.meta.url)), 'pages');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+};
+
+/** Builds bench/pages/`html` into `outDir` (emptied first). */
+export async function buildBenchPage(outDir: string, html: string): Promise<void> {
+  await build({
+    configFile: false,
+    root: PAGES,
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, target: 'es2022', rollupOptions: { input: join(PAGES, html) } },
+  });
+}
+
+/** Serves `outDir` on 127.0.0.1 (a free port), `html` at `/`, cross-origin isolated; nothing outside it. */
+export async function serveBenchPage(outDir: string, html: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = normalize((req.url ?? '/').split('?')[0] ?? '/');
+    const file = join(outDir, path === '/' ? html : path);
+    let body: Buffer;
+    try {
+      if (!file.startsWith(outDir)) throw new Error('outside');
+      body = readFileSync(file);
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
