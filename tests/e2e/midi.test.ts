@@ -88,6 +88,8 @@ describe('MIDI out', () => {
     // Instant: the drummer's snare on channel 10, now; its note-off 100 ms (the default) later.
     await tap(drummer, 1);
     const [on, off] = await waitForSent(sent, 2, notes);
+    // The hit list is redrawn a few times a second, not with each hit.
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(1);
     const [logged] = await hitLog(daw);
     expect(on?.data).toEqual([0x99, 38, logged?.velocity]);
     expect(off?.data).toEqual([0x89, 38, 0x40]);
@@ -207,6 +209,7 @@ describe('MIDI in', () => {
     await daw.locator('[data-testid=daw-pad][data-pad="1"][data-hits="1"]').waitFor(WAIT);
     await receive(daw, [0x90, 40, 50]); // electric snare, channel 1
     await daw.locator('[data-testid=daw-pad][data-pad="1"][data-hits="2"]').waitFor(WAIT);
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(2);
     const log = await hitLog(daw);
     expect(log.map(({ peer, pad, velocity, via }) => ({ peer, pad, velocity, via }))).toEqual([
       { peer: '', pad: 1, velocity: 100, via: 'local' },
