@@ -28,29 +28,23 @@ const phoneScript = (name: string | null) => `
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
-      made.push({ socket: this, readyState: document.readyState, sent: [], closedByPage: false });
+      made.push({ socket: this, readyState: document.readyState, sent: [] });
       const entry = made[made.length - 1];
       const send = this.send.bind(this);
       this.send = (data) => { entry.sent.push(String(data).slice(0, 40)); send(data); };
-      const close = this.close.bind(this);
-      this.close = (...args) => { entry.closedByPage = true; close(...args); };
     }
   };`;
 
-/** Each socket: made while the page was parsed, open now, the join sent on it, closed by the page itself (not the server). */
-type Made = { parsing: boolean; open: boolean; joinedOnIt: boolean; closedByPage: boolean }[];
+type Made = { parsing: boolean; open: boolean; joinedOnIt: boolean }[];
 const sockets = (phone: Page): Promise<Made> =>
   phone.evaluate(() =>
-    (
-      window as unknown as {
-        __sockets: { socket: WebSocket; readyState: string; sent: string[]; closedByPage: boolean }[];
-      }
-    ).__sockets.map((entry) => ({
-      parsing: entry.readyState === 'loading',
-      open: entry.socket.readyState === WebSocket.OPEN,
-      joinedOnIt: entry.sent.some((text) => text.startsWith('{"type":"join"')),
-      closedByPage: entry.closedByPage,
-    })),
+    (window as unknown as { __sockets: { socket: WebSocket; readyState: string; sent: string[] }[] }).__sockets.map(
+      (entry) => ({
+        parsing: entry.readyState === 'loading',
+        open: entry.socket.readyState === WebSocket.OPEN,
+        joinedOnIt: entry.sent.some((text) => text.startsWith('{"type":"join"')),
+      }),
+    ),
   );
 
 describe('the phone’s early signaling socket', () => {
@@ -62,7 +56,7 @@ describe('the phone’s early signaling socket', () => {
     await phone.locator('[data-testid=status][data-state=connected]').waitFor(WAIT);
     await waitForP2p(phone);
     await memberRow(daw, 'Ana').waitFor(WAIT);
-    expect(await sockets(phone)).toEqual([{ parsing: true, open: true, joinedOnIt: true, closedByPage: false }]);
+    expect(await sockets(phone)).toEqual([{ parsing: true, open: true, joinedOnIt: true }]);
   });
 
   it('is closed when the page does not join at once, and not opened without a saved name', async () => {
@@ -72,8 +66,7 @@ describe('the phone’s early signaling socket', () => {
     const reserved = await jam.page(PHONE, phoneScript('DAW'));
     await reserved.goto(`${jam.phoneBase}/join/${code}`);
     await reserved.getByTestId('name-problem').waitFor(WAIT);
-    // Closed by the page once the app has rendered (the server would close it too, but only after its idle timeout).
-    expect(await sockets(reserved)).toMatchObject([{ parsing: true, joinedOnIt: false, closedByPage: true }]);
+    await expect.poll(() => sockets(reserved), WAIT).toEqual([{ parsing: true, open: false, joinedOnIt: false }]);
     // A first visit: no name, no socket until the player joins (then the app's own).
     const first = await jam.page(PHONE, phoneScript(null));
     await first.goto(`${jam.phoneBase}/join/${code}`);
@@ -81,6 +74,6 @@ describe('the phone’s early signaling socket', () => {
     expect(await sockets(first)).toEqual([]);
     await first.getByRole('button', { name: 'Join' }).click();
     await first.locator('[data-testid=status][data-state=connected]').waitFor(WAIT);
-    expect(await sockets(first)).toEqual([{ parsing: false, open: true, joinedOnIt: true, closedByPage: false }]);
+    expect(await sockets(first)).toEqual([{ parsing: false, open: true, joinedOnIt: true }]);
   });
 });
