@@ -49,10 +49,9 @@ interface Asset {
  * Host the page was loaded from): older Safari does not count ws: as 'self'. Tone.js runs its
  * clock in a Worker made from a blob: URL.
  */
-export function contentSecurityPolicy(host: string, inlineScripts: readonly string[] = []): string {
+export function contentSecurityPolicy(host: string): string {
   return [
     "default-src 'self'",
-    ...(inlineScripts.length > 0 ? [`script-src 'self' ${inlineScripts.join(' ')}`] : []),
     `connect-src 'self' ws://${host} wss://${host}`,
     "worker-src 'self' blob:",
     "img-src 'self' data: blob:",
@@ -76,7 +75,6 @@ export function createStaticHandler(dir: string | null): RequestHandler {
       res.end(NOT_BUILT);
     };
   }
-  const scripts = inlineScriptHashes(index.body.toString('utf8'));
   return (req, res) => {
     const path = decodedPath(req.url ?? '/');
     if (path === null) {
@@ -88,34 +86,18 @@ export function createStaticHandler(dir: string | null): RequestHandler {
       res.writeHead(404, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache' }).end('not found\n');
       return;
     }
-    send(req, res, asset, scripts);
+    send(req, res, asset);
   };
 }
 
-/**
- * The CSP sources (`'sha256-…'`) of the build's own inline scripts in index.html (the phone's
- * early socket: client/index.html), so that exactly those run and no other inline script does.
- */
-export function inlineScriptHashes(html: string): string[] {
-  const hashes: string[] = [];
-  for (const match of html.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
-    hashes.push(
-      `'sha256-${createHash('sha256')
-        .update(match[1] as string)
-        .digest('base64')}'`,
-    );
-  }
-  return hashes;
-}
-
-function send(req: IncomingMessage, res: ServerResponse, asset: Asset, scripts: readonly string[]): void {
+function send(req: IncomingMessage, res: ServerResponse, asset: Asset): void {
   // Isolation only where it takes effect: a page on plain http://<lan-ip> is not a secure
   // context, the browser ignores COOP there and logs an error in every phone's console.
   if (isLoopbackHost(req.headers.host) || (req.socket as { encrypted?: boolean }).encrypted === true) {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
   }
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? '', scripts));
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? ''));
   res.setHeader('Cache-Control', asset.cacheControl);
   res.setHeader('ETag', asset.etag);
   res.setHeader('Vary', 'Accept-Encoding');

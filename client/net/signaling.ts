@@ -19,7 +19,6 @@ import {
   SOCKET_PATH,
   type WelcomeMessage,
 } from '../../signal/protocol.ts';
-import { takeEarlySocket } from './early-socket.ts';
 
 export interface JoinParams {
   role: Role;
@@ -131,9 +130,7 @@ export function defaultSignalingUrl(location: { protocol: string; host: string }
 
 export function createSignaling(options: SignalingOptions): Signaling {
   const url = options.url ?? defaultSignalingUrl(globalThis.location);
-  const connect =
-    options.connect ??
-    ((target: string) => takeEarlySocket(target) ?? (new WebSocket(target) as unknown as SocketLike));
+  const connect = options.connect ?? ((target: string) => new WebSocket(target) as unknown as SocketLike);
   const initialBackoffMs = options.initialBackoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const roomWaitMs = options.roomWaitMs ?? 60_000;
@@ -191,8 +188,6 @@ export function createSignaling(options: SignalingOptions): Signaling {
       if (socket === ws) closed(event.code);
     };
     ws.onerror = () => {}; // a 'close' always follows
-    // A socket opened before the app ran (early-socket.ts) may be open already: join now.
-    if (ws.readyState === WS_OPEN) ws.onopen(undefined);
     clearInterval(watchdog);
     watchdog = setInterval(checkAlive, Math.min(1000, connectTimeoutMs / 2));
   }

@@ -69,33 +69,6 @@ async function until(check: () => boolean, what: string, timeoutMs = WAIT_MS): P
 const connected = (s: Signaling) => () => s.status.kind === 'connected';
 
 describe('signaling client', () => {
-  it('joins at once on a socket that was already open when it got it (the phone page’s early socket)', async () => {
-    const server = await serve();
-    const daw = client(server.port, { role: 'daw' });
-    await until(connected(daw.signaling), 'the DAW to connect');
-    // Opened before the client exists (client/index.html's inline script), and open before it is handed over:
-    // no open event will come, so the client must see the state and join.
-    const early = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
-    await new Promise((resolve, reject) => {
-      early.once('open', resolve);
-      early.once('error', reject);
-    });
-    let handed = 0;
-    const phone = client(
-      server.port,
-      { room: daw.signaling.params.room as string },
-      {
-        connect: (url) => {
-          handed += 1;
-          return (handed === 1 ? early : new WebSocket(url)) as unknown as SocketLike;
-        },
-      },
-    );
-    await until(connected(phone.signaling), 'the controller to join on the early socket');
-    expect(handed).toBe(1);
-    expect(phone.signaling.welcome?.room).toBe(daw.signaling.params.room);
-  });
-
   it('joins, learns its room and tokens, and measures RTT', async () => {
     const server = await serve();
     const daw = client(server.port, { role: 'daw' });
