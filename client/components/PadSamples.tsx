@@ -5,6 +5,7 @@ import { DEFAULT_SLOT_SETTINGS, type SlotSettings } from '../audio/sound.ts';
 import type { KitStore } from '../state/kit-store.ts';
 import type { PadLook } from './PadGrid.tsx';
 import './PadSamples.css';
+import { downloadBlob } from '../src/download.ts';
 
 /** What file dialogs offer: anything audio, and the usual extensions for systems that do not map them. */
 const AUDIO_ACCEPT = 'audio/*,.wav,.mp3,.ogg,.oga,.opus,.flac,.m4a,.aac,.webm';
@@ -14,15 +15,6 @@ function takeFile(event: Event & { currentTarget: HTMLInputElement }): File | nu
   const file = event.currentTarget.files?.[0] ?? null;
   event.currentTarget.value = '';
   return file;
-}
-
-function download(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 const formatSeconds = (seconds: number) => (seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1));
@@ -86,7 +78,7 @@ export function PadSamples(props: { store: KitStore; builtIn: readonly PadLook[]
           data-testid="kit-export"
           onClick={() => {
             const { name, blob } = props.store.exportKit();
-            download(name, blob);
+            downloadBlob(name, blob);
           }}
         >
           Export kit

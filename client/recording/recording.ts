@@ -15,6 +15,7 @@ import { createSignal } from 'solid-js';
 import type { DrumEngine } from '../audio/engine.ts';
 import type { Part } from '../audio/instruments.ts';
 import { type Tempo, wallClock } from '../net/hits.ts';
+import { downloadBlob } from '../src/download.ts';
 import { gridFor, type TempoChange } from './grid.ts';
 import { joinChunks, MAX_TAKE_HITS, Take, type TakeSound, takeSound } from './take.ts';
 import {
@@ -311,15 +312,6 @@ export function createRecording(options: RecordingOptions) {
     }
   }
 
-  const download = (blob: Blob, name: string) => {
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = name;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  };
-
   async function downloadMidi(quantise: boolean): Promise<void> {
     const current = kept();
     if (!current) return;
@@ -337,16 +329,16 @@ export function createRecording(options: RecordingOptions) {
       },
       { quantise },
     );
-    download(
-      new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'audio/midi' }),
+    downloadBlob(
       `padmesh-${fileStamp(current.meta.startedAt)}.mid`,
+      new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'audio/midi' }),
     );
   }
 
   async function downloadWav(): Promise<void> {
     const current = kept();
     if (!current) return;
-    download(await wavOf(await store, current), `padmesh-${fileStamp(current.meta.startedAt)}.wav`);
+    downloadBlob(`padmesh-${fileStamp(current.meta.startedAt)}.wav`, await wavOf(await store, current));
   }
 
   async function discard(): Promise<void> {
