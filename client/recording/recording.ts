@@ -341,10 +341,11 @@ export function createRecording(options: RecordingOptions) {
     downloadBlob(`padmesh-${fileStamp(current.meta.startedAt)}.wav`, await wavOf(await store, current));
   }
 
+  /** Gone from storage first, then from the page: a reload right after Discard must not offer it again. */
   async function discard(): Promise<void> {
-    setKept(null);
     setMessage(null);
     await (await store).discard().catch(() => {});
+    setKept(null);
   }
 
   return {
