@@ -647,35 +647,50 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     if (code !== null && registry.hasRoom(code)) return join(peer, message);
     if (code === null && message.room !== undefined) return join(peer, message); // the registry refuses it
     peer.held = [];
+    /** This join's own reserved code (a shared variable could be overwritten by another join meanwhile). */
+    let reserved: string | null = null;
     const located =
       code === null
-        ? cluster.reserveCode(newRoomCode).then((reserved) => {
-            reservedCode = reserved;
+        ? cluster.reserveCode(newRoomCode).then((drawn) => {
+            reserved = drawn;
             return 'here';
           })
         : cluster.locate(code, message.role === 'daw');
-    located.then((where) => {
-      const held = peer.held ?? [];
-      peer.held = null;
-      if (peer.readyState !== WebSocket.OPEN) return;
-      if (where === 'here') {
-        join(peer, message);
-        // Already counted against its budgets when they came.
-        for (const frame of held) {
-          if (peer.readyState !== WebSocket.OPEN) break;
+    located
+      .then((where) => {
+        const held = peer.held ?? [];
+        peer.held = null;
+        if (peer.readyState !== WebSocket.OPEN) return;
+        if (where === 'here') {
+          // The registry draws this join's reserved code, in this same tick, and no other join's.
+          reservedCode = reserved;
           try {
-            dispatch(peer, frame.toString(), frame.length);
-          } catch (error) {
-            sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
-            onInternalError(error);
+            join(peer, message);
+          } finally {
+            reservedCode = null;
           }
+          // Already counted against its budgets when they came.
+          for (const frame of held) {
+            if (peer.readyState !== WebSocket.OPEN) break;
+            try {
+              dispatch(peer, frame.toString(), frame.length);
+            } catch (error) {
+              sendError(peer, ErrorCode.INVALID_MESSAGE, 'this message could not be handled');
+              onInternalError(error);
+            }
+          }
+        } else {
+          peer.joined = false;
+          cluster.proxy(peer, where, peer.address, peer.iceServers, text);
+          for (const frame of held) cluster.forward(peer, frame.toString());
         }
-      } else {
-        peer.joined = false;
-        cluster.proxy(peer, where, peer.address, peer.iceServers, text);
-        for (const frame of held) cluster.forward(peer, frame.toString());
-      }
-    });
+      })
+      // A join that throws after the lookup must not become an unhandled rejection (it would end the process).
+      .catch((error: unknown) => {
+        if (peer.readyState === WebSocket.OPEN)
+          sendError(peer, ErrorCode.INVALID_MESSAGE, 'this join could not be handled');
+        onInternalError(error);
+      });
   }
 
   function join(peer: Conn, message: JoinMessage): void {

@@ -41,69 +41,70 @@ export const clampGateMs = (ms: number): number =>
   Number.isFinite(ms) ? Math.min(MAX_GATE_MS, Math.max(MIN_GATE_MS, Math.round(ms))) : DEFAULT_GATE_MS;
 
 export class MidiOut {
-  #output: MidiSink | null = null;
-  #gateMs = DEFAULT_GATE_MS;
-  #plan: ChannelPlan = DEFAULT_PLAN;
-  readonly #players = new Map<string, Player>();
-  readonly #laptop: Player = { number: -1, notes: null, channel: DRUM_CHANNEL };
+  private sink: MidiSink | null = null;
+  private gate = DEFAULT_GATE_MS;
+  private channelPlan: ChannelPlan = DEFAULT_PLAN;
+  private readonly players = new Map<string, Player>();
+  private readonly laptop: Player = { number: -1, notes: null, channel: DRUM_CHANNEL };
   /** The drum kit's note per pad (note-map.ts: the chosen built-in kit's). */
-  #drums: Uint8Array = DRUM_NOTES;
+  private drums: Uint8Array = DRUM_NOTES;
   /** Reused for every message: send() copies its data before it returns. */
-  readonly #on = [NOTE_ON, 0, 0];
-  readonly #off = [NOTE_OFF, 0, RELEASE_VELOCITY];
+  private readonly on = [NOTE_ON, 0, 0];
+  private readonly off = [NOTE_OFF, 0, RELEASE_VELOCITY];
   /** Per channel × note: when (performance time, ms) its last note-off is due; 0 for none. */
-  readonly #offDue = new Float64Array(16 * 128);
-  readonly #origin = performance.timeOrigin;
+  private readonly offDue = new Float64Array(16 * 128);
+  private readonly origin = performance.timeOrigin;
   /** While set, hits are not sent (a note from MIDI in must not come back out: a loop through a virtual port). */
-  #muted = false;
+  private muted = false;
   /** Notes sent, and sends the output refused (a port closing under us: statechange says so soon after). */
   notes = 0;
   failures = 0;
 
   get output(): MidiSink | null {
-    return this.#output;
+    return this.sink;
   }
 
   /** The output to play on (null: none). Notes still sounding on the old one end there first. */
   setOutput(output: MidiSink | null): void {
-    if (output === this.#output) return;
+    if (output === this.sink) return;
     this.endNotes();
-    this.#output = output;
+    this.sink = output;
   }
 
   get gateMs(): number {
-    return this.#gateMs;
+    return this.gate;
   }
 
   setGateMs(ms: number): void {
-    this.#gateMs = clampGateMs(ms);
+    this.gate = clampGateMs(ms);
   }
 
   get plan(): ChannelPlan {
-    return this.#plan;
+    return this.channelPlan;
   }
 
   setPlan(plan: ChannelPlan): void {
-    this.#plan = { mode: plan.mode, channel: plan.channel & 0x0f };
-    this.#laptop.channel = channelFor(this.#plan, -1, true);
-    for (const player of this.#players.values()) player.channel = channelFor(this.#plan, player.number, !player.notes);
+    this.channelPlan = { mode: plan.mode, channel: plan.channel & 0x0f };
+    this.laptop.channel = channelFor(this.channelPlan, -1, true);
+    for (const player of this.players.values())
+      player.channel = channelFor(this.channelPlan, player.number, !player.notes);
   }
 
   /** The drum kit's notes, in pad order (note-map.ts drumNotesFor). */
   setDrumNotes(notes: readonly number[]): void {
-    this.#drums = notesTable(notes);
+    this.drums = notesTable(notes);
   }
 
   /** What `peerId` plays: its part's notes per pad (scales.ts), or null for the drum kit. */
   setPart(peerId: string, notes: readonly number[] | null): void {
-    const player = this.#players.get(peerId) ?? this.#add(peerId);
+    const player = this.players.get(peerId) ?? this.add(peerId);
     player.notes = notes === null ? null : notesTable(notes);
-    player.channel = channelFor(this.#plan, player.number, notes === null);
+    player.channel = channelFor(this.channelPlan, player.number, notes === null);
   }
 
   /** The channel `peerId` (null: this computer) plays on now, 0–15. */
   channelOf(peerId: string | null): number {
-    return (peerId === null ? this.#laptop : (this.#players.get(peerId) ?? this.#add(peerId))).channel;
+    return (peerId === null ? this.laptop : (this.players.get(peerId) ?? this.add(peerId))).channel;
   }
 
   /**
@@ -111,21 +112,21 @@ export class MidiOut {
    * time (this page's wall clock, ms) or NaN for now. The hit path: see the module's comment.
    */
   hit(peerId: string | null, pad: number, velocity: number, playAt: number): void {
-    const output = this.#output;
-    if (output === null || this.#muted) return;
-    const player = peerId === null ? this.#laptop : (this.#players.get(peerId) ?? this.#add(peerId));
-    const note = (player.notes ?? this.#drums)[pad];
+    const output = this.sink;
+    if (output === null || this.muted) return;
+    const player = peerId === null ? this.laptop : (this.players.get(peerId) ?? this.add(peerId));
+    const note = (player.notes ?? this.drums)[pad];
     if (note === undefined) return;
-    const at = Number.isNaN(playAt) ? performance.now() : playAt - this.#origin;
+    const at = Number.isNaN(playAt) ? performance.now() : playAt - this.origin;
     const channel = player.channel;
-    const on = this.#on;
-    const off = this.#off;
+    const on = this.on;
+    const off = this.off;
     on[0] = NOTE_ON | channel;
     on[1] = note;
     on[2] = velocity > 127 ? 127 : velocity < 1 ? 1 : velocity | 0;
     off[0] = NOTE_OFF | channel;
     off[1] = note;
-    const endAt = at + this.#gateMs;
+    const endAt = at + this.gate;
     try {
       output.send(on, at);
       output.send(off, endAt);
@@ -135,16 +136,16 @@ export class MidiOut {
     }
     this.notes++;
     const key = (channel << 7) | note;
-    if ((this.#offDue[key] as number) < endAt) this.#offDue[key] = endAt;
+    if ((this.offDue[key] as number) < endAt) this.offDue[key] = endAt;
   }
 
-  /** Plays a pad with its hit not sent out (MIDI in: see #muted). */
+  /** Plays a pad with its hit not sent out (MIDI in: see muted). */
   withoutEcho(play: (pad: number, velocity: number) => void, pad: number, velocity: number): void {
-    this.#muted = true;
+    this.muted = true;
     try {
       play(pad, velocity);
     } finally {
-      this.#muted = false;
+      this.muted = false;
     }
   }
 
@@ -153,18 +154,18 @@ export class MidiOut {
    * closed or the page goes away). Its queued note-off may follow later: a second note-off is harmless.
    */
   endNotes(): void {
-    const output = this.#output;
+    const output = this.sink;
     const now = performance.now();
-    const off = this.#off;
+    const off = this.off;
     try {
       output?.clear?.();
     } catch {
       // A closed port: nothing queued there to drop.
     }
-    for (let key = 0; key < this.#offDue.length; key++) {
-      const due = this.#offDue[key] as number;
+    for (let key = 0; key < this.offDue.length; key++) {
+      const due = this.offDue[key] as number;
       if (due === 0) continue;
-      this.#offDue[key] = 0;
+      this.offDue[key] = 0;
       if (output === null || due <= now) continue; // sent already
       off[0] = NOTE_OFF | (key >> 7);
       off[1] = key & 0x7f;
@@ -176,10 +177,10 @@ export class MidiOut {
     }
   }
 
-  #add(peerId: string): Player {
-    const number = this.#players.size;
-    const player: Player = { number, notes: null, channel: channelFor(this.#plan, number, true) };
-    this.#players.set(peerId, player);
+  private add(peerId: string): Player {
+    const number = this.players.size;
+    const player: Player = { number, notes: null, channel: channelFor(this.channelPlan, number, true) };
+    this.players.set(peerId, player);
     return player;
   }
 }

@@ -257,6 +257,7 @@ export function createRecording(options: RecordingOptions) {
       if (meta === m) fail(error);
       return;
     }
+    if (meta !== m) return; // stopped while storage was opening: no timers for a take that has ended
     flushTimer = setInterval(() => void flush().catch(fail), FLUSH_MS);
     tickTimer = setInterval(tick, 250);
   }

@@ -66,17 +66,17 @@ export class Take {
   readonly players: TakePlayer[] = [{ peerId: null, name: LOCAL_NAME }];
   readonly sounds: TakeSound[] = [];
   /** Player index by peerId: looked up on the hit path (indexOf: no allocation). */
-  readonly #peerIds: (string | null)[] = [null];
+  private readonly peerIds: (string | null)[] = [null];
   /** Each player's current sound (index into `sounds`). */
-  readonly #soundOf: number[] = [0];
-  #defaultSound = 0;
-  readonly #player: Uint16Array;
-  readonly #sound: Uint16Array;
-  readonly #pad: Uint8Array;
-  readonly #velocity: Uint8Array;
-  readonly #tapAt: Float64Array;
-  #count = 0;
-  #drained = 0;
+  private readonly soundOf: number[] = [0];
+  private defaultSound = 0;
+  private readonly player: Uint16Array;
+  private readonly hitSound: Uint16Array;
+  private readonly pad: Uint8Array;
+  private readonly velocity: Uint8Array;
+  private readonly tapAt: Float64Array;
+  private hitCount = 0;
+  private drained = 0;
   /** Hits that did not fit (the take was full). */
   overflow = 0;
 
@@ -87,90 +87,90 @@ export class Take {
     readonly capacity = MAX_TAKE_HITS,
   ) {
     this.sounds.push(drums);
-    this.#player = new Uint16Array(capacity);
-    this.#sound = new Uint16Array(capacity);
-    this.#pad = new Uint8Array(capacity);
-    this.#velocity = new Uint8Array(capacity);
-    this.#tapAt = new Float64Array(capacity);
+    this.player = new Uint16Array(capacity);
+    this.hitSound = new Uint16Array(capacity);
+    this.pad = new Uint8Array(capacity);
+    this.velocity = new Uint8Array(capacity);
+    this.tapAt = new Float64Array(capacity);
   }
 
   get count(): number {
-    return this.#count;
+    return this.hitCount;
   }
 
   /** The hit path: one hit played (peerId null: this computer). */
   hit(peerId: string | null, pad: number, velocity: number, tapAt: number): void {
     if (!(tapAt >= this.startedAt)) return; // also NaN
-    const i = this.#count;
+    const i = this.hitCount;
     if (i >= this.capacity) {
       this.overflow++;
       return;
     }
-    let player = this.#peerIds.indexOf(peerId);
-    if (player < 0) player = this.#addPlayer(peerId, peerId ?? LOCAL_NAME);
-    this.#player[i] = player;
-    this.#sound[i] = this.#soundOf[player] as number;
-    this.#pad[i] = pad;
-    this.#velocity[i] = velocity;
-    this.#tapAt[i] = tapAt;
-    this.#count = i + 1;
+    let player = this.peerIds.indexOf(peerId);
+    if (player < 0) player = this.addPlayer(peerId, peerId ?? LOCAL_NAME);
+    this.player[i] = player;
+    this.hitSound[i] = this.soundOf[player] as number;
+    this.pad[i] = pad;
+    this.velocity[i] = velocity;
+    this.tapAt[i] = tapAt;
+    this.hitCount = i + 1;
   }
 
   /** A player's name (as the member list has it): their track's name. */
   name(peerId: string, name: string): void {
-    const player = this.#peerIds.indexOf(peerId);
-    if (player < 0) this.#addPlayer(peerId, name);
+    const player = this.peerIds.indexOf(peerId);
+    if (player < 0) this.addPlayer(peerId, name);
     else (this.players[player] as TakePlayer).name = name;
   }
 
   /** What `peerId`'s pads play from now on (null: this computer); `sound` is the kit's for everyone not told. */
   sound(peerId: string | null | undefined, sound: TakeSound): void {
-    const index = this.#soundIndex(sound);
+    const index = this.soundIndex(sound);
     if (peerId === undefined) {
       // The drum kit changed: everyone on drums plays the new one.
-      const old = this.#defaultSound;
-      this.#defaultSound = index;
-      for (let p = 0; p < this.#soundOf.length; p++) if (this.#soundOf[p] === old) this.#soundOf[p] = index;
+      const old = this.defaultSound;
+      this.defaultSound = index;
+      for (let p = 0; p < this.soundOf.length; p++) if (this.soundOf[p] === old) this.soundOf[p] = index;
       return;
     }
-    let player = this.#peerIds.indexOf(peerId);
-    if (player < 0) player = this.#addPlayer(peerId, peerId ?? LOCAL_NAME);
-    this.#soundOf[player] = index;
+    let player = this.peerIds.indexOf(peerId);
+    if (player < 0) player = this.addPlayer(peerId, peerId ?? LOCAL_NAME);
+    this.soundOf[player] = index;
   }
 
   /** The hits since the last drain, copied out (for storage). */
   drain(): HitChunk {
-    const from = this.#drained;
-    const to = this.#count;
-    this.#drained = to;
+    const from = this.drained;
+    const to = this.hitCount;
+    this.drained = to;
     return {
-      player: this.#player.slice(from, to),
-      sound: this.#sound.slice(from, to),
-      pad: this.#pad.slice(from, to),
-      velocity: this.#velocity.slice(from, to),
-      tapAt: this.#tapAt.slice(from, to),
+      player: this.player.slice(from, to),
+      sound: this.hitSound.slice(from, to),
+      pad: this.pad.slice(from, to),
+      velocity: this.velocity.slice(from, to),
+      tapAt: this.tapAt.slice(from, to),
     };
   }
 
   /** Every hit so far. */
   all(): HitChunk {
-    const to = this.#count;
+    const to = this.hitCount;
     return {
-      player: this.#player.slice(0, to),
-      sound: this.#sound.slice(0, to),
-      pad: this.#pad.slice(0, to),
-      velocity: this.#velocity.slice(0, to),
-      tapAt: this.#tapAt.slice(0, to),
+      player: this.player.slice(0, to),
+      sound: this.hitSound.slice(0, to),
+      pad: this.pad.slice(0, to),
+      velocity: this.velocity.slice(0, to),
+      tapAt: this.tapAt.slice(0, to),
     };
   }
 
-  #addPlayer(peerId: string | null, name: string): number {
-    this.#peerIds.push(peerId);
-    this.#soundOf.push(this.#defaultSound);
+  private addPlayer(peerId: string | null, name: string): number {
+    this.peerIds.push(peerId);
+    this.soundOf.push(this.defaultSound);
     return this.players.push({ peerId, name }) - 1;
   }
 
-  #soundIndex(sound: TakeSound): number {
+  private soundIndex(sound: TakeSound): number {
     const key = soundKey(sound);
     const found = this.sounds.findIndex((known) => soundKey(known) === key);
     return found >= 0 ? found : this.sounds.push(sound) - 1;

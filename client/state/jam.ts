@@ -156,7 +156,6 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     const owner = ownerOf(hit.peerId);
     const slot = (slotBases[owner] ?? 0) + hit.pad;
     const played = engine.trigger(slot, hit.velocity / 127, scheduled ? when : undefined, owner);
-    midi?.hit(hit.peerId, hit.pad, hit.velocity, hit.playAt);
     // The sound is handed over; everything else can wait (and may allocate).
     const overbooked = engine.overbooked;
     if (overbooked !== null) {
@@ -174,7 +173,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
       const audioAt = played ? engine.lastStartTime * 1000 : Number.NaN;
       recorder.record(hit, audioAt, hit.late || lateForAudio, when * 1000, engine.currentTime * 1000);
     }
-    if (!played && overbooked === owner) return; // it gave way: nothing sounds, nothing lights
+    if (!played && overbooked === owner) return; // it gave way: nothing sounds, nothing lights, nothing goes out
+    midi?.hit(hit.peerId, hit.pad, hit.velocity, hit.playAt);
     take?.hit(hit.peerId, hit.pad, hit.velocity, hit.tapAt, hit.arrivedAt);
     const heldMs = scheduled && !lateForAudio ? Math.max(0, hit.playAt - hit.arrivedAt) : 0;
     after(hit.peerId, hit.pad, hit.velocity, hit.via, hit.delayMs, heldMs, hit.late || lateForAudio);

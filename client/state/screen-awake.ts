@@ -61,10 +61,13 @@ export function createScreenAwake(): () => ScreenAwakeState {
         }
         sentinel = lock;
         setState('on');
-        // Released by the browser (the page hidden, battery saver): asked for again when shown.
+        // Released by the browser: the page hidden (asked for again when shown), or while shown (battery
+        // saver): asked for again at once, so the page says so if it is refused rather than staying silent.
         lock.addEventListener('release', () => {
           if (sentinel === lock) sentinel = null;
-          if (!stopped) setState('asking');
+          if (stopped) return;
+          setState('asking');
+          acquire();
         });
       },
       () => {

@@ -48,6 +48,8 @@ const DAW_HIT_PATH = [
   'client/audio/engine.ts',
   'client/audio/sampler/ahead-quota.ts',
   'client/audio/sampler/hit-ring.ts',
+  'client/midi/midi-out.ts',
+  'client/recording/take.ts',
   'client/audio/sampler/worklet.ts',
   'client/audio/sampler/sampler-core.ts',
   'client/state/hit-recorder.ts',
