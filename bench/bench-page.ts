@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { build } from 'vite';
 
 const PAGES = join(dirname(fileURLToPath(import.meta.url)), 'pages');
@@ -49,4 +51,18 @@ export async function serveBenchPage(outDir: string, html: string): Promise<Serv
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
+}
+
+/** Opens the served page in `page` and waits until its harness says it is ready (or throws its error). */
+export async function openHarness(page: Page, server: Server): Promise<void> {
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { harness?: { ready: boolean }; harnessError?: string };
+      if (w.harnessError) throw new Error(w.harnessError);
+      return w.harness?.ready === true;
+    },
+    null,
+    { timeout: 60_000 },
+  );
 }

@@ -9,13 +9,12 @@
  * resolution). Needs a loopback-only network namespace (its data channel is a loopback pair).
  * Alone: `npx tsx bench/engine-schedule.ts [--quick]`; from bench/run.ts: `engineBenchmark({ quick })`.
  */
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KIT } from '../client/audio/kit.ts';
 import { launchChromium } from '../tests/helpers/browser.ts';
 import { requireLoopbackOnly, WEBRTC_ARGS } from '../tests/helpers/jam.ts';
-import { buildBenchPage, serveBenchPage } from './bench-page.ts';
+import { buildBenchPage, openHarness, serveBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -65,16 +64,7 @@ export async function engineBenchmark(options: BrowserBenchOptions): Promise<Ben
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(
-      () => {
-        const w = window as unknown as { harness?: { ready: boolean }; harnessError?: string };
-        if (w.harnessError) throw new Error(w.harnessError);
-        return w.harness?.ready === true;
-      },
-      null,
-      { timeout: 20_000 },
-    );
+    await openHarness(page, server);
     const info = await page.evaluate(() => {
       const { sampleRate, outputLatencyMs, isolated } = (
         window as unknown as {

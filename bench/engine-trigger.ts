@@ -11,12 +11,11 @@
  * `performance.now()` to 5 µs). Alone: `npx tsx bench/engine-trigger.ts [--quick]`; from
  * bench/run.ts: `--only engine-trigger`.
  */
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '../tests/helpers/browser.ts';
 import { WEBRTC_ARGS } from '../tests/helpers/jam.ts';
-import { buildBenchPage, serveBenchPage } from './bench-page.ts';
+import { buildBenchPage, openHarness, serveBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -64,16 +63,7 @@ export async function engineTriggerBenchmark(options: BrowserBenchOptions): Prom
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(
-      () => {
-        const w = window as unknown as { harness?: { ready: boolean }; harnessError?: string };
-        if (w.harnessError) throw new Error(w.harnessError);
-        return w.harness?.ready === true;
-      },
-      null,
-      { timeout: 60_000 },
-    );
+    await openHarness(page, server);
     const info = await page.evaluate(() => {
       const { sampleRate, isolated } = (window as unknown as { harness: { sampleRate: number; isolated: boolean } })
         .harness;

@@ -8,12 +8,11 @@
  * machines, so Chromium's own `MIDIOutput.send()` is not in the figure.
  * Alone: `npx tsx bench/midi-out.ts [--quick]`; from bench/run.ts: `--only midi-out`.
  */
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '../tests/helpers/browser.ts';
 import { WEBRTC_ARGS } from '../tests/helpers/jam.ts';
-import { buildBenchPage, serveBenchPage } from './bench-page.ts';
+import { buildBenchPage, openHarness, serveBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -57,16 +56,7 @@ export async function midiOutBenchmark(options: BrowserBenchOptions): Promise<Be
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(
-      () => {
-        const w = window as unknown as { harness?: { ready: boolean }; harnessError?: string };
-        if (w.harnessError) throw new Error(w.harnessError);
-        return w.harness?.ready === true;
-      },
-      null,
-      { timeout: 60_000 },
-    );
+    await openHarness(page, server);
     const isolated = await page.evaluate(
       () => (window as unknown as { harness: { isolated: boolean } }).harness.isolated,
     );
