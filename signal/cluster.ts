@@ -23,8 +23,9 @@
  */
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
+import * as v from 'valibot';
 import type { BanRecord } from './bans.ts';
-import { CloseCode, type IceServer } from './protocol.ts';
+import { CloseCode, type IceServer, IceServerSchema, type ProtocolError } from './protocol.ts';
 
 const PREFIX = 'padmesh:';
 const INSTANCE = `${PREFIX}inst:`;
@@ -39,6 +40,47 @@ const KEY_LIFE_HEARTBEATS = 3;
  * heartbeats): the other instances' connections come back at their own pace (retries ≤ 1 s apart).
  */
 const FRESH_MS = 5_000;
+/**
+ * A snapshot or ban list in Redis longer than this is refused before it is parsed: a room's
+ * snapshot is its members (≤ 512 of a few hundred bytes) and its state (≤ limits.maxStateBytes).
+ */
+const MAX_SNAPSHOT_CHARS = 512 * 1024;
+/**
+ * Socket ids a reconcile (`R`) may list: more than one instance holds (limits.maxConnections).
+ * A longer list is malformed.
+ */
+const MAX_RECONCILE_IDS = 20_000;
+/** How much of a close reason WebSocket allows (bytes of UTF-8); `ws` throws on a longer one. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+// ─── the bus: messages between instances, each checked in full before anything is done ────
+// `<kind>|<sender instance>|<socket id>|<rest>`: M frame, O open, C close (member → home);
+// S send, X close (home → member); R reconcile (`R|<instance>||<fresh 0/1>|<ids>`).
+/** An instance's id (nanoid(10)). */
+const InstanceIdSchema = v.pipe(v.string(), v.regex(/^[\w-]{10}$/));
+/** A proxied socket's id on its instance (a counter in base 36). */
+const ProxyIdSchema = v.pipe(v.string(), v.regex(/^[0-9a-z]{1,11}$/));
+/** `O`'s JSON: what the home needs of the member's connection. */
+const OpenSchema = v.object({
+  address: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  iceServers: v.pipe(v.array(IceServerSchema), v.maxLength(16)),
+});
+/** `X`'s close: a code `ws` can send (or 1006: terminate), a reason it can carry. */
+const CloseSchema = v.object({
+  code: v.pipe(
+    v.number(),
+    v.integer(),
+    v.check((code) => code === 1006 || isSendableCloseCode(code), 'is not a close code'),
+  ),
+  reason: v.pipe(
+    v.string(),
+    v.check((reason) => Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES, 'is too long'),
+  ),
+});
+const ReconcileSchema = v.object({
+  fresh: v.picklist(['0', '1']),
+  ids: v.pipe(v.array(ProxyIdSchema), v.maxLength(MAX_RECONCILE_IDS)),
+});
 
 /**
  * Who holds a room: its home if that instance is alive; else this instance takes it, with its
@@ -96,6 +138,8 @@ export class RemotePeer<B> {
   joined = false;
   pings = false;
   tokenIssuedAt = 0;
+  private closeCode = 0;
+  private closeReason = '';
 
   constructor(
     private readonly cluster: Cluster<ProxySocket, B>,
@@ -115,7 +159,17 @@ export class RemotePeer<B> {
   close(code: number, reason: string): void {
     if (this.readyState !== 1) return;
     this.readyState = 2;
-    this.cluster.publish(this.instance, `X|${this.cluster.instanceId}|${this.id}|${code}|${reason}`);
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.closeAgain();
+  }
+
+  /** Sends its close (again: the first was lost while Redis was down, and its instance still has it open). */
+  closeAgain(): void {
+    this.cluster.publish(
+      this.instance,
+      `X|${this.cluster.instanceId}|${this.id}|${this.closeCode}|${this.closeReason}`,
+    );
   }
 
   terminate(): void {
@@ -139,12 +193,15 @@ export interface ClusterHost<L extends ProxySocket, B> {
   dispatch(peer: RemotePeer<B>, text: string): void;
   /** A remote member's socket is gone (closed on its instance, or its instance died). */
   disconnect(peer: RemotePeer<B>): void;
-  /** The home sent this to a local proxied socket. */
-  deliver(socket: L, text: string): void;
+  /** The home sent this to a local proxied socket; false if it was malformed (a welcome that does not parse). */
+  deliver(socket: L, text: string): boolean;
   /** The home closes a local proxied socket (code 1006: terminate it). */
   closeSocket(socket: L, code: number, reason: string): void;
-  /** A room this instance takes over: its snapshot and bans (either may be missing). */
-  restore(snapshot: unknown, bans: unknown): void;
+  /**
+   * Room `code`, which this instance takes over: its snapshot and bans (either may be missing;
+   * the bans are only that room's). Null when taken over (or already held); else why not.
+   */
+  restore(code: string, snapshot: unknown, bans: unknown): ProtocolError | null;
   exportRoom(code: string): unknown;
   exportBans(): BanRecord[];
   roomCodes(): Iterable<string>;
@@ -160,10 +217,13 @@ export interface ClusterOptions {
   roomLifeMs: number;
   /** How long a room's bans are kept in Redis (the hostToken's life: it can recreate the room that long). */
   banLifeMs: number;
+  /** A Redis command unanswered this long fails, and Redis is taken for stalled (limits.redisCommandTimeoutMs). */
+  commandTimeoutMs: number;
 }
 
 export interface ClusterStatus {
-  redis: 'up' | 'down';
+  /** `stalled`: connected, but commands go unanswered (limits.redisCommandTimeoutMs); treated as down. */
+  redis: 'up' | 'down' | 'stalled';
   instance: string;
   /** Members of rooms held here connected to other instances. */
   remoteMembers: number;
@@ -171,6 +231,8 @@ export interface ClusterStatus {
   proxied: number;
   /** Messages to other instances dropped while Redis was down. */
   dropped: number;
+  /** Messages from other instances dropped as malformed. */
+  malformed: number;
 }
 
 export class Cluster<L extends ProxySocket, B> {
@@ -186,9 +248,20 @@ export class Cluster<L extends ProxySocket, B> {
   /** Each connection (commands, subscriber) is ready: both must be for `up`. */
   private commandsReady = false;
   private subscriberReady = false;
+  /**
+   * Redis is connected but does not answer: a command timed out, and a PING after it too. Down
+   * until a PING is answered (the heartbeat sends one). See limits.redisCommandTimeoutMs.
+   */
+  private stalled = false;
+  /** A PING is out, confirming a stall or looking for its end. */
+  private pinging = false;
+  private warnedDown = false;
   private wasUp = false;
   private nextProxyId = 0;
   private dropped = 0;
+  private malformed = 0;
+  /** A malformed message was told in this heartbeat: more are only counted (the log stays readable). */
+  private malformedTold = false;
   /** Local sockets proxied to another instance, by their id. */
   private readonly proxies = new Map<string, L>();
   /** Remote members of rooms held here, by `instance|id`. */
@@ -198,7 +271,14 @@ export class Cluster<L extends ProxySocket, B> {
   private flushScheduled = false;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private readonly keyLifeMs: number;
+  /** close() began: nothing more is written (a write after the release would claim a room's home key again). */
   private closing = false;
+  /** Shared handlers for the relay hot path's PUBLISHes (no closure per message). */
+  private readonly published = (): void => {};
+  private readonly publishFailed = (error: unknown): void => {
+    this.dropped += 1;
+    this.failed(error);
+  };
 
   constructor(private readonly options: ClusterOptions) {
     this.keyLifeMs = options.heartbeatMs * KEY_LIFE_HEARTBEATS;
@@ -211,13 +291,18 @@ export class Cluster<L extends ProxySocket, B> {
     };
     // No offline queue: a command while Redis is down fails at once instead of waiting (a pad
     // hit relayed a minute late is worse than one dropped), and none is retried after a reconnect.
+    // A command Redis does not answer fails after commandTimeout (the ready check's INFO too, so a
+    // stalled Redis is never taken for ready): nothing waits on Redis longer than that.
     this.redis = new Redis(options.url, {
       ...common,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
       // The PUBLISHes of one tick (a DAW's relay to every phone, a burst of hits) go in one write.
       enableAutoPipelining: true,
     }) as ClusterRedis;
+    // The subscriber only listens: nothing waits on it. (A timeout on its SUBSCRIBE, queued until
+    // it is connected, could leave it connected and deaf.)
     this.subscriber = new Redis(options.url, { ...common, autoResubscribe: true, maxRetriesPerRequest: 0 });
     this.redis.defineCommand('padmeshClaim', { numberOfKeys: 3, lua: CLAIM });
     this.redis.defineCommand('padmeshReserve', { numberOfKeys: 2, lua: RESERVE });
@@ -226,47 +311,34 @@ export class Cluster<L extends ProxySocket, B> {
   /** Starts; resolves at once, whether or not Redis answers (the instance starts degraded then). */
   start(host: ClusterHost<L, B>): void {
     this.host = host;
-    let warnedDown = false;
-    const changed = (): void => {
-      const up = this.commandsReady && this.subscriberReady;
-      if (up === this.up) return;
-      this.up = up;
-      if (up) {
-        warnedDown = false;
-        this.upSince = performance.now();
-        // Back after an outage (not the first connection): members may have missed presence.
-        if (this.wasUp) this.freshBeats = this.freshBeatsAfterOutage;
-        this.wasUp = true;
-        void this.rewriteAll();
-      } else if (!this.closing) {
-        host.warn('Redis is unreachable: rooms held here go on; other instances are cut off until it is back');
-      }
-    };
     this.redis.on('ready', () => {
       this.commandsReady = true;
-      changed();
+      // A new connection's ready check (INFO) was answered: Redis answers again.
+      this.stalled = false;
+      this.changed();
     });
     this.redis.on('close', () => {
       this.commandsReady = false;
-      changed();
+      this.changed();
     });
     this.subscriber.on('ready', () => {
       this.subscriberReady = true;
-      changed();
+      this.changed();
     });
     this.subscriber.on('close', () => {
       this.subscriberReady = false;
-      changed();
+      this.changed();
     });
     this.redis.on('error', (error: Error) => {
-      if (!warnedDown) host.warn(`Redis: ${error.message}`);
-      warnedDown = true;
+      if (!this.warnedDown) host.warn(`Redis: ${error.message}`);
+      this.warnedDown = true;
     });
     this.subscriber.on('error', () => {}); // told once above, through the command connection
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {
         this.receive(message);
       } catch (error) {
+        // Every message is checked before it is acted on, so this is a bug; the process goes on.
         host.warn(`a message from another instance could not be handled: ${(error as Error).message}`);
       }
     });
@@ -276,13 +348,66 @@ export class Cluster<L extends ProxySocket, B> {
     this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatMs);
   }
 
+  /** Both connections ready and Redis answering: `up`; told when that changes. */
+  private changed(): void {
+    const host = this.host;
+    if (!host) return;
+    const up = this.commandsReady && this.subscriberReady && !this.stalled;
+    if (up === this.up) return;
+    this.up = up;
+    if (up) {
+      this.warnedDown = false;
+      this.upSince = performance.now();
+      // Back after an outage (not the first connection): members may have missed presence.
+      if (this.wasUp) this.freshBeats = this.freshBeatsAfterOutage;
+      this.wasUp = true;
+      if (!this.closing) void this.rewriteAll();
+    } else if (!this.closing) {
+      host.warn(
+        this.stalled
+          ? `Redis does not answer (no reply within ${this.options.commandTimeoutMs} ms): rooms held here go on; ` +
+              'other instances are cut off until it answers again'
+          : 'Redis is unreachable: rooms held here go on; other instances are cut off until it is back',
+      );
+    }
+  }
+
+  /**
+   * A command failed. A timeout while Redis seemed up may be this process's own stall (a busy
+   * machine runs the timer before the reply is read): a PING decides. If it times out too,
+   * Redis is stalled: down, until a PING is answered.
+   */
+  private failed(error: unknown): void {
+    if (!isTimeout(error) || this.stalled || this.pinging || !this.up) return;
+    this.ping((answered) => {
+      if (answered || this.stalled) return;
+      this.stalled = true;
+      this.changed();
+    });
+  }
+
+  private ping(then: (answered: boolean) => void): void {
+    this.pinging = true;
+    this.redis.ping().then(
+      () => {
+        this.pinging = false;
+        then(true);
+      },
+      () => {
+        this.pinging = false;
+        then(false);
+      },
+    );
+  }
+
   status(): ClusterStatus {
     return {
-      redis: this.up ? 'up' : 'down',
+      redis: this.up ? 'up' : this.stalled ? 'stalled' : 'down',
       instance: this.instanceId,
       remoteMembers: this.remotes.size,
       proxied: this.proxies.size,
       dropped: this.dropped,
+      malformed: this.malformed,
     };
   }
 
@@ -294,13 +419,17 @@ export class Cluster<L extends ProxySocket, B> {
 
   /**
    * Where a join for `code` is decided: 'here' (this instance holds the room, or now took it
-   * over with its snapshot, or Redis is down), or the id of the instance that holds it.
+   * over with its snapshot, or Redis is down or does not answer in time), or the id of the
+   * instance that holds it; or why this instance, now its home, could not take it over (its
+   * snapshot is malformed or of another room, or this instance is full): the join is refused
+   * with that, and `release` lets the room go again if nothing here holds it.
    * `mayCreate`: a DAW with a hostToken, which recreates a room nobody holds.
    */
-  async locate(code: string, mayCreate: boolean): Promise<string> {
+  async locate(code: string, mayCreate: boolean): Promise<string | ProtocolError> {
     if (!this.up) return 'here';
+    let reply: (string | null)[];
     try {
-      const reply = await this.redis.padmeshClaim(
+      reply = await this.redis.padmeshClaim(
         `${HOME}${code}`,
         `${ROOM}${code}`,
         `${BANS}${code}`,
@@ -309,15 +438,28 @@ export class Cluster<L extends ProxySocket, B> {
         INSTANCE,
         mayCreate ? '1' : '0',
       );
-      const [home, snapshot, bans] = reply;
-      if (home === undefined || home === null || home === this.instanceId) {
-        if (home === this.instanceId) this.host?.restore(parseJson(snapshot), parseJson(bans));
-        return 'here';
-      }
-      return home;
-    } catch {
+    } catch (error) {
+      this.failed(error);
       return 'here';
     }
+    const [home, snapshot, bans] = reply;
+    if (typeof home !== 'string' || home === this.instanceId) {
+      if (home === this.instanceId && this.host) {
+        const refusal = this.host.restore(code, boundedJson(snapshot), roomBans(boundedJson(bans), code));
+        if (refusal !== null) {
+          this.host.warn(`room ${code} was not taken over: ${refusal.message}`);
+          return refusal;
+        }
+      }
+      return 'here';
+    }
+    return v.is(InstanceIdSchema, home) ? home : 'here';
+  }
+
+  /** Lets go of room `code`'s home key, claimed by `locate`, when no room here came of it. */
+  release(code: string): void {
+    if (!this.up || this.closing) return;
+    this.redis.eval(RELEASE, 1, `${HOME}${code}`, this.instanceId).catch((error: unknown) => this.failed(error));
   }
 
   /** A fresh room code no instance holds, from `draw`; null when Redis cannot say (the caller draws locally). */
@@ -332,7 +474,9 @@ export class Cluster<L extends ProxySocket, B> {
           return code;
         }
       }
-    } catch {}
+    } catch (error) {
+      this.failed(error);
+    }
     return null;
   }
 
@@ -366,9 +510,7 @@ export class Cluster<L extends ProxySocket, B> {
       this.dropped += 1;
       return;
     }
-    this.redis.publish(`${CHANNEL}${instance}`, message).catch(() => {
-      this.dropped += 1;
-    });
+    this.redis.publish(`${CHANNEL}${instance}`, message).then(this.published, this.publishFailed);
   }
 
   // ─── what is kept in Redis ─────────────────────────────────────────────────────────────
@@ -390,6 +532,8 @@ export class Cluster<L extends ProxySocket, B> {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      // Closing: close() writes what is dirty itself, before it lets go of the rooms.
+      if (this.closing) return;
       const codes = [...this.dirtyRooms];
       this.dirtyRooms.clear();
       const bans = this.bansDirty;
@@ -420,22 +564,46 @@ export class Cluster<L extends ProxySocket, B> {
         else pipeline.set(`${BANS}${code}`, JSON.stringify(records), 'PX', this.options.banLifeMs);
       }
     }
-    await pipeline.exec().catch(() => {});
+    const replies = await pipeline.exec().catch((error: unknown) => {
+      this.failed(error);
+      return null;
+    });
+    this.settle(replies);
+  }
+
+  /** A pipeline's replies: a command that timed out in it may mean Redis stalled. */
+  private settle(replies: [Error | null, unknown][] | null | undefined): void {
+    const timedOut = replies?.find(([error]) => isTimeout(error));
+    if (timedOut !== undefined) this.failed(timedOut[0]);
   }
 
   /** Redis is (back) up: everything held here is written again (a restarted Redis holds nothing). */
   private async rewriteAll(): Promise<void> {
     const host = this.host;
     if (!host) return;
-    await this.redis.set(`${INSTANCE}${this.instanceId}`, '1', 'PX', this.keyLifeMs).catch(() => {});
-    await this.write([...host.roomCodes()], true);
+    await this.redis
+      .set(`${INSTANCE}${this.instanceId}`, '1', 'PX', this.keyLifeMs)
+      .catch((error: unknown) => this.failed(error));
+    if (!this.closing) await this.write([...host.roomCodes()], true);
   }
 
   // ─── heartbeat: keys, dead instances, reconciliation ───────────────────────────────────
 
   private async beat(): Promise<void> {
+    this.malformedTold = false;
     const host = this.host;
-    if (!host || !this.up) return;
+    if (!host) return;
+    if (!this.up) {
+      // Stalled: is Redis answering again? One PING at a time.
+      if (this.stalled && !this.pinging && this.commandsReady) {
+        this.ping((answered) => {
+          if (!answered || !this.stalled) return;
+          this.stalled = false;
+          this.changed();
+        });
+      }
+      return;
+    }
     const me = this.instanceId;
     const pipeline = this.redis.pipeline();
     pipeline.set(`${INSTANCE}${me}`, '1', 'PX', this.keyLifeMs);
@@ -448,8 +616,13 @@ export class Cluster<L extends ProxySocket, B> {
     for (const socket of this.proxies.values()) others.add(socket.proxyHome as string);
     const checked = [...others];
     for (const instance of checked) pipeline.exists(`${INSTANCE}${instance}`);
-    const replies = await pipeline.exec().catch(() => null);
+    const replies = await pipeline.exec().catch((error: unknown) => {
+      this.failed(error);
+      return null;
+    });
     if (replies === null) return;
+    this.settle(replies);
+    if (!this.up || this.closing) return;
     // Right after Redis came back, other instances may not have rewritten their keys yet.
     const settled = performance.now() - this.upSince >= this.keyLifeMs;
     const offset = 1 + codes.length;
@@ -506,42 +679,52 @@ export class Cluster<L extends ProxySocket, B> {
 
   // ─── messages from other instances ─────────────────────────────────────────────────────
 
+  /**
+   * One message from the bus, checked in full before anything is done with it (Redis is
+   * private to the instances, but another version, a bug or a stray publisher must not leave a
+   * socket open that its home closed, or a member half-joined). A malformed one is dropped and
+   * counted (`malformed` on /healthz) and told (once a heartbeat); where its sender still holds
+   * a socket of this one's or the other way round, that socket is closed with 1012 so that its
+   * client rejoins and both sides agree again.
+   */
   private receive(message: string): void {
     const host = this.host;
     if (!host) return;
     const kind = message[0];
     const second = message.indexOf('|', 2);
-    const third = message.indexOf('|', second + 1);
-    if (message[1] !== '|' || second < 0 || third < 0) return;
+    const third = second < 0 ? -1 : message.indexOf('|', second + 1);
+    if (message[1] !== '|' || third < 0) return this.reject('no envelope');
     const instance = message.slice(2, second);
     const id = message.slice(second + 1, third);
     const rest = message.slice(third + 1);
+    if (!v.is(InstanceIdSchema, instance)) return this.reject('a malformed instance id');
+    if (kind === 'R') {
+      if (id !== '') return this.reject('a reconcile names a socket');
+      return this.reconciled(instance, rest);
+    }
+    if (!v.is(ProxyIdSchema, id)) return this.reject('a malformed socket id');
     switch (kind) {
       case 'M': {
-        const peer = this.remotes.get(message.slice(2, third));
+        // The frame itself is parsed as any frame is, where it is handled (dispatch).
+        const peer = this.remotes.get(`${instance}|${id}`);
         if (peer !== undefined && peer.readyState === 1) host.dispatch(peer, rest);
         return;
       }
       case 'S': {
         const socket = this.proxies.get(id);
-        if (socket !== undefined) host.deliver(socket, rest);
+        if (socket === undefined) return; // closed here meanwhile
+        if (socket.proxyHome !== instance) return this.reject('a send from an instance that is not its home');
+        if (!host.deliver(socket, rest)) {
+          this.reject('a welcome that does not parse');
+          host.closeSocket(socket, CloseCode.SERVICE_RESTART, 'rejoin: a message from your room could not be read');
+        }
         return;
       }
-      case 'O': {
-        const { address, iceServers } = JSON.parse(rest) as { address: string; iceServers: IceServer[] };
-        const peer = new RemotePeer<B>(
-          this as unknown as Cluster<ProxySocket, B>,
-          instance,
-          id,
-          String(address),
-          Array.isArray(iceServers) ? iceServers : [],
-          host.budgetOf(String(address)),
-        );
-        this.remotes.set(peer.key, peer);
-        return;
-      }
+      case 'O':
+        return this.opened(instance, id, rest);
       case 'C': {
-        const key = message.slice(2, third);
+        if (rest !== '') return this.reject('a close with a body');
+        const key = `${instance}|${id}`;
         const peer = this.remotes.get(key);
         if (peer === undefined) return;
         this.remotes.delete(key);
@@ -551,26 +734,78 @@ export class Cluster<L extends ProxySocket, B> {
       }
       case 'X': {
         const socket = this.proxies.get(id);
+        if (socket === undefined) return; // closed here meanwhile
+        if (socket.proxyHome !== instance) return this.reject('a close from an instance that is not its home');
         const bar = rest.indexOf('|');
-        if (socket !== undefined) host.closeSocket(socket, Number(rest.slice(0, bar)), rest.slice(bar + 1));
+        const close = v.safeParse(CloseSchema, {
+          code: bar > 0 && /^\d{4}$/.test(rest.slice(0, bar)) ? Number(rest.slice(0, bar)) : Number.NaN,
+          reason: bar < 0 ? '' : rest.slice(bar + 1),
+        });
+        if (close.success) {
+          host.closeSocket(socket, close.output.code, close.output.reason);
+        } else {
+          // Its home closed it (it will not take its frames any more): it must not stay open and deaf.
+          this.reject('a malformed close');
+          host.closeSocket(socket, CloseCode.SERVICE_RESTART, 'rejoin: your room closed this connection');
+        }
         return;
       }
-      case 'R':
-        return this.reconciled(instance, rest[0] === '1', rest.slice(2));
+      default:
+        return this.reject(`an unknown kind "${String(kind).slice(0, 1)}"`);
     }
   }
 
-  /** An instance's list of its sockets in rooms held here (see reconcile). */
-  private reconciled(instance: string, fresh: boolean, list: string): void {
+  /** `O`: a member on `instance` opens a connection to a room held here. */
+  private opened(instance: string, id: string, rest: string): void {
     const host = this.host;
     if (!host) return;
-    const ids = new Set(list === '' ? [] : list.split(','));
+    const key = `${instance}|${id}`;
+    // A second open would orphan the first handle, still bound in the registry.
+    if (this.remotes.has(key)) return this.reject('a second open for one socket');
+    const open = v.safeParse(OpenSchema, parseJson(rest));
+    if (!open.success) {
+      this.reject('a malformed open');
+      // Its instance takes it for proxied here: tell it to rejoin (reconcile would, a heartbeat later).
+      this.publish(
+        instance,
+        `X|${this.instanceId}|${id}|${CloseCode.SERVICE_RESTART}|rejoin: your join could not be read`,
+      );
+      return;
+    }
+    const { address, iceServers } = open.output;
+    const peer = new RemotePeer<B>(
+      this as unknown as Cluster<ProxySocket, B>,
+      instance,
+      id,
+      address,
+      iceServers,
+      host.budgetOf(address),
+    );
+    this.remotes.set(key, peer);
+  }
+
+  /** An instance's list of its sockets in rooms held here (see reconcile). */
+  private reconciled(instance: string, rest: string): void {
+    const host = this.host;
+    if (!host) return;
+    const bar = rest.indexOf('|');
+    const list = rest.slice(bar + 1);
+    const parsed = v.safeParse(ReconcileSchema, {
+      fresh: bar === 1 ? rest[0] : '',
+      ids: list === '' ? [] : list.split(',', MAX_RECONCILE_IDS + 1),
+    });
+    if (!parsed.success) return this.reject('a malformed reconcile');
+    const fresh = parsed.output.fresh === '1';
+    const ids = new Set(parsed.output.ids);
     for (const [key, peer] of this.remotes) {
       if (peer.instance !== instance) continue;
       if (!ids.has(peer.id)) {
         this.remotes.delete(key);
         peer.readyState = 3;
         host.disconnect(peer);
+      } else if (peer.readyState !== 1) {
+        // Closed here, yet still open there: its close was lost (Redis was down). Again.
+        peer.closeAgain();
       } else if (fresh) {
         for (const text of host.presence(peer)) peer.send(text);
       }
@@ -585,31 +820,83 @@ export class Cluster<L extends ProxySocket, B> {
     }
   }
 
-  /** Lets go of every room held here (other instances take them over at once) and of Redis. */
+  /** A malformed message from the bus: dropped, counted, told once a heartbeat. */
+  private reject(why: string): void {
+    this.malformed += 1;
+    if (this.malformedTold) return;
+    this.malformedTold = true;
+    this.host?.warn(`a malformed message from another instance was dropped (${why}; ${this.malformed} so far)`);
+  }
+
+  /**
+   * Lets go of every room held here, so other instances take them over at once, and of Redis.
+   * Called once this instance's own sockets are closed (signal/server.ts), so that their
+   * leaving is in the snapshots and no frame of theirs changes a room another instance now
+   * holds: what is dirty is written, then the home keys and this instance's key are released,
+   * then members connected elsewhere are closed with 1012 (they rejoin where the load balancer
+   * sends them, and take their rooms over). Each step is bounded by the command timeout.
+   */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     this.closing = true;
     const host = this.host;
     if (this.up && host) {
       const codes = [...host.roomCodes()];
-      await this.write([...this.dirtyRooms], this.bansDirty);
+      const dirty = [...this.dirtyRooms];
+      this.dirtyRooms.clear();
+      await this.write(dirty, this.bansDirty);
       const pipeline = this.redis.pipeline();
       for (const code of codes) pipeline.eval(RELEASE, 1, `${HOME}${code}`, this.instanceId);
       pipeline.del(`${INSTANCE}${this.instanceId}`);
       await pipeline.exec().catch(() => {});
+      const closings: Promise<unknown>[] = [];
+      for (const peer of this.remotes.values()) {
+        closings.push(
+          this.redis
+            .publish(
+              `${CHANNEL}${peer.instance}`,
+              `X|${this.instanceId}|${peer.id}|${CloseCode.SERVICE_RESTART}|this room's instance is stopping`,
+            )
+            .catch(() => {}),
+        );
+      }
+      await Promise.all(closings);
     }
     this.redis.disconnect();
     this.subscriber.disconnect();
   }
 }
 
-function parseJson(text: string | null | undefined): unknown {
-  if (typeof text !== 'string') return null;
+/** Whether `ws` can send this close code (RFC 6455's registered codes it allows, and 3000–4999). */
+function isSendableCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+  );
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out';
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return null;
+    return undefined;
   }
+}
+
+/** A snapshot or ban list from Redis: null when absent, not JSON, or longer than any real one (then `undefined`: refused). */
+function boundedJson(text: string | null | undefined): unknown {
+  if (typeof text !== 'string') return null;
+  if (text.length > MAX_SNAPSHOT_CHARS) return undefined;
+  return parseJson(text) ?? undefined;
+}
+
+/** Only the records of room `code`: a room's list must not ban anyone from another room. */
+function roomBans(records: unknown, code: string): unknown {
+  if (!Array.isArray(records)) return null;
+  return records.filter((record) => typeof record === 'object' && record !== null && record.room === code);
 }
 
 function groupBans(records: BanRecord[]): Map<string, BanRecord[]> {

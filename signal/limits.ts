@@ -90,6 +90,15 @@ export interface Limits {
   failedJoinRate: RateLimit;
   /** A socket whose unsent data on the server passes this is cut off (the client sees 1006): it is not reading. */
   maxBufferedBytes: number;
+  /**
+   * With `--redis` (signal/cluster.ts): a Redis command unanswered this long fails (ioredis's
+   * `commandTimeout`), so a Redis that is connected but does not answer (stopped, swapping, a
+   * long script) holds a join at most this long before it is decided here as if Redis were
+   * down. A second unanswered command (a PING) confirms the stall: /healthz then says degraded
+   * and nothing waits on Redis until it answers again. Redis answers in well under a millisecond;
+   * this is long enough that a loaded machine does not trip it, short against the join timeout.
+   */
+  redisCommandTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -117,6 +126,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   floodCloseAfter: 600,
   failedJoinRate: { perSecond: 1, burst: 20 },
   maxBufferedBytes: 1024 * 1024,
+  redisCommandTimeoutMs: 2_000,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

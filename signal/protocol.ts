@@ -105,6 +105,9 @@ export function isTerminalClose(code: number): boolean {
 // ─── Shared field schemas ────────────────────────────────────────────────────────────────
 const Id = v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/, 'must be 1–32 of A–Z a–z 0–9 _ -'));
 const DeviceId = v.pipe(v.string(), v.regex(/^[\w-]{8,64}$/, 'must be 8–64 of A–Z a–z 0–9 _ -'));
+/** A peerId and a deviceId as the wire allows them (the server checks room snapshots from Redis with them too). */
+export const PeerIdSchema = Id;
+export const DeviceIdSchema = DeviceId;
 const Token = v.pipe(v.string(), v.maxLength(256));
 export const MAX_NAME_LENGTH = 32;
 
@@ -149,6 +152,7 @@ const Pin = v.pipe(v.string(), v.regex(PIN_PATTERN, 'must be 4 digits'));
 const Ref = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
 const Reason = v.pipe(v.string(), v.maxLength(200));
 const Color = v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be #rrggbb'));
+export const ColorSchema = Color;
 const Timestamp = v.pipe(v.number(), v.finite());
 /** Deepest nesting a payload or state may have. Real SDP/ICE objects are 2–3 deep. */
 export const MAX_JSON_DEPTH = 32;

@@ -11,6 +11,8 @@ import {
   type Access,
   AccessSchema,
   CloseCode,
+  ColorSchema,
+  DeviceIdSchema,
   ErrorCode,
   type IceServer,
   isReservedName,
@@ -19,7 +21,9 @@ import {
   type Member,
   type MemberLeftReason,
   nameKey,
+  nameProblem,
   normalizeRoomCode,
+  PeerIdSchema,
   PLAYER_COLORS,
   PROTOCOL_VERSION,
   type ProtocolError,
@@ -129,22 +133,43 @@ export interface RegistryOptions {
  * is its DAW. Connections and timers are not in it: restored members are away.
  */
 const SnapshotMemberSchema = v.object({
-  peerId: v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/)),
+  peerId: PeerIdSchema,
   role: RoleSchema,
-  name: v.pipe(v.string(), v.maxLength(64)),
-  color: v.pipe(v.string(), v.maxLength(16)),
-  joinedAt: v.number(),
-  deviceId: v.pipe(v.string(), v.maxLength(64)),
-  address: v.pipe(v.string(), v.maxLength(64)),
+  // As a join or profile leaves it: the wire's name rules, trimmed, never empty (the server names the nameless).
+  name: v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.check((name) => name === name.trim() && nameProblem(name) === null, 'is not a name a member could have'),
+  ),
+  color: ColorSchema,
+  joinedAt: v.pipe(v.number(), v.finite()),
+  deviceId: DeviceIdSchema,
+  address: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
 });
-export const RoomSnapshotSchema = v.object({
-  code: v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/)),
-  createdFrom: v.pipe(v.string(), v.maxLength(64)),
-  members: v.pipe(v.array(SnapshotMemberSchema), v.minLength(1), v.maxLength(512)),
-  state: v.optional(RoomStateSchema),
-  access: AccessSchema,
-  joins: v.pipe(v.number(), v.integer(), v.minValue(0)),
-});
+/** Snapshots come from Redis, so from another process: checked as hostile as any frame from the network. */
+export const RoomSnapshotSchema = v.pipe(
+  v.object({
+    code: v.pipe(v.string(), v.regex(/^[\w-]{1,32}$/)),
+    createdFrom: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    members: v.pipe(v.array(SnapshotMemberSchema), v.minLength(1), v.maxLength(512)),
+    state: v.optional(RoomStateSchema),
+    access: AccessSchema,
+    joins: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+  }),
+  v.check(
+    ({ members }) => members.every((member, index) => (member.role === 'daw') === (index === 0)),
+    'its first member, and only that one, is the DAW',
+  ),
+  v.check(
+    ({ members }) => members.every((member, index) => index === 0 || !isReservedName(member.name)),
+    "a controller has the DAW's name",
+  ),
+  v.check(({ members }) => new Set(members.map((m) => m.peerId)).size === members.length, 'two members share a peerId'),
+  v.check(
+    ({ members }) => new Set(members.map((m) => m.deviceId)).size === members.length,
+    'two members share a deviceId',
+  ),
+);
 export type RoomSnapshot = v.InferOutput<typeof RoomSnapshotSchema>;
 
 export interface JoinContext {
@@ -250,17 +275,29 @@ export class RoomRegistry<C> {
   }
 
   /**
-   * Takes over a room another instance held (it died, or Redis says this one is now its home):
-   * every member is away, with its grace or resume window from `now`, so each comes back with
-   * its token under its peerId, or is given up as usual. A snapshot that does not check out, or
-   * a room already held here, changes nothing; returns whether the room was restored.
+   * Takes over room `code`, which another instance held (it died, or Redis says this one is now
+   * its home), from its snapshot: every member is away, with its grace or resume window from
+   * `now`, so each comes back with its token under its peerId, or is given up as usual. A room
+   * already held here is left as it is (null). A snapshot that does not check out, or is of
+   * another room, or a registry holding maxRooms already, changes nothing: the refusal says why.
    */
-  restoreRoom(value: unknown, now: number): boolean {
-    const parsed = v.safeParse(RoomSnapshotSchema, value);
-    if (!parsed.success) return false;
+  restoreRoom(code: string, value: unknown, now: number): Failure | null {
+    if (this.rooms.has(code)) return null;
+    const parsed = v.safeParse(RoomSnapshotSchema, value, { abortEarly: true });
+    if (!parsed.success) {
+      const [issue] = parsed.issues;
+      const path = v.getDotPath(issue);
+      return fail(ErrorCode.ROOM_NOT_FOUND, `room ${code}'s snapshot is malformed (${path ?? 'it'}: ${issue.message})`);
+    }
     const snapshot = parsed.output;
+    if (snapshot.code !== code) {
+      return fail(ErrorCode.ROOM_NOT_FOUND, `room ${code}'s snapshot is of another room (${snapshot.code})`);
+    }
+    if (this.rooms.size >= this.options.maxRooms) {
+      return fail(ErrorCode.SERVER_FULL, 'this server holds as many rooms as it can');
+    }
     const [dawEntry, ...controllerEntries] = snapshot.members;
-    if (dawEntry === undefined || dawEntry.role !== 'daw' || this.rooms.has(snapshot.code)) return false;
+    if (dawEntry === undefined) return fail(ErrorCode.ROOM_NOT_FOUND, `room ${code}'s snapshot has no DAW`);
     const restored = (entry: RoomSnapshot['members'][number], windowMs: number): MemberRecord<C> => ({
       info: {
         peerId: entry.peerId,
@@ -292,15 +329,15 @@ export class RoomRegistry<C> {
       joins: snapshot.joins,
     };
     this.away.set(daw, room);
+    // A snapshot from an instance allowed more controllers keeps the first roomCapacity (checked above: all controllers, all distinct).
     for (const entry of controllerEntries.slice(0, this.options.roomCapacity)) {
-      if (entry.role !== 'controller' || entry.peerId === daw.info.peerId) continue;
       const controller = restored(entry, this.options.resumeWindowMs);
       room.controllers.set(entry.peerId, controller);
       this.away.set(controller, room);
     }
     this.rooms.set(room.code, room);
     this.roomsByAddress.set(room.createdFrom, (this.roomsByAddress.get(room.createdFrom) ?? 0) + 1);
-    return true;
+    return null;
   }
 
   /** A join; the welcome to send, and the token in it with its expiry (the transport renews it). */

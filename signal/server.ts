@@ -31,6 +31,7 @@ import {
   normalizeRoomCode,
   PROTOCOL_VERSION,
   parseClientMessage,
+  parseServerMessage,
   ROOM_CODE_ALPHABET,
   ROOM_CODE_LENGTH,
   type ServerMessage,
@@ -227,6 +228,9 @@ function uncount(this: CountedSocket): void {
   if (budget) budget.connections -= 1;
 }
 
+/** On close(), sockets that have not finished their close handshake after this long are cut off. */
+const SHUTDOWN_CUTOFF_MS = 1_000;
+
 /** A socket over its budget is not read for this long at least, and at most (see throttle). */
 const MIN_PAUSE_MS = 50;
 const MAX_PAUSE_MS = 2_000;
@@ -283,6 +287,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
           heartbeatMs: limits.heartbeatMs,
           roomLifeMs: Math.max(limits.dawGraceMs, limits.resumeWindowMs * 1.5) + limits.heartbeatMs * 3,
           banLifeMs: limits.hostTokenTtlMs,
+          commandTimeoutMs: limits.redisCommandTimeoutMs,
         });
   /** A new room's code reserved in Redis, for the registry's next draw (see joinWhereItsRoomIs). */
   let reservedCode: string | null = null;
@@ -344,6 +349,10 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   /** Sockets paused for being over budget (see throttle). */
   let throttled = 0;
+  /** close() began: a socket accepted now is closed at once. */
+  let shuttingDown = false;
+  /** While close() waits for the sockets: called when the last one has closed. */
+  let socketsClosed: (() => void) | null = null;
   const stats = (): SignalServerStats => ({
     connections,
     rooms: registry.roomCount,
@@ -523,6 +532,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     peer.on('close', onClose);
     peer.on('pong', onPong);
     peer.on('message', onMessage);
+    // An upgrade that was under way when close() began.
+    if (shuttingDown) peer.close(CloseCode.GOING_AWAY, 'server shutting down');
   }
 
   // The listeners every socket shares. `this` is the socket: a PeerSocket, wss's WebSocket class.
@@ -536,6 +547,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     slices[peer.slice]?.delete(peer);
     if (peer.proxyId !== null) cluster?.proxyClosed(peer);
     apply(registry.disconnect(peer, now()));
+    if (connections === 0) socketsClosed?.();
   }
 
   function onPong(this: WebSocket): void {
@@ -660,7 +672,21 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       .then((where) => {
         const held = peer.held ?? [];
         peer.held = null;
-        if (peer.readyState !== WebSocket.OPEN) return;
+        if (peer.readyState !== WebSocket.OPEN) {
+          if (code !== null && !registry.hasRoom(code)) cluster.release(code);
+          return;
+        }
+        if (typeof where !== 'string') {
+          // This instance is now the room's home but could not take it over (its snapshot is
+          // malformed or of another room, or this instance is full). A DAW whose hostToken
+          // verifies recreates a room whose snapshot is unusable, as one with none; others are told why.
+          if (message.role !== 'daw' || where.code !== ErrorCode.ROOM_NOT_FOUND) {
+            sendError(peer, where.code, where.message);
+            if (code !== null && !registry.hasRoom(code)) cluster.release(code);
+            return;
+          }
+          where = 'here';
+        }
         if (where === 'here') {
           // The registry draws this join's reserved code, in this same tick, and no other join's.
           reservedCode = reserved;
@@ -669,6 +695,8 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
           } finally {
             reservedCode = null;
           }
+          // The lookup made this instance the room's home; a join refused leaves no room here to hold.
+          if (code !== null && !registry.hasRoom(code)) cluster.release(code);
           // Already counted against its budgets when they came.
           for (const frame of held) {
             if (peer.readyState !== WebSocket.OPEN) break;
@@ -879,14 +907,20 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     },
     disconnect: (peer) => apply(registry.disconnect(peer, now())),
     deliver(socket, text) {
-      // Its instance only forwards: the welcome is how it learns the join went through.
-      if (!socket.joined && text.startsWith('{"type":"welcome"')) socket.joined = true;
+      // Its instance only forwards: the welcome is how it learns the join went through, so that
+      // one is read in full first (the rest go to the client as the home wrote them).
+      if (!socket.joined && text.startsWith('{"type":"welcome"')) {
+        if (!parseServerMessage(text).ok) return false;
+        socket.joined = true;
+      }
       send(socket, text);
+      return true;
     },
     closeSocket: (socket, code, reason) => (code === 1006 ? socket.terminate() : socket.close(code, reason)),
-    restore(snapshot, bans) {
+    restore(code, snapshot, bans) {
       if (bans !== null) registry.restoreBans(bans, now());
-      if (snapshot !== null) registry.restoreRoom(snapshot, now());
+      if (snapshot === null) return null;
+      return registry.restoreRoom(code, snapshot, now())?.error ?? null;
     },
     exportRoom: (code) => registry.exportRoom(code),
     exportBans: () => registry.exportBans(),
@@ -940,21 +974,42 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
+    closing ??= (async () => {
+      shuttingDown = true;
       clearInterval(heartbeat);
-      for (const slice of slices) for (const peer of slice) peer.close(CloseCode.GOING_AWAY, 'server shutting down');
-      // Peers that do not answer the close handshake promptly are cut off.
-      const cutoff = setTimeout(() => {
-        for (const slice of slices) for (const peer of slice) peer.terminate();
-      }, 1000);
-      const stunClosed = Promise.all([stun?.close(), cluster?.close()]).then(() => {});
-      Promise.all(listeners.map(closeListener)).then(() => {
-        clearTimeout(cutoff);
-        stunClosed.then(resolve);
-      });
-    });
+      const listenersClosed = Promise.all(listeners.map(closeListener));
+      const stunClosed = stun?.close();
+      await closeSockets();
+      // Only now, with every socket here closed and its leaving applied, may other instances take
+      // this one's rooms over: the cluster writes them, then lets go of them (signal/cluster.ts).
+      await cluster?.close();
+      await Promise.all([stunClosed, listenersClosed]);
+    })();
     return closing;
   };
+
+  /**
+   * Every socket closed with 1001 (clients come back); those that do not finish the close
+   * handshake within SHUTDOWN_CUTOFF_MS are cut off. Resolves when all have closed, or at most
+   * SHUTDOWN_CUTOFF_MS later than the cutoff.
+   */
+  function closeSockets(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(cutoff);
+        clearTimeout(giveUp);
+        socketsClosed = null;
+        resolve();
+      };
+      const cutoff = setTimeout(() => {
+        for (const slice of slices) for (const peer of slice) peer.terminate();
+      }, SHUTDOWN_CUTOFF_MS);
+      const giveUp = setTimeout(done, SHUTDOWN_CUTOFF_MS * 2);
+      socketsClosed = done;
+      for (const slice of slices) for (const peer of slice) peer.close(CloseCode.GOING_AWAY, 'server shutting down');
+      if (connections === 0) done();
+    });
+  }
 
   const setCertificate = (key: string, cert: string): void => tls?.setSecureContext({ key, cert });
   return { host, port, httpsPort: httpsPort(), stunPort: stun?.port ?? null, setCertificate, stats, close };

@@ -19,6 +19,12 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /**
+   * SIGSTOPs it: its connections stay open and its port accepts, but nothing is answered (a
+   * stalled Redis). `resume` (SIGCONT) lets it go on where it stopped; `stop` resumes it first.
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -82,7 +88,15 @@ export async function startRedis(): Promise<TestRedis> {
     });
   };
 
+  let paused = false;
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    const running = child as ChildProcess | null;
+    if (running === null || running.exitCode !== null) return;
+    running.kill(name);
+    paused = name === 'SIGSTOP';
+  };
   const kill = async (): Promise<void> => {
+    if (paused) signal('SIGCONT');
     const running = child;
     child = null;
     if (running === null || running.exitCode !== null) return;
@@ -100,6 +114,8 @@ export async function startRedis(): Promise<TestRedis> {
     },
     kill,
     restart: launch,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

@@ -719,7 +719,7 @@ describe('RoomRegistry snapshots (another instance takes a room over)', () => {
     const dawConn = conn('daw');
     const daw = ok(home.join(dawConn, join({ role: 'daw', deviceId: 'daw-device', name: 'Studio' }), context()));
     const room = daw.welcome.room;
-    const phone = ok(home.join(conn('phone'), join({ room, deviceId: 'phone-1', name: 'Ana' }), context()));
+    const phone = ok(home.join(conn('phone'), join({ room, deviceId: 'phone-device-1', name: 'Ana' }), context()));
     ok(home.setState(dawConn, { tempo: 90 }));
     ok(home.setAccess(dawConn, { locked: true, pin: null }));
     expect(new Set(changed)).toEqual(new Set([room]));
@@ -727,13 +727,14 @@ describe('RoomRegistry snapshots (another instance takes a room over)', () => {
     expect(snapshot).toMatchObject({ code: room, state: { tempo: 90 }, access: { locked: true, pin: null }, joins: 1 });
     expect(snapshot?.members.map((m) => [m.peerId, m.role, m.deviceId])).toEqual([
       [daw.welcome.peerId, 'daw', 'daw-device'],
-      [phone.welcome.peerId, 'controller', 'phone-1'],
+      [phone.welcome.peerId, 'controller', 'phone-device-1'],
     ]);
 
     // Through JSON, as Redis keeps it.
     const other = registry();
-    expect(other.restoreRoom(JSON.parse(JSON.stringify(snapshot)), 5_000)).toBe(true);
-    expect(other.restoreRoom(snapshot, 5_000)).toBe(false); // held already
+    expect(other.restoreRoom(room, JSON.parse(JSON.stringify(snapshot)), 5_000)).toBeNull();
+    expect(other.restoreRoom(room, snapshot, 5_000)).toBeNull(); // held already: left as it is
+    expect(other.roomCount).toBe(1);
     const dawBack = ok(
       other.join(
         conn('daw2'),
@@ -754,45 +755,91 @@ describe('RoomRegistry snapshots (another instance takes a room over)', () => {
     const phoneBack = ok(
       other.join(
         conn('phone2'),
-        join({ room, deviceId: 'phone-1', resumeToken: phone.welcome.resumeToken }),
+        join({ room, deviceId: 'phone-device-1', resumeToken: phone.welcome.resumeToken }),
         context(6_000),
       ),
     );
     expect(phoneBack.welcome.peerId).toBe(phone.welcome.peerId);
     // Restored members are given up as usual when they do not come back: the DAW's grace ends the room.
     const abandoned = registry();
-    abandoned.restoreRoom(snapshot, 5_000);
+    expect(abandoned.restoreRoom(room, snapshot, 5_000)).toBeNull();
     abandoned.sweep(5_000 + 59_999);
     expect(abandoned.roomCount).toBe(1);
     abandoned.sweep(5_000 + 60_000);
     expect(abandoned.roomCount).toBe(0);
   });
 
-  it('refuses a snapshot that does not check out, and changes nothing', () => {
+  it('refuses a snapshot that does not check out, or is of another room, and changes nothing', () => {
     const other = registry();
+    const daw = {
+      peerId: 'p1',
+      role: 'daw',
+      name: 'DAW',
+      color: '#eef0f5',
+      joinedAt: 1,
+      deviceId: 'daw-device-1',
+      address: 'a',
+    };
+    const phone = { ...daw, peerId: 'p2', role: 'controller', name: 'Ana', deviceId: 'phone-device-1' };
     const good = {
       code: 'ACDEF3',
       createdFrom: '10.0.0.2',
+      members: [daw, phone],
+      access: { locked: false, pin: null },
+      joins: 1,
+    };
+    const cases: [unknown, RegExp][] = [
+      [null, /malformed/],
+      ['text', /malformed/],
+      [{ ...good, members: [] }, /malformed/],
+      [{ ...good, members: [{ ...daw, role: 'controller' }] }, /first member.*DAW/],
+      [{ ...good, members: [daw, { ...phone, role: 'daw' }] }, /first member.*DAW/],
+      [{ ...good, members: [daw, { ...phone, peerId: 'p1' }] }, /share a peerId/],
+      [{ ...good, members: [daw, { ...phone, deviceId: daw.deviceId }] }, /share a deviceId/],
+      [{ ...good, members: [daw, { ...phone, name: 'D A W' }] }, /DAW's name/],
+      [{ ...good, members: [daw, { ...phone, name: 'bad\u202ename' }] }, /name/],
+      [{ ...good, members: [daw, { ...phone, color: 'red' }] }, /color/],
+      [{ ...good, members: [daw, { ...phone, deviceId: 'x' }] }, /deviceId/],
+      [{ ...good, code: 'a.b' }, /code/],
+      [{ ...good, state: { tempo: 9999 } }, /state/],
+      [{ ...good, access: { locked: 'yes', pin: null } }, /access/],
+      [{ ...good, joins: -1 }, /joins/],
+      [{ ...good, code: 'ACDEF4' }, /another room \(ACDEF4\)/],
+    ];
+    for (const [bad, why] of cases) {
+      const refusal = other.restoreRoom('ACDEF3', bad, 1_000);
+      expect(refusal?.error.code, JSON.stringify(bad)).toBe(ErrorCode.ROOM_NOT_FOUND);
+      expect(refusal?.error.message).toMatch(why);
+    }
+    expect(other.roomCount).toBe(0);
+    expect(other.memberCount).toBe(0);
+    expect(other.restoreRoom('ACDEF3', good, 1_000)).toBeNull();
+    expect(other.roomCount).toBe(1);
+    expect(other.memberCount).toBe(2);
+  });
+
+  it('takes a room over only while it holds fewer than maxRooms', () => {
+    const full = registry({ maxRooms: 1 });
+    ok(full.join(conn('daw'), join({ role: 'daw', deviceId: 'daw-device' }), context()));
+    const snapshot = {
+      code: 'ACDEF9',
+      createdFrom: '10.0.0.2',
       members: [
-        { peerId: 'p1', role: 'daw', name: 'DAW', color: '#eef0f5', joinedAt: 1, deviceId: 'd-1', address: 'a' },
+        {
+          peerId: 'p1',
+          role: 'daw',
+          name: 'DAW',
+          color: '#eef0f5',
+          joinedAt: 1,
+          deviceId: 'daw-device-1',
+          address: 'a',
+        },
       ],
       access: { locked: false, pin: null },
       joins: 0,
     };
-    for (const bad of [
-      null,
-      'text',
-      { ...good, members: [] },
-      { ...good, members: [{ ...good.members[0], role: 'controller' }] },
-      { ...good, code: 'a.b' },
-      { ...good, state: { tempo: 9999 } },
-      { ...good, access: { locked: 'yes', pin: null } },
-    ]) {
-      expect(other.restoreRoom(bad, 1_000)).toBe(false);
-    }
-    expect(other.roomCount).toBe(0);
-    expect(other.restoreRoom(good, 1_000)).toBe(true);
-    expect(other.roomCount).toBe(1);
-    expect(other.memberCount).toBe(1);
+    expect(full.restoreRoom('ACDEF9', snapshot, 1_000)?.error.code).toBe(ErrorCode.SERVER_FULL);
+    expect(full.roomCount).toBe(1);
+    expect(full.hasRoom('ACDEF9')).toBe(false);
   });
 });
