@@ -25,7 +25,7 @@ import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import * as v from 'valibot';
 import type { BanRecord } from './bans.ts';
-import { CloseCode, type IceServer, IceServerSchema, type ProtocolError } from './protocol.ts';
+import { CloseCode, ErrorCode, type IceServer, IceServerSchema, type ProtocolError } from './protocol.ts';
 
 const PREFIX = 'padmesh:';
 const INSTANCE = `${PREFIX}inst:`;
@@ -138,9 +138,6 @@ export class RemotePeer<B> {
   joined = false;
   pings = false;
   tokenIssuedAt = 0;
-  private closeCode = 0;
-  private closeReason = '';
-
   constructor(
     private readonly cluster: Cluster<ProxySocket, B>,
     readonly instance: string,
@@ -159,17 +156,7 @@ export class RemotePeer<B> {
   close(code: number, reason: string): void {
     if (this.readyState !== 1) return;
     this.readyState = 2;
-    this.closeCode = code;
-    this.closeReason = reason;
-    this.closeAgain();
-  }
-
-  /** Sends its close (again: the first was lost while Redis was down, and its instance still has it open). */
-  closeAgain(): void {
-    this.cluster.publish(
-      this.instance,
-      `X|${this.cluster.instanceId}|${this.id}|${this.closeCode}|${this.closeReason}`,
-    );
+    this.cluster.publish(this.instance, `X|${this.cluster.instanceId}|${this.id}|${code}|${reason}`);
   }
 
   terminate(): void {
@@ -445,7 +432,13 @@ export class Cluster<L extends ProxySocket, B> {
     const [home, snapshot, bans] = reply;
     if (typeof home !== 'string' || home === this.instanceId) {
       if (home === this.instanceId && this.host) {
-        const refusal = this.host.restore(code, boundedJson(snapshot), roomBans(boundedJson(bans), code));
+        const refusal =
+          typeof snapshot === 'string' && snapshot.length > MAX_SNAPSHOT_CHARS
+            ? {
+                code: ErrorCode.ROOM_NOT_FOUND,
+                message: `room ${code}'s snapshot is larger than any room's (${snapshot.length} characters)`,
+              }
+            : this.host.restore(code, boundedJson(snapshot), roomBans(boundedJson(bans), code));
         if (refusal !== null) {
           this.host.warn(`room ${code} was not taken over: ${refusal.message}`);
           return refusal;
@@ -803,9 +796,6 @@ export class Cluster<L extends ProxySocket, B> {
         this.remotes.delete(key);
         peer.readyState = 3;
         host.disconnect(peer);
-      } else if (peer.readyState !== 1) {
-        // Closed here, yet still open there: its close was lost (Redis was down). Again.
-        peer.closeAgain();
       } else if (fresh) {
         for (const text of host.presence(peer)) peer.send(text);
       }

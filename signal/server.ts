@@ -349,8 +349,6 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
 
   /** Sockets paused for being over budget (see throttle). */
   let throttled = 0;
-  /** close() began: a socket accepted now is closed at once. */
-  let shuttingDown = false;
   /** While close() waits for the sockets: called when the last one has closed. */
   let socketsClosed: (() => void) | null = null;
   const stats = (): SignalServerStats => ({
@@ -532,8 +530,6 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
     peer.on('close', onClose);
     peer.on('pong', onPong);
     peer.on('message', onMessage);
-    // An upgrade that was under way when close() began.
-    if (shuttingDown) peer.close(CloseCode.GOING_AWAY, 'server shutting down');
   }
 
   // The listeners every socket shares. `this` is the socket: a PeerSocket, wss's WebSocket class.
@@ -975,7 +971,6 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      shuttingDown = true;
       clearInterval(heartbeat);
       const listenersClosed = Promise.all(listeners.map(closeListener));
       const stunClosed = stun?.close();

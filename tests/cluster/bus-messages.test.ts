@@ -128,4 +128,36 @@ describe('the bus between instances', () => {
     expect((await again.closedWithin()).code).toBe(CloseCode.SERVICE_RESTART);
     expect(await malformedCount(b)).toBe(3);
   }, 60_000);
+
+  it('closes a socket whose home sends it a welcome that does not parse, rather than take it for joined', async () => {
+    const b = instances[1];
+    if (!b) throw new Error('the instances of the test before');
+    const idB = await instanceId(b);
+    // A home that is only a name in Redis: b proxies a join there, and the test speaks for it.
+    const fakeHome = 'FAKEHOME01';
+    const code = 'WWWWWW';
+    await bus.set(`padmesh:inst:${fakeHome}`, '1', 'PX', 60_000);
+    await bus.set(`padmesh:home:${code}`, fakeHome, 'PX', 60_000);
+    const opens: string[] = [];
+    const fake = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await fake.connect();
+      fake.on('message', (_channel: string, message: string) => {
+        if (message.startsWith(`O|${idB}|`)) opens.push(message);
+      });
+      await fake.subscribe(`padmesh:i:${fakeHome}`);
+      const phone = await b.open();
+      phone.send({ type: 'join', v: 1, role: 'controller', room: code, deviceId: 'fake-room-device-1' });
+      const deadline = Date.now() + WAIT_MS;
+      while (opens.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const id = (opens[0] as string).split('|')[2] as string;
+      const before = await malformedCount(b);
+      await bus.publish(`padmesh:i:${idB}`, `S|${fakeHome}|${id}|{"type":"welcome","room":"${code}"}`);
+      expect((await phone.closedWithin()).code).toBe(CloseCode.SERVICE_RESTART);
+      expect(phone.received).toEqual([]);
+      expect(await malformedCount(b)).toBe(before + 1);
+    } finally {
+      fake.disconnect();
+    }
+  }, 60_000);
 });

@@ -70,8 +70,30 @@ describe('a room taken over from Redis', () => {
     // a stops: its rooms' snapshots stay in Redis for whoever takes them over.
     await a.stop();
 
-    // Room 1's snapshot claims to be another room, and its ban list bans room 4's phone from room 4.
     const snapshot = JSON.parse((await inspector.get(`padmesh:room:${welcome.room}`)) as string) as { code: string };
+    const back = await b.open();
+    const rejoin = {
+      type: 'join',
+      v: 1,
+      role: 'controller',
+      room: welcome.room,
+      deviceId: 'phone-device-1',
+      resumeToken: phone.resumeToken,
+    };
+    // Room 1's snapshot, sound but for a field far longer than any room's snapshot: not even parsed.
+    await inspector.set(
+      `padmesh:room:${welcome.room}`,
+      JSON.stringify({ ...snapshot, padding: 'x'.repeat(600_000) }),
+      'PX',
+      60_000,
+    );
+    back.send(rejoin);
+    const tooLarge = await back.error();
+    expect(tooLarge.code).toBe(ErrorCode.ROOM_NOT_FOUND);
+    expect(tooLarge.message).toMatch(/larger than any room/);
+    expect(b.server.stats().rooms).toBe(1);
+
+    // Then it claims to be another room, and its ban list bans room 4's phone from room 4.
     const otherCode = 'WWWWWW';
     await inspector.set(`padmesh:room:${welcome.room}`, JSON.stringify({ ...snapshot, code: otherCode }), 'PX', 60_000);
     const foreignBan = {
@@ -84,15 +106,7 @@ describe('a room taken over from Redis', () => {
     };
     await inspector.set(`padmesh:bans:${welcome.room}`, JSON.stringify([foreignBan]), 'PX', 60_000);
 
-    const back = await b.open();
-    back.send({
-      type: 'join',
-      v: 1,
-      role: 'controller',
-      room: welcome.room,
-      deviceId: 'phone-device-1',
-      resumeToken: phone.resumeToken,
-    });
+    back.send(rejoin);
     const refused = await back.error();
     expect(refused.code).toBe(ErrorCode.ROOM_NOT_FOUND);
     expect(refused.message).toMatch(/snapshot is of another room/);
