@@ -135,6 +135,12 @@ describe('a room taken over from Redis', () => {
     expect(phone4Back.peerId).toBe(phone4.peerId);
     expect(b.server.stats().rooms).toBe(3);
 
+    // A DAW's join makes b the home of a room nobody holds (to recreate it); refused, b lets go of it.
+    const impostor = await b.open();
+    impostor.send({ type: 'join', v: 1, role: 'daw', room: 'XXXXXX', deviceId: 'impostor-device-1', hostToken: 'h.x' });
+    expect((await impostor.error()).code).toBe(ErrorCode.UNAUTHORIZED);
+    await until(async () => (await inspector.get('padmesh:home:XXXXXX')) === null, 'room XXXXXX let go');
+
     // b now holds maxRooms: room 5, whose snapshot is sound too, is not taken over; its home key is let go.
     const full = await b.open();
     full.send({
