@@ -888,6 +888,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       if (bans !== null) registry.restoreBans(bans, now());
       if (snapshot !== null) registry.restoreRoom(snapshot, now());
     },
+    handOver: (code) => apply(registry.handOver(code, now())),
     exportRoom: (code) => registry.exportRoom(code),
     exportBans: () => registry.exportBans(),
     roomCodes: () => registry.roomCodes(),
