@@ -5,7 +5,8 @@
  *   would outlive the test, and the room is still taken over at its members' first rejoin;
  * - an instance whose room another took (its Redis connection dropped, or it stalled past its
  *   key's life) hands the room over: its members there are closed with 1012 (they rejoin
- *   through the new home), and it never writes over the new home's snapshot.
+ *   through the new home), and it never writes over the new home's snapshot;
+ * - so two copies of a room, made on two instances while Redis was down, become one.
  * Each instance is a process of its own, beside a real redis-server.
  */
 import { Redis } from 'ioredis';
@@ -23,6 +24,7 @@ const clients: TestClient[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   commands = new Redis(redis.url);
+  commands.on('error', () => {}); // Redis is killed on purpose in one test
 });
 afterAll(async () => {
   for (const client of clients) client.close();
@@ -106,5 +108,59 @@ describe('a room’s home moves', () => {
     await expect
       .poll(async () => ((await waitForHealth(first.httpUrl, 'ok')) as { rooms: number }).rooms, { timeout: 15_000 })
       .toBe(0);
+  });
+
+  it('two copies of a room made while Redis was down become one when it is back', async () => {
+    const [a, b] = await twoInstances(300);
+    const dawDevice = 'daw-device-moves-3';
+    const { client: daw, welcome } = await join(a.url, { role: 'daw', deviceId: dawDevice, name: 'Studio' });
+    const { client: ben, welcome: benWelcome } = await join(a.url, {
+      room: welcome.room,
+      deviceId: 'phone-moves-3',
+      name: 'Ben',
+    });
+    await redis.kill();
+    for (const instance of [a, b]) await waitForHealth(instance.httpUrl, 'degraded');
+
+    // The DAW's connection breaks and the load balancer sends it to b, which cannot ask Redis
+    // who holds the room: it makes the room again from the hostToken. Two copies now.
+    daw.close();
+    const dawRejoin = {
+      role: 'daw' as const,
+      room: welcome.room,
+      deviceId: dawDevice,
+      name: 'Studio',
+      hostToken: welcome.hostToken as string,
+      resumeToken: welcome.resumeToken,
+    };
+    const { client: dawOnB } = await join(b.url, dawRejoin);
+    const rooms = async (instance: InstanceProcess) =>
+      ((await fetch(`${instance.httpUrl}/healthz`)).json() as Promise<{ rooms: number }>).then((body) => body.rooms);
+    expect([await rooms(a), await rooms(b)]).toEqual([1, 1]);
+
+    await redis.restart();
+
+    // Both write their copy back; the first holds it, and the other hands its copy over: its
+    // members there are closed with 1012 and rejoin (through the same instance) into the one copy.
+    const handedOver = await Promise.race([
+      dawOnB.closedWithin().then((closed) => ({ who: 'daw', closed })),
+      ben.closedWithin().then((closed) => ({ who: 'ben', closed })),
+    ]);
+    expect(handedOver.closed.code).toBe(CloseCode.SERVICE_RESTART);
+    await expect.poll(async () => (await rooms(a)) + (await rooms(b)), { timeout: 15_000 }).toBe(1);
+    if (handedOver.who === 'daw') {
+      const { welcome: dawBack } = await join(b.url, dawRejoin);
+      expect(dawBack.peerId).toBe(welcome.peerId);
+      expect(dawBack.members.find((member) => member.peerId === benWelcome.peerId)?.state).toBe('connected');
+    } else {
+      const { welcome: benBack } = await join(a.url, {
+        room: welcome.room,
+        deviceId: 'phone-moves-3',
+        name: 'Ben',
+        resumeToken: benWelcome.resumeToken,
+      });
+      expect(benBack.room).toBe(welcome.room);
+      expect((await dawOnB.next('member-joined')).member.name).toBe('Ben');
+    }
   });
 });
