@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { startRedis, type TestRedis } from '../tests/helpers/redis.ts';
+import { type ChannelLayout, type ChannelResult, channelLayoutRun } from './cluster-channels.ts';
 import { quantile } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -237,6 +238,8 @@ export async function clusterBenchmark({ quick }: { quick: boolean }): Promise<{
   const two: RelayResult[] = [];
   const joinsOne: JoinResult[] = [];
   const joinsThree: JoinResult[] = [];
+  const channelPlan = { rooms: quick ? 10 : 40, members: 5, rate: 25, seconds: quick ? 3 : 8 };
+  const channels: Record<ChannelLayout, ChannelResult[]> = { instance: [], room: [] };
   try {
     for (let round = 0; round < rounds; round++) {
       const layouts = round % 2 === 0 ? (['one', 'two'] as const) : (['two', 'one'] as const);
@@ -269,6 +272,15 @@ export async function clusterBenchmark({ quick }: { quick: boolean }): Promise<{
         console.log(`round ${round + 1}: ${layout} done`);
       }
     }
+    for (let round = 0; round < rounds; round++) {
+      const layouts = round % 2 === 0 ? (['instance', 'room'] as const) : (['room', 'instance'] as const);
+      for (const layout of layouts) {
+        await redis.kill();
+        await redis.restart();
+        channels[layout].push(await channelLayoutRun(layout, redis.url, redis.pid, channelPlan));
+        console.log(`round ${round + 1}: channels per ${layout} done`);
+      }
+    }
   } finally {
     await redis.stop();
   }
@@ -279,6 +291,14 @@ export async function clusterBenchmark({ quick }: { quick: boolean }): Promise<{
     )} | ${results.map((r) => `${r.delivered}/${r.sent}`).join(', ')} |`;
   const joinRow = (label: string, results: JoinResult[]) =>
     `| ${label} | ${fmt(median(results.map((r) => r.perSecond)), 0)} | ${fmt(median(results.map((r) => r.cpuPerJoinMs)))} | ${results[0]?.joins ?? 0} |`;
+  const ratio = (a: ChannelResult[], b: ChannelResult[], of: (r: ChannelResult) => number) =>
+    fmt(median(a.map(of)) / median(b.map(of)), 1);
+  const channelRow = (label: string, results: ChannelResult[]) =>
+    `| ${label} | ${fmt(median(results.map((r) => r.p50)))} | ${fmt(median(results.map((r) => r.p99)))} | ${fmt(
+      median(results.map((r) => r.receivedPerFrame)),
+    )} | ${fmt(median(results.map((r) => r.cpuPerFrameUs)), 1)} | ${fmt(
+      median(results.map((r) => r.commandsPerJoin)),
+    )} | ${fmt(median(results.map((r) => r.cpuPerJoinUs)), 0)} | ${results.map((r) => `${r.delivered}/${r.sent}`).join(', ')} |`;
   const markdown = `## Several instances through Redis
 
 \`npm run bench -- --only cluster\` (bench/cluster.ts). Each instance is a process of its own, unpinned,
@@ -302,6 +322,23 @@ round-robin over the instances (connect + join → welcome).
 |---|---|---|---|
 ${joinRow('one instance, no Redis', joinsOne)}
 ${joinRow('3 instances sharing Redis', joinsThree)}
+
+**Pub/sub channels: per instance or per room** (bench/cluster-channels.ts). The layout alone, on the same
+redis-server with ioredis and without padmesh's code: 3 instances as 3 connection pairs in this process,
+${channelPlan.rooms} rooms × ${channelPlan.members} members spread round-robin over them, every phone relaying ${channelPlan.rate} frames/s of a
+relayed hit's size to its DAW for ${channelPlan.seconds} s (${channelPlan.rooms * (channelPlan.members - 1) * channelPlan.rate} frames/s); then every member joining and
+leaving twice. CPU: this process and redis-server together.
+
+| channel per | p50 (ms) | p99 (ms) | frames received per frame sent | CPU per frame delivered (µs) | Redis commands per join | CPU per join + leave (µs) | delivered / sent per round |
+|---|---|---|---|---|---|---|---|
+${channelRow('instance (cluster.ts)', channels.instance)}
+${channelRow('room', channels.room)}
+
+Per room, every instance with a member in the room receives each frame (the sender's own included) and
+all but one drop it, and a join may cost a SUBSCRIBE (and a leave an UNSUBSCRIBE) round trip; per instance,
+each frame reaches the one instance that holds its recipient, and joins cost Redis nothing. Measured here:
+per room costs ${ratio(channels.room, channels.instance, (r) => r.cpuPerFrameUs)}× the CPU per frame of per instance, and
+${ratio(channels.room, channels.instance, (r) => r.cpuPerJoinUs)}× the CPU per join and leave. cluster.ts uses one channel per instance.
 `;
   return { markdown };
 }

@@ -85,12 +85,17 @@ const ReconcileSchema = v.object({
 /**
  * Who holds a room: its home if that instance is alive; else this instance takes it, with its
  * snapshot and bans, when there is a snapshot or it may create the room (a DAW with a token).
- * KEYS: home, room, bans. ARGV: me, key life (ms), instance key prefix, '1' if it may create.
+ * Alive: its key is there and its channel has a subscriber. A dead process's connections close
+ * at once, so its subscription goes at once, long before its key expires: its members, moved by
+ * the load balancer, take the room over at their first try instead of up to 3 heartbeats later.
+ * KEYS: home, room, bans. ARGV: me, key life (ms), instance key prefix, '1' if it may create,
+ * channel prefix.
  * Returns [home] (another instance), [me, snapshot, bans] (taken here), or [] (no such room).
  */
 const CLAIM = `
 local home = redis.call('GET', KEYS[1])
-if home and home ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. home) == 1 then return {home} end
+if home and home ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. home) == 1
+  and redis.call('PUBSUB', 'NUMSUB', ARGV[5] .. home)[2] > 0 then return {home} end
 local snapshot = redis.call('GET', KEYS[2])
 if not snapshot and ARGV[4] ~= '1' then return {} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -102,17 +107,29 @@ if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
-/** Keeps this instance the home of a room (unless another took it). KEYS: home, room. ARGV: me, key life, room life. */
+/**
+ * Keeps this instance the home of a room, and writes its snapshot if one is given, unless another
+ * instance took the room (then 0: this one hands it over, and never writes over the new home's
+ * snapshot). KEYS: home, room. ARGV: me, key life, room life, snapshot ('' to keep the one there).
+ */
 const REFRESH = `
 local home = redis.call('GET', KEYS[1])
 if home and home ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3])
+else redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return 1`;
 
-/** Lets go of a room's home key if it is still this instance's. KEYS: home. ARGV: me. */
-const RELEASE = `
+/** Lets go of a room's home key (its snapshot stays, for the instance that takes it over). KEYS: home. ARGV: me. */
+const HAND_BACK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+/** A room that ended here: its home key and snapshot go, unless another instance holds it now. KEYS: home, room. ARGV: me. */
+const RELEASE = `
+local home = redis.call('GET', KEYS[1])
+if home and home ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
 
 type ClusterRedis = Redis & {
@@ -124,6 +141,7 @@ type ClusterRedis = Redis & {
     life: number,
     inst: string,
     create: string,
+    channel: string,
   ): Promise<(string | null)[]>;
   padmeshReserve(home: string, room: string, me: string, life: number): Promise<number>;
 };
@@ -184,6 +202,8 @@ export interface ClusterHost<L extends ProxySocket, B> {
   deliver(socket: L, text: string): boolean;
   /** The home closes a local proxied socket (code 1006: terminate it). */
   closeSocket(socket: L, code: number, reason: string): void;
+  /** Another instance holds this room now: forget it here, its members here rejoin there (rooms.ts handOver). */
+  handOver(code: string): void;
   /**
    * Room `code`, which this instance takes over: its snapshot and bans (either may be missing;
    * the bans are only that room's). Null when taken over (or already held); else why not.
@@ -424,6 +444,7 @@ export class Cluster<L extends ProxySocket, B> {
         this.keyLifeMs,
         INSTANCE,
         mayCreate ? '1' : '0',
+        CHANNEL,
       );
     } catch (error) {
       this.failed(error);
@@ -452,7 +473,7 @@ export class Cluster<L extends ProxySocket, B> {
   /** Lets go of room `code`'s home key, claimed by `locate`, when no room here came of it. */
   release(code: string): void {
     if (!this.up || this.closing) return;
-    this.redis.eval(RELEASE, 1, `${HOME}${code}`, this.instanceId).catch((error: unknown) => this.failed(error));
+    this.redis.eval(HAND_BACK, 1, `${HOME}${code}`, this.instanceId).catch((error: unknown) => this.failed(error));
   }
 
   /** A fresh room code no instance holds, from `draw`; null when Redis cannot say (the caller draws locally). */
@@ -542,14 +563,23 @@ export class Cluster<L extends ProxySocket, B> {
     const byRoom = withBans ? groupBans(host.exportBans()) : null;
     const pipeline = this.redis.pipeline();
     const me = this.instanceId;
+    const refreshed: { code: string; index: number }[] = [];
     for (const code of codes) {
       const snapshot = host.exportRoom(code);
       if (snapshot === null) {
-        pipeline.del(`${ROOM}${code}`);
-        pipeline.eval(RELEASE, 1, `${HOME}${code}`, me);
+        pipeline.eval(RELEASE, 2, `${HOME}${code}`, `${ROOM}${code}`, me);
       } else {
-        pipeline.set(`${ROOM}${code}`, JSON.stringify(snapshot), 'PX', this.options.roomLifeMs);
-        pipeline.eval(REFRESH, 2, `${HOME}${code}`, `${ROOM}${code}`, me, this.keyLifeMs, this.options.roomLifeMs);
+        refreshed.push({ code, index: pipeline.length });
+        pipeline.eval(
+          REFRESH,
+          2,
+          `${HOME}${code}`,
+          `${ROOM}${code}`,
+          me,
+          this.keyLifeMs,
+          this.options.roomLifeMs,
+          JSON.stringify(snapshot),
+        );
       }
       if (byRoom !== null) {
         const records = byRoom.get(code);
@@ -562,12 +592,27 @@ export class Cluster<L extends ProxySocket, B> {
       return null;
     });
     this.settle(replies);
+    if (replies !== null && !this.closing) this.handOverLost(refreshed, replies);
   }
 
   /** A pipeline's replies: a command that timed out in it may mean Redis stalled. */
   private settle(replies: [Error | null, unknown][] | null | undefined): void {
     const timedOut = replies?.find(([error]) => isTimeout(error));
     if (timedOut !== undefined) this.failed(timedOut[0]);
+  }
+
+  /**
+   * Rooms another instance took while this one could not keep its claim (its Redis connection
+   * dropped, or it stalled past its key's life): handed over, so a room never has two homes.
+   */
+  private handOverLost(refreshed: { code: string; index: number }[], replies: [Error | null, unknown][]): void {
+    for (const { code, index } of refreshed) {
+      const [error, kept] = replies[index] ?? [null, 1];
+      if (error !== null || kept !== 0) continue;
+      this.dirtyRooms.delete(code);
+      this.host?.warn(`room ${code} is held by another instance now: its members here rejoin there`);
+      this.host?.handOver(code);
+    }
   }
 
   /** Redis is (back) up: everything held here is written again (a restarted Redis holds nothing). */
@@ -600,15 +645,22 @@ export class Cluster<L extends ProxySocket, B> {
     const me = this.instanceId;
     const pipeline = this.redis.pipeline();
     pipeline.set(`${INSTANCE}${me}`, '1', 'PX', this.keyLifeMs);
-    const codes = [...host.roomCodes()];
-    for (const code of codes)
-      pipeline.eval(REFRESH, 2, `${HOME}${code}`, `${ROOM}${code}`, me, this.keyLifeMs, this.options.roomLifeMs);
-    // Which of the instances this one exchanges members with are still alive.
+    const refreshed = [...host.roomCodes()].map((code) => {
+      const index = pipeline.length;
+      pipeline.eval(REFRESH, 2, `${HOME}${code}`, `${ROOM}${code}`, me, this.keyLifeMs, this.options.roomLifeMs, '');
+      return { code, index };
+    });
+    // Which of the instances this one exchanges members with are still alive: their key is
+    // there, and their channel has a subscriber (a dead process's subscription goes at once).
     const others = new Set<string>();
     for (const peer of this.remotes.values()) others.add(peer.instance);
     for (const socket of this.proxies.values()) others.add(socket.proxyHome as string);
-    const checked = [...others];
-    for (const instance of checked) pipeline.exists(`${INSTANCE}${instance}`);
+    const checked = [...others].map((instance) => {
+      const index = pipeline.length;
+      pipeline.exists(`${INSTANCE}${instance}`);
+      pipeline.pubsub('NUMSUB', `${CHANNEL}${instance}`);
+      return { instance, index };
+    });
     const replies = await pipeline.exec().catch((error: unknown) => {
       this.failed(error);
       return null;
@@ -616,13 +668,16 @@ export class Cluster<L extends ProxySocket, B> {
     if (replies === null) return;
     this.settle(replies);
     if (!this.up || this.closing) return;
+    this.handOverLost(refreshed, replies);
     // Right after Redis came back, other instances may not have rewritten their keys yet.
     const settled = performance.now() - this.upSince >= this.keyLifeMs;
-    const offset = 1 + codes.length;
-    checked.forEach((instance, index) => {
-      const [error, exists] = replies[offset + index] ?? [null, 1];
-      if (settled && error === null && exists === 0) this.instanceDied(instance);
-    });
+    for (const { instance, index } of checked) {
+      const [keyError, exists] = replies[index] ?? [null, 1];
+      const [subError, numsub] = replies[index + 1] ?? [null, [null, 1]];
+      const subscribers = Array.isArray(numsub) ? Number(numsub[1]) : 1;
+      if (settled && keyError === null && subError === null && (exists === 0 || subscribers === 0))
+        this.instanceDied(instance);
+    }
     this.reconcile();
   }
 
@@ -836,7 +891,7 @@ export class Cluster<L extends ProxySocket, B> {
       this.dirtyRooms.clear();
       await this.write(dirty, this.bansDirty);
       const pipeline = this.redis.pipeline();
-      for (const code of codes) pipeline.eval(RELEASE, 1, `${HOME}${code}`, this.instanceId);
+      for (const code of codes) pipeline.eval(HAND_BACK, 1, `${HOME}${code}`, this.instanceId);
       pipeline.del(`${INSTANCE}${this.instanceId}`);
       await pipeline.exec().catch(() => {});
       const closings: Promise<unknown>[] = [];

@@ -340,6 +340,33 @@ export class RoomRegistry<C> {
     return null;
   }
 
+  /**
+   * Another instance is now this room's home (signal/cluster.ts: it took the room over while
+   * this one could not keep its claim): the room is forgotten here without being ended, and
+   * every member connected here is closed with SERVICE_RESTART, so it rejoins through the room's
+   * new home under its peerId. A room not held here changes nothing.
+   */
+  handOver(code: string, now: number): Effects<C> {
+    const effects = newEffects<C>();
+    const room = this.rooms.get(code);
+    if (!room) return effects;
+    for (const member of [room.daw, ...room.controllers.values()]) {
+      this.away.delete(member);
+      this.profilesDue.delete(member);
+      if (member.conn === null) continue;
+      this.bindings.delete(member.conn);
+      effects.closings.push({
+        conn: member.conn,
+        code: CloseCode.SERVICE_RESTART,
+        reason: 'this room moved to another instance',
+      });
+    }
+    this.forgetRoom(room);
+    // Its bans stay with the room: the new home has them from Redis; here they are kept as for a closed room.
+    if (this.bans.closed(code, room.daw.info.peerId, false, now)) effects.bansChanged = true;
+    return effects;
+  }
+
   /** A join; the welcome to send, and the token in it with its expiry (the transport renews it). */
   join(conn: C, message: JoinMessage, context: JoinContext): Outcome<C, Joined> {
     if (this.bindings.has(conn)) return fail(ErrorCode.INVALID_MESSAGE, 'this connection has already joined');
@@ -861,9 +888,13 @@ export class RoomRegistry<C> {
     this.away.delete(room.daw);
     this.profilesDue.delete(room.daw);
     if (room.daw.conn !== null) this.bindings.delete(room.daw.conn);
-    this.rooms.delete(room.code);
+    this.forgetRoom(room);
     this.options.onRoomChange?.(room.code);
     if (this.bans.closed(room.code, room.daw.info.peerId, reason === 'ended', now)) effects.bansChanged = true;
+  }
+
+  private forgetRoom(room: Room<C>): void {
+    this.rooms.delete(room.code);
     const fromAddress = (this.roomsByAddress.get(room.createdFrom) ?? 1) - 1;
     if (fromAddress > 0) this.roomsByAddress.set(room.createdFrom, fromAddress);
     else this.roomsByAddress.delete(room.createdFrom);

@@ -918,6 +918,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
       if (snapshot === null) return null;
       return registry.restoreRoom(code, snapshot, now())?.error ?? null;
     },
+    handOver: (code) => apply(registry.handOver(code, now())),
     exportRoom: (code) => registry.exportRoom(code),
     exportBans: () => registry.exportBans(),
     roomCodes: () => registry.roomCodes(),

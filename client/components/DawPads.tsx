@@ -1,4 +1,4 @@
-import { createSignal, For } from 'solid-js';
+import { createSignal, Index } from 'solid-js';
 import { keyLabel } from '../input/keys.ts';
 import type { PadLook } from './PadGrid.tsx';
 
@@ -21,23 +21,24 @@ export function DawPads(props: {
   const [dropTarget, setDropTarget] = createSignal(-1);
   return (
     <div class="daw-pads" data-testid="daw-pads">
-      <For each={props.pads}>
+      {/* By position: a kit switch renames and recolours the buttons in place (see PadGrid). */}
+      <Index each={props.pads}>
         {(pad, index) => (
           <button
             type="button"
             class="daw-pad"
             data-testid="daw-pad"
-            data-pad={index()}
-            data-hits={props.hits[index()] ?? 0}
-            data-sound={props.sounds?.[index()]?.source}
-            data-frames={props.sounds?.[index()]?.frames}
-            classList={{ 'drop-target': dropTarget() === index() }}
-            style={{ '--pad-color': pad.color }}
+            data-pad={index}
+            data-hits={props.hits[index] ?? 0}
+            data-sound={props.sounds?.[index]?.source}
+            data-frames={props.sounds?.[index]?.frames}
+            classList={{ 'drop-target': dropTarget() === index }}
+            style={{ '--pad-color': pad().color }}
             onDragOver={(event) => {
               if (!props.onFile || !carriesFiles(event)) return;
               event.preventDefault(); // this pad takes the drop
               if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
-              setDropTarget(index());
+              setDropTarget(index);
             }}
             onDragLeave={() => setDropTarget(-1)}
             onDrop={(event) => {
@@ -45,22 +46,22 @@ export function DawPads(props: {
               const file = event.dataTransfer?.files[0];
               if (!props.onFile || !file) return;
               event.preventDefault(); // or the browser opens the file
-              props.onFile(index(), file);
+              props.onFile(index, file);
             }}
             ref={(element) => {
-              props.elements[index()] = element;
+              props.elements[index] = element;
             }}
             onPointerDown={(event) => {
               event.preventDefault();
-              props.onPlay(index());
+              props.onPlay(index);
             }}
           >
-            <span class="pad-name">{pad.name}</span>
-            <kbd>{keyLabel(index())}</kbd>
-            <span class="pad-count">{props.hits[index()] ?? 0}</span>
+            <span class="pad-name">{pad().name}</span>
+            <kbd>{keyLabel(index)}</kbd>
+            <span class="pad-count">{props.hits[index] ?? 0}</span>
           </button>
         )}
-      </For>
+      </Index>
     </div>
   );
 }

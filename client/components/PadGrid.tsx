@@ -1,4 +1,4 @@
-import { For, onCleanup, onMount } from 'solid-js';
+import { Index, onCleanup, onMount } from 'solid-js';
 import { velocityAt } from '../input/velocity.ts';
 
 /** A type, not an interface: it must fit the room state's open-ended pad objects. */
@@ -60,13 +60,15 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
 
   return (
     <div class="pad-grid" ref={grid} data-testid="pad-grid">
-      <For each={props.pads}>
+      {/* By position, not by object: a room state that renames or recolours the pads (a kit switch, a part,
+          a reconnect re-sending it) updates each button in place, never swaps one from under a finger. */}
+      <Index each={props.pads}>
         {(pad, index) => (
-          <button type="button" class="pad" data-testid="pad" data-pad={index()} style={{ '--pad-color': pad.color }}>
-            <span>{pad.name}</span>
+          <button type="button" class="pad" data-testid="pad" data-pad={index} style={{ '--pad-color': pad().color }}>
+            <span>{pad().name}</span>
           </button>
         )}
-      </For>
+      </Index>
     </div>
   );
 }

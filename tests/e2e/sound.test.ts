@@ -60,8 +60,15 @@ describe('the sound engine in a jam', () => {
 
     // The acoustic kit's third pad is a rimshot where the electronic one has a clap.
     expect(await padName(phone, 2)).toBe('Clap');
+    // The same buttons, renamed in place (not made anew): a pad never vanishes from under a finger.
+    const phonePad = await phone.locator('[data-testid=pad][data-pad="2"]').elementHandle();
+    const dawPad = await daw.locator('[data-testid=daw-pad][data-pad="2"]').elementHandle();
     await daw.getByTestId('built-in-kit').selectOption('acoustic');
     await expect.poll(() => padName(phone, 2), WAIT).toBe('Rimshot');
+    expect(await phonePad?.evaluate((pad) => pad.isConnected && pad.textContent)).toBe('Rimshot');
+    await expect
+      .poll(() => dawPad?.evaluate((pad) => pad.isConnected && pad.querySelector('.pad-name')?.textContent), WAIT)
+      .toBe('Rimshot');
     await daw.locator('[data-testid=kit-state][data-state=ready]').waitFor({ ...WAIT, state: 'attached' });
     const acoustic = await tapAndWait(daw, phone, 0);
     expect(acoustic.lastSlot).toBe(0);

@@ -843,3 +843,35 @@ describe('RoomRegistry snapshots (another instance takes a room over)', () => {
     expect(full.hasRoom('ACDEF9')).toBe(false);
   });
 });
+
+describe('RoomRegistry handing a room over (another instance became its home)', () => {
+  it('closes its members here with 1012, tells them nothing ended, and forgets the room', () => {
+    const changed: string[] = [];
+    const home = registry({ onRoomChange: (code) => changed.push(code) });
+    const dawConn = conn('daw');
+    const daw = ok(home.join(dawConn, join({ role: 'daw', deviceId: 'daw-device' }), context()));
+    const room = daw.welcome.room;
+    const phoneConn = conn('phone');
+    ok(home.join(phoneConn, join({ room, deviceId: 'phone-1', name: 'Ana' }), context()));
+    const awayConn = conn('away');
+    ok(home.join(awayConn, join({ room, deviceId: 'phone-2', name: 'Ben' }), context()));
+    home.disconnect(awayConn, 2_000);
+    changed.length = 0;
+
+    const effects = home.handOver(room, 3_000);
+    expect(effects.closings.map((closing) => [closing.conn, closing.code])).toEqual([
+      [dawConn, CloseCode.SERVICE_RESTART],
+      [phoneConn, CloseCode.SERVICE_RESTART],
+    ]);
+    expect(effects.deliveries).toEqual([]); // no session-closed: the session goes on at the new home
+    expect(changed).toEqual([]); // nothing to write: the new home holds the snapshot
+    expect(home.hasRoom(room)).toBe(false);
+    expect(home.roomCount).toBe(0);
+    expect(home.memberCount).toBe(0);
+    // Their connections are no longer bound: their close changes nothing, and a sweep finds no one away.
+    expect(home.disconnect(dawConn, 3_001)).toEqual({ deliveries: [], closings: [], bansChanged: false });
+    expect(home.sweep(1_000_000).closings).toEqual([]);
+    // A room not held here: nothing to do.
+    expect(home.handOver('NOSUCH', 3_000)).toEqual({ deliveries: [], closings: [], bansChanged: false });
+  });
+});
