@@ -386,23 +386,24 @@ export class Cluster<L extends ProxySocket, B> {
    */
   private failed(error: unknown): void {
     if (!isTimeout(error) || this.stalled || this.pinging || !this.up) return;
-    this.ping((answered) => {
-      if (answered || this.stalled) return;
+    this.ping((answered, error) => {
+      // Not answered because the connection closed: that is an outage, told by its 'close'.
+      if (answered || this.stalled || !isTimeout(error)) return;
       this.stalled = true;
       this.changed();
     });
   }
 
-  private ping(then: (answered: boolean) => void): void {
+  private ping(then: (answered: boolean, error?: unknown) => void): void {
     this.pinging = true;
     this.redis.ping().then(
       () => {
         this.pinging = false;
         then(true);
       },
-      () => {
+      (error: unknown) => {
         this.pinging = false;
-        then(false);
+        then(false, error);
       },
     );
   }
@@ -741,16 +742,16 @@ export class Cluster<L extends ProxySocket, B> {
     const kind = message[0];
     const second = message.indexOf('|', 2);
     const third = second < 0 ? -1 : message.indexOf('|', second + 1);
-    if (message[1] !== '|' || third < 0) return this.reject('no envelope');
+    if (message[1] !== '|' || third < 0) return this.dropMalformed('no envelope');
     const instance = message.slice(2, second);
     const id = message.slice(second + 1, third);
     const rest = message.slice(third + 1);
-    if (!v.is(InstanceIdSchema, instance)) return this.reject('a malformed instance id');
+    if (!v.is(InstanceIdSchema, instance)) return this.dropMalformed('a malformed instance id');
     if (kind === 'R') {
-      if (id !== '') return this.reject('a reconcile names a socket');
+      if (id !== '') return this.dropMalformed('a reconcile names a socket');
       return this.reconciled(instance, rest);
     }
-    if (!v.is(ProxyIdSchema, id)) return this.reject('a malformed socket id');
+    if (!v.is(ProxyIdSchema, id)) return this.dropMalformed('a malformed socket id');
     switch (kind) {
       case 'M': {
         // The frame itself is parsed as any frame is, where it is handled (dispatch).
@@ -761,9 +762,9 @@ export class Cluster<L extends ProxySocket, B> {
       case 'S': {
         const socket = this.proxies.get(id);
         if (socket === undefined) return; // closed here meanwhile
-        if (socket.proxyHome !== instance) return this.reject('a send from an instance that is not its home');
+        if (socket.proxyHome !== instance) return this.dropMalformed('a send from an instance that is not its home');
         if (!host.deliver(socket, rest)) {
-          this.reject('a welcome that does not parse');
+          this.dropMalformed('a welcome that does not parse');
           host.closeSocket(socket, CloseCode.SERVICE_RESTART, 'rejoin: a message from your room could not be read');
         }
         return;
@@ -771,7 +772,7 @@ export class Cluster<L extends ProxySocket, B> {
       case 'O':
         return this.opened(instance, id, rest);
       case 'C': {
-        if (rest !== '') return this.reject('a close with a body');
+        if (rest !== '') return this.dropMalformed('a close with a body');
         const key = `${instance}|${id}`;
         const peer = this.remotes.get(key);
         if (peer === undefined) return;
@@ -783,7 +784,7 @@ export class Cluster<L extends ProxySocket, B> {
       case 'X': {
         const socket = this.proxies.get(id);
         if (socket === undefined) return; // closed here meanwhile
-        if (socket.proxyHome !== instance) return this.reject('a close from an instance that is not its home');
+        if (socket.proxyHome !== instance) return this.dropMalformed('a close from an instance that is not its home');
         const bar = rest.indexOf('|');
         const close = v.safeParse(CloseSchema, {
           code: bar > 0 && /^\d{4}$/.test(rest.slice(0, bar)) ? Number(rest.slice(0, bar)) : Number.NaN,
@@ -793,13 +794,13 @@ export class Cluster<L extends ProxySocket, B> {
           host.closeSocket(socket, close.output.code, close.output.reason);
         } else {
           // Its home closed it (it will not take its frames any more): it must not stay open and deaf.
-          this.reject('a malformed close');
+          this.dropMalformed('a malformed close');
           host.closeSocket(socket, CloseCode.SERVICE_RESTART, 'rejoin: your room closed this connection');
         }
         return;
       }
       default:
-        return this.reject(`an unknown kind "${String(kind).slice(0, 1)}"`);
+        return this.dropMalformed(`an unknown kind "${String(kind).slice(0, 1)}"`);
     }
   }
 
@@ -809,10 +810,10 @@ export class Cluster<L extends ProxySocket, B> {
     if (!host) return;
     const key = `${instance}|${id}`;
     // A second open would orphan the first handle, still bound in the registry.
-    if (this.remotes.has(key)) return this.reject('a second open for one socket');
+    if (this.remotes.has(key)) return this.dropMalformed('a second open for one socket');
     const open = v.safeParse(OpenSchema, parseJson(rest));
     if (!open.success) {
-      this.reject('a malformed open');
+      this.dropMalformed('a malformed open');
       // Its instance takes it for proxied here: tell it to rejoin (reconcile would, a heartbeat later).
       this.publish(
         instance,
@@ -842,7 +843,7 @@ export class Cluster<L extends ProxySocket, B> {
       fresh: bar === 1 ? rest[0] : '',
       ids: list === '' ? [] : list.split(',', MAX_RECONCILE_IDS + 1),
     });
-    if (!parsed.success) return this.reject('a malformed reconcile');
+    if (!parsed.success) return this.dropMalformed('a malformed reconcile');
     const fresh = parsed.output.fresh === '1';
     const ids = new Set(parsed.output.ids);
     for (const [key, peer] of this.remotes) {
@@ -866,7 +867,7 @@ export class Cluster<L extends ProxySocket, B> {
   }
 
   /** A malformed message from the bus: dropped, counted, told once a heartbeat. */
-  private reject(why: string): void {
+  private dropMalformed(why: string): void {
     this.malformed += 1;
     if (this.malformedTold) return;
     this.malformedTold = true;
