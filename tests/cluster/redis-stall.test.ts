@@ -5,6 +5,7 @@
  * on; /healthz says degraded (`stalled`); nothing crashes; and when Redis answers again,
  * instances share rooms again by themselves.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../signal/protocol.ts';
 import { Harness, WAIT_MS } from '../helpers/clients.ts';
@@ -68,6 +69,20 @@ describe('Redis stalled', () => {
     redis.resume();
     for (const instance of instances)
       expect((await waitForHealth(instance.httpUrl, 'ok')).cluster).toMatchObject({ redis: 'up' });
+    // The room's home key lapsed while Redis stood still (its life is 3 heartbeats): a writes it
+    // again as it comes back. Wait for that, or b could take the room over first.
+    const idA = ((await waitForHealth(a.httpUrl, 'ok')).cluster as { instance: string }).instance;
+    const inspector = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await inspector.connect();
+      const until = Date.now() + WAIT_MS;
+      while ((await inspector.get(`padmesh:home:${welcome.room}`)) !== idA) {
+        if (Date.now() > until) throw new Error('the room is not held by its instance again');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      inspector.disconnect();
+    }
     // Rooms span instances again: a phone joins a's room through b, and the one proxied before still reaches it.
     const { welcome: again } = await b.join({ room: welcome.room, name: 'Again' });
     expect(again.room).toBe(welcome.room);
