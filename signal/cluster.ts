@@ -156,6 +156,8 @@ export class RemotePeer<B> {
   joined = false;
   pings = false;
   tokenIssuedAt = 0;
+  private closeCode = 0;
+  private closeReason = '';
   constructor(
     private readonly cluster: Cluster<ProxySocket, B>,
     readonly instance: string,
@@ -174,7 +176,17 @@ export class RemotePeer<B> {
   close(code: number, reason: string): void {
     if (this.readyState !== 1) return;
     this.readyState = 2;
-    this.cluster.publish(this.instance, `X|${this.cluster.instanceId}|${this.id}|${code}|${reason}`);
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.closeAgain();
+  }
+
+  /** Sends its close (again, when its instance still lists it as open: the first was lost while Redis was down). */
+  closeAgain(): void {
+    this.cluster.publish(
+      this.instance,
+      `X|${this.cluster.instanceId}|${this.id}|${this.closeCode}|${this.closeReason}`,
+    );
   }
 
   terminate(): void {
@@ -852,6 +864,11 @@ export class Cluster<L extends ProxySocket, B> {
         this.remotes.delete(key);
         peer.readyState = 3;
         host.disconnect(peer);
+      } else if (peer.readyState !== 1) {
+        // Closed here, yet still open there: its close was lost (Redis was down, or a publish
+        // failed). Open, it would stay deaf (its frames are not taken here any more) until its
+        // client gave up on its silence.
+        peer.closeAgain();
       } else if (fresh) {
         for (const text of host.presence(peer)) peer.send(text);
       }

@@ -160,4 +160,48 @@ describe('the bus between instances', () => {
       fake.disconnect();
     }
   }, 60_000);
+
+  it('sends a close again when the member’s instance still lists the socket (the first was lost)', async () => {
+    const a = instances[0];
+    if (!a) throw new Error('the instances of the first test');
+    const idA = await instanceId(a);
+    // A member instance that is only the test: it hears what a sends it, and loses what it likes.
+    const fakeInstance = 'FAKEINST01';
+    const heard: string[] = [];
+    const fake = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await fake.connect();
+      fake.on('message', (_channel: string, message: string) => heard.push(message));
+      await fake.subscribe(`padmesh:i:${fakeInstance}`);
+      await bus.set(`padmesh:inst:${fakeInstance}`, '1', 'PX', 60_000);
+      const waitFor = async (prefix: string, count = 1): Promise<string> => {
+        const deadline = Date.now() + WAIT_MS;
+        for (;;) {
+          const found = heard.filter((message) => message.startsWith(prefix));
+          if (found.length >= count) return found[count - 1] as string;
+          if (Date.now() > deadline) throw new Error(`no "${prefix}" (${count}); heard ${JSON.stringify(heard)}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+
+      const { client: daw, welcome } = await a.join({ role: 'daw' });
+      await bus.publish(
+        `padmesh:i:${idA}`,
+        `O|${fakeInstance}|m1|${JSON.stringify({ address: '10.1.2.3', iceServers: [] })}`,
+      );
+      const join = { type: 'join', v: 1, role: 'controller', room: welcome.room, deviceId: 'fake-member-device-1' };
+      await bus.publish(`padmesh:i:${idA}`, `M|${fakeInstance}|m1|${JSON.stringify(join)}`);
+      const welcomed = JSON.parse((await waitFor(`S|${idA}|m1|{"type":"welcome"`)).split('|').slice(3).join('|'));
+      await daw.next('member-joined');
+
+      // The DAW kicks it; the close to its instance is lost (the test drops it), and the instance
+      // still lists the socket as open in a's rooms at its next reconcile: a sends the close again.
+      daw.send({ type: 'kick', peer: welcomed.peerId as string });
+      expect(await waitFor(`X|${idA}|m1|`)).toBe(`X|${idA}|m1|${CloseCode.KICKED}|kicked`);
+      await bus.publish(`padmesh:i:${idA}`, `R|${fakeInstance}||0|m1`);
+      expect(await waitFor(`X|${idA}|m1|`, 2)).toBe(`X|${idA}|m1|${CloseCode.KICKED}|kicked`);
+    } finally {
+      fake.disconnect();
+    }
+  }, 60_000);
 });
