@@ -83,12 +83,6 @@ export interface SignalingOptions {
   random?: () => number;
   onMessage?: (message: ServerMessage) => void;
   onStatus?: (status: SignalingStatus) => void;
-  /**
-   * Runs all that one message from the server causes (its status change and onMessage) as one
-   * update: a UI framework's batch (Solid's `batch`), so that a welcome renders the page once,
-   * not once per store it touches, while the phone's offer waits behind it. Default: just runs it.
-   */
-  batch?: (run: () => void) => void;
 }
 
 export interface Signaling {
@@ -143,7 +137,6 @@ export function createSignaling(options: SignalingOptions): Signaling {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const queueLimit = options.queueLimit ?? 64;
   const random = options.random ?? Math.random;
-  const batch = options.batch ?? ((run: () => void) => run());
 
   const params: JoinParams = { ...options.join };
   const queue: ControlMessage[] = [];
@@ -189,7 +182,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
       lastHeardAt = performance.now();
       if (typeof event.data !== 'string') return;
       const parsed = parseServerMessage(event.data);
-      if (parsed.ok) batch(() => receive(parsed.message));
+      if (parsed.ok) receive(parsed.message);
     };
     ws.onclose = (event) => {
       if (socket === ws) closed(event.code);

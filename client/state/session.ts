@@ -2,7 +2,7 @@
  * A room session as Solid state: the signaling client's status, the member list, the room
  * state, kept current from the server's messages. Components read it; actions write.
  */
-import { batch, onCleanup } from 'solid-js';
+import { onCleanup } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import type { Member, RoomState, ServerMessage, WelcomeMessage } from '../../signal/protocol.ts';
 import { createSignaling, type JoinParams, type SignalingStatus } from '../net/signaling.ts';
@@ -44,7 +44,6 @@ export function createSession(join: JoinParams, hooks: SessionHooks = {}) {
 
   const signaling = createSignaling({
     join,
-    batch,
     onStatus: (status) => {
       setState('status', status);
       hooks.onStatus?.(status);

@@ -69,39 +69,6 @@ async function until(check: () => boolean, what: string, timeoutMs = WAIT_MS): P
 const connected = (s: Signaling) => () => s.status.kind === 'connected';
 
 describe('signaling client', () => {
-  it('runs all that one message causes inside one `batch` call (a welcome renders the page once)', async () => {
-    const server = await serve();
-    const daw = client(server.port, { role: 'daw' });
-    await until(connected(daw.signaling), 'the DAW to connect');
-    let depth = 0;
-    let batches = 0;
-    /** What each callback saw: whether it ran inside a batch, and which batch. */
-    const seen: string[] = [];
-    const phone = client(
-      server.port,
-      { room: daw.signaling.params.room as string },
-      {
-        batch: (run) => {
-          batches += 1;
-          depth += 1;
-          try {
-            run();
-          } finally {
-            depth -= 1;
-          }
-        },
-        onStatus: (status) => seen.push(`status ${status.kind} in batch ${depth > 0 ? batches : 'none'}`),
-        onMessage: (message) => seen.push(`${message.type} in batch ${depth > 0 ? batches : 'none'}`),
-      },
-    );
-    await until(() => seen.some((line) => line.startsWith('welcome')), 'the welcome');
-    const welcome = seen.find((line) => line.startsWith('welcome'));
-    // The status change the welcome brings and the welcome itself: both in the same batch.
-    expect(seen).toContain(`status connected in batch ${welcome?.split(' ').pop()}`);
-    expect(welcome).not.toMatch(/none$/);
-    expect(phone.signaling.status.kind).toBe('connected');
-  });
-
   it('joins, learns its room and tokens, and measures RTT', async () => {
     const server = await serve();
     const daw = client(server.port, { role: 'daw' });
