@@ -16,6 +16,11 @@ export default defineConfig({
       { find: /^streamx$/, replacement: fileURLToPath(new URL('./client/net/peer-stream.ts', import.meta.url)) },
       // simple-peer logs through `debug`; nobody reads those logs on a phone.
       { find: /^debug$/, replacement: fileURLToPath(new URL('./client/net/no-debug.ts', import.meta.url)) },
+      // simple-peer's WebRTC classes: the page's own (the package's browser build carries more than it needs).
+      {
+        find: /^webrtc-polyfill$/,
+        replacement: fileURLToPath(new URL('./client/net/webrtc-globals.ts', import.meta.url)),
+      },
     ],
   },
   build: {

@@ -509,6 +509,34 @@ interface StartupTarget {
   phoneBase: string;
 }
 
+/**
+ * Resolves once the DAW's recorder takes its first hit (true), or after `timeoutMs` (false). One
+ * call that waits inside the page, not a poll: each poll would be a task in the DAW page and a
+ * round trip through this process (which is also the signal server), in the middle of the startup
+ * being timed. The recorder keeps the hit's arrival time either way.
+ */
+const firstRecorded = (daw: Page, timeoutMs: number): Promise<boolean> =>
+  daw.evaluate(
+    (timeoutMs) =>
+      new Promise<boolean>((resolve) => {
+        type Recorder = { count: number; record(...args: unknown[]): void };
+        const recorder = (window as unknown as { padmeshRecorder: Recorder }).padmeshRecorder;
+        if (recorder.count >= 1) return resolve(true);
+        const record = recorder.record;
+        const done = (arrived: boolean) => {
+          recorder.record = record;
+          clearTimeout(timer);
+          resolve(arrived);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        recorder.record = function (this: Recorder, ...args: unknown[]) {
+          record.apply(this, args);
+          done(true);
+        };
+      }),
+    timeoutMs,
+  );
+
 const readMarks = (page: Page) =>
   page.evaluate(() => ({
     origin: performance.timeOrigin,
@@ -548,9 +576,9 @@ async function startups(
         await daw.evaluate(() => (window as unknown as { __netMarksClear(): void }).__netMarksClear());
         const phone = await jam.page(PHONE, `${STARTUP_SCRIPT}\n${NET_MARKS_SCRIPT}`);
         const phoneLoaded = t === 0 ? recordChunks(phone, phoneChunks) : async () => {};
+        const firstHit = firstRecorded(daw, 10_000);
         await phone.goto(`${target.phoneBase}/join/${code}`);
-        // Polled slowly: the recorder keeps the arrival time, and each poll is a task in the DAW page.
-        const arrived = await waitUntil(async () => (await recorderCount(daw)) >= 1, 10_000, 50);
+        const arrived = await firstHit;
         if (!arrived) throw new Error(`startup (${target.label}): the first hit never reached the DAW`);
         const phoneSide = await phone.evaluate(() => {
           const marks = (window as unknown as { __startup: Record<string, number> }).__startup;

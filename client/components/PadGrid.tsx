@@ -1,4 +1,4 @@
-import { Index, onCleanup, onMount } from 'solid-js';
+import { onCleanup, onMount } from 'solid-js';
 import { velocityAt } from '../input/velocity.ts';
 
 /** A type, not an interface: it must fit the room state's open-ended pad objects. */
@@ -15,6 +15,8 @@ export type PadLook = {
  */
 export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, velocity: number) => void }) {
   let grid: HTMLDivElement | undefined;
+  // Read once (a component's body is untracked): the grid keeps this many buttons.
+  const count = props.pads.length;
   // Where supported (Android Chrome), a short buzz under the finger. iOS Safari has no vibrate.
   const vibrate = typeof navigator.vibrate === 'function' ? navigator.vibrate.bind(navigator) : null;
 
@@ -60,15 +62,21 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
 
   return (
     <div class="pad-grid" ref={grid} data-testid="pad-grid">
-      {/* By position, not by object: a room state that renames or recolours the pads (a kit switch, a part,
-          a reconnect re-sending it) updates each button in place, never swaps one from under a finger. */}
-      <Index each={props.pads}>
-        {(pad, index) => (
-          <button type="button" class="pad" data-testid="pad" data-pad={index} style={{ '--pad-color': pad().color }}>
-            <span>{pad().name}</span>
-          </button>
-        )}
-      </Index>
+      {/* The buttons are made once, as many as there are pads at first (always 16), and only their
+          names and colours follow the pads after. A room state (the welcome, each `state`) brings new
+          objects for the pads: a keyed list (For) would make all 16 buttons again each time, in the
+          phone's welcome, while its offer waits. No list helper at all: the phone's bundle gains nothing. */}
+      {Array.from({ length: count }, (_, index) => (
+        <button
+          type="button"
+          class="pad"
+          data-testid="pad"
+          data-pad={index}
+          style={{ '--pad-color': props.pads[index]?.color }}
+        >
+          <span>{props.pads[index]?.name}</span>
+        </button>
+      ))}
     </div>
   );
 }

@@ -68,6 +68,11 @@ describe('a band', () => {
     await phone.getByRole('button', { name: 'Join' }).click();
     await phone.locator('[data-testid=status][data-state=connected]').waitFor(WAIT);
     await waitForPad(phone, 0, 'Kick');
+    // Each pad button is marked, to see below that a new room state renames it in place: the
+    // buttons are not made again (which a welcome and every room state would cost the phone).
+    await phone.$$eval('[data-testid=pad]', (pads) => {
+      for (const pad of pads) (pad as HTMLElement & { kept?: boolean }).kept = true;
+    });
 
     const row = daw.locator('[data-testid=member][data-role=controller]');
     await row.waitFor(WAIT);
@@ -79,6 +84,10 @@ describe('a band', () => {
     expect(bass.slice(8, 12)).toEqual(['B♭1', 'C2', 'E♭2', 'F2']);
     expect(bass.slice(4, 8)).toEqual(['G2', 'B♭2', 'C3', 'E♭3']);
     expect(bass.slice(0, 4)).toEqual(['F3', 'G3', 'B♭3', 'C4']);
+    const kept = await phone.$$eval('[data-testid=pad]', (pads) =>
+      pads.map((pad) => (pad as HTMLElement & { kept?: boolean }).kept === true),
+    );
+    expect(kept).toEqual(Array(16).fill(true));
 
     // The octave picker moves the lowest note; the key renames every note.
     await row.getByTestId('member-octave').selectOption('2');
