@@ -2,6 +2,14 @@ import { For, onCleanup, onMount } from 'solid-js';
 import { velocityAt } from '../input/velocity.ts';
 import { MAX_PADS } from '../net/hits.ts';
 
+/** The buzz under the finger (where the browser can vibrate), ms. */
+const BUZZ_MS = 8;
+/**
+ * A struck pad is lit this long at least: taps quicker than that keep it lit rather than make it
+ * flicker (each flicker a frame drawn and a fade begun, on a phone that should be sending).
+ */
+export const MIN_LIT_MS = 50;
+
 /** A type, not an interface: it must fit the room state's open-ended pad objects. */
 export type PadLook = {
   name: string;
@@ -15,10 +23,8 @@ export type PadLook = {
  * are lit (a class) at the next animation frame, not in the handler: a class changed in one tap
  * left the page's style stale, and the next tap's position (offsetX, clientWidth) then had to
  * bring style and layout up to date before its hit could be sent (at 200 taps/s, each time).
- * A tap shorter than a frame still lights its pad for one frame.
+ * A struck pad stays lit MIN_LIT_MS at least, so a tap shorter than a frame still shows.
  */
-/** The buzz under the finger (where the browser can vibrate), ms. */
-const BUZZ_MS = 8;
 
 export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, velocity: number) => void }) {
   let grid: HTMLDivElement | undefined;
@@ -29,19 +35,34 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
   const vibrate = typeof navigator.vibrate === 'function' ? navigator.vibrate.bind(navigator) : null;
   const activation = (navigator as { userActivation?: { hasBeenActive: boolean } }).userActivation;
   let buzzUntil = 0;
-  /** Per pad: a finger on it now; struck since the last frame (lit for a frame at least); lit on screen. */
+  /** Per pad: a finger on it now; lit at least until then (performance.now()); lit on screen. */
   const held = new Uint8Array(MAX_PADS);
-  const struck = new Uint8Array(MAX_PADS);
+  const litUntil = new Float64Array(MAX_PADS);
   const lit = new Uint8Array(MAX_PADS);
   let frame = 0;
+  /** Asks for a frame when a pad lit only by its time is due to go out. */
+  let outTimer: ReturnType<typeof setTimeout> | undefined;
+  let outDue = Number.POSITIVE_INFINITY;
+  const outAt = (at: number, now: number) => {
+    if (at >= outDue) return;
+    clearTimeout(outTimer);
+    outDue = at;
+    outTimer = setTimeout(onOut, at - now);
+  };
+  const onOut = () => {
+    outTimer = undefined;
+    outDue = Number.POSITIVE_INFINITY;
+    repaint();
+  };
   const paint = () => {
     frame = 0;
     const pads = grid?.children;
     if (!pads) return;
+    const now = performance.now();
     for (let pad = 0; pad < held.length && pad < pads.length; pad++) {
-      const on = held[pad] === 1 || struck[pad] === 1 ? 1 : 0;
-      if (struck[pad] === 1 && held[pad] === 0) frame = frame || requestAnimationFrame(paint); // unlit next frame
-      struck[pad] = 0;
+      const until = litUntil[pad] as number;
+      const on = held[pad] === 1 || now < until ? 1 : 0;
+      if (held[pad] === 0 && now < until) outAt(until, now);
       if (on === lit[pad]) continue;
       lit[pad] = on;
       (pads[pad] as HTMLElement).classList.toggle('down', on === 1);
@@ -50,7 +71,10 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
   const repaint = () => {
     if (frame === 0) frame = requestAnimationFrame(paint);
   };
-  onCleanup(() => cancelAnimationFrame(frame));
+  onCleanup(() => {
+    cancelAnimationFrame(frame);
+    clearTimeout(outTimer);
+  });
 
   const down = (event: PointerEvent) => {
     const target = event.target as HTMLElement;
@@ -70,8 +94,8 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
     );
     if (pad < held.length) {
       held[pad] = 1;
-      struck[pad] = 1;
-      repaint();
+      litUntil[pad] = performance.now() + MIN_LIT_MS;
+      if (lit[pad] === 0) repaint(); // lit already: nothing to draw
     }
     if (vibrate !== null && activation?.hasBeenActive !== false) {
       const now = event.timeStamp;
@@ -85,7 +109,10 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
     const pad = Number((event.target as HTMLElement).dataset.pad);
     if (!(pad >= 0 && pad < held.length) || held[pad] === 0) return;
     held[pad] = 0;
-    repaint();
+    const now = performance.now();
+    if (lit[pad] === 1 && now < (litUntil[pad] as number))
+      outAt(litUntil[pad] as number, now); // out later, no frame now
+    else repaint();
   };
   const noMenu = (event: Event) => event.preventDefault();
 

@@ -78,23 +78,25 @@ const tapsInOneTask = (phone: Page, count: number) =>
       litInTap ||= pad.classList.contains('down');
       pad.dispatchEvent(new PointerEvent('pointerup', init));
     }
-    // The first frame shows the pad lit although every finger has lifted; a frame later it is not.
+    // The first frame shows the pad lit although every finger has lifted; a moment later it is out
+    // (waited for frame by frame, at most 5 s).
     const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
     return frame().then(async () => {
       const litAtFrame = pad.classList.contains('down');
-      await frame();
-      return { litInTap, litAtFrame, litAfter: pad.classList.contains('down') };
+      const start = performance.now();
+      while (pad.classList.contains('down') && performance.now() - start < 5_000) await frame();
+      return { litInTap, litAtFrame, outLater: !pad.classList.contains('down') };
     });
   }, count);
 
 describe('the pads', () => {
-  it('light at the next frame, not in the tap, and a tap shorter than a frame still lights its pad for one', async () => {
+  it('light at the next frame, not in the tap; a tap shorter than a frame still lights its pad, which then goes out', async () => {
     await jam.startServer();
     const { code } = await jam.openDaw();
     const phone = await jam.joinPhone(code, 'Quick');
     await waitForP2p(phone);
     // Lit in the tap, the pad's style would be stale for the next tap, which reads where it was struck.
-    expect(await tapsInOneTask(phone, 3)).toEqual({ litInTap: false, litAtFrame: true, litAfter: false });
+    expect(await tapsInOneTask(phone, 3)).toEqual({ litInTap: false, litAtFrame: true, outLater: true });
   });
 
   it('buzz once for taps that come while the last buzz still runs', async () => {
