@@ -16,7 +16,9 @@
  *
  * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]
  * [--startup-only N] [--single-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
- * as its table; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden); from bench/run.ts: `hitPathBenchmark({ quick })`.
+ * as its table; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden, or what
+ * PADMESH_HIDE_CSS hides; with it, --profile: both pages' functions by self time during a run, and --trace: each
+ * page's main thread by trace event, idle and under hits, beside raw); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';

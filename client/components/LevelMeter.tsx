@@ -9,7 +9,7 @@ const STEP = 1 / 240;
  * sound or none, and drew every one of them while hits played; a timer that writes only a changed
  * level lets a silent DAW draw nothing, and one playing draw the meter half as often.
  */
-export const METER_MS = 33;
+const METER_MS = 33;
 
 /**
  * The engine's output level. `data-max-db` is the loudest peak so far: proof, for a person or a

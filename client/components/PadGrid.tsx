@@ -8,7 +8,7 @@ const BUZZ_MS = 8;
  * A struck pad is lit this long at least: taps quicker than that keep it lit rather than make it
  * flicker (each flicker a frame drawn and a fade begun, on a phone that should be sending).
  */
-export const MIN_LIT_MS = 50;
+const MIN_LIT_MS = 50;
 
 /** A type, not an interface: it must fit the room state's open-ended pad objects. */
 export type PadLook = {

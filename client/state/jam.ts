@@ -28,10 +28,10 @@ const NUMBERS_MS = 250;
  * How long a hit lights its pad (a class on the pad, `lit`, taken off by a timer): a hit while it is
  * lit keeps it lit that much longer. An animated fade (a Web Animation per pad, even reused and
  * run by the compositor) needed the main thread at every frame while any pad faded, which at one
- * phone × 200 hits/s was every frame: the DAW's main thread was busy about half as long again as
+ * phone × 200 hits/s was every frame: the DAW's main thread was busy up to half as long again as
  * without flashes (bench/hit-path.ts `--single-only`). Lit and unlit, a pad costs two frames.
  */
-export const FLASH_MS = 100;
+const FLASH_MS = 100;
 /** A steady hit the engine had to start this much after its planned time counts as late. */
 const LATE_AUDIO_S = 0.0005;
 
