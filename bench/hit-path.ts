@@ -16,7 +16,9 @@
  *
  * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]
  * [--startup-only N] [--single-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
- * as its table; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden); from bench/run.ts: `hitPathBenchmark({ quick })`.
+ * as its table; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden, or what
+ * PADMESH_HIDE_CSS hides; with it, --profile: both pages' functions by self time during a run, and --trace: each
+ * page's main thread by trace event, idle and under hits, beside raw); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -52,6 +54,7 @@ import {
   withTimeout,
   writeResults,
 } from './browser-common.ts';
+import { printSummaries, traceMainThreads } from './main-thread-trace.ts';
 import { joinNodePhones, type NodePhone, NodeRawSender, tapSchedule } from './node-phones.ts';
 import {
   answer,
@@ -123,7 +126,8 @@ type Contender = 'padmesh' | 'raw' | 'relay';
 /** `bare`: padmesh with the DAW page's UI below its header hidden (a diagnostic, not a contender). */
 type MultiContender = 'padmesh' | 'raw' | 'bare';
 const SLOW_INTERVAL_MS = 20; // 50 hits/s per controller
-const HIDE_DAW_UI = 'main.daw > :not(header) { display: none !important; }';
+/** What `--single-only`'s diagnostic run hides of the DAW page (PADMESH_HIDE_CSS: other CSS, to find what costs). */
+const HIDE_DAW_UI = process.env.PADMESH_HIDE_CSS ?? 'main.daw > :not(header) { display: none !important; }';
 
 interface RunStats extends Summary {
   sent: number;
@@ -914,6 +918,13 @@ async function singleOnlyRun(jam: Jam, rounds: number, plan: Plan): Promise<Benc
   await padmeshRun(daw, [phone], plan.warmup, 0);
   await rawRun(daw, [phone], plan.warmup);
   if (process.argv.includes('--profile')) await profileRun(daw, phone, plan.hits);
+  if (process.argv.includes('--trace')) {
+    const pages = { DAW: daw, phone };
+    const idleMs = plan.hits * INTERVAL_MS + 500;
+    printSummaries('idle', await traceMainThreads(jam.browser, pages, () => sleep(idleMs)));
+    printSummaries('padmesh', await traceMainThreads(jam.browser, pages, () => padmeshRun(daw, [phone], plan.hits, 0)));
+    printSummaries('raw', await traceMainThreads(jam.browser, pages, () => rawRun(daw, [phone], plan.hits)));
+  }
   const runs: Record<MultiContender, RunStats[]> = { padmesh: [], raw: [], bare: [] };
   const all: MultiContender[] = ['padmesh', 'raw', 'bare'];
   for (let round = 0; round < rounds; round++) {
@@ -981,6 +992,24 @@ async function profileRun(daw: Page, phone: Page, hits: number): Promise<void> {
     const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
     console.log(`── profile: ${i === 0 ? 'DAW' : 'phone'} (ms self) ──`);
     for (const [key, value] of top) console.log(`${value.toFixed(1).padStart(8)}  ${key}`);
+    // Who calls the dearest of the page's own functions (by self time, with their callers' chain).
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const name = (id: number) => {
+      const f = byId.get(id)?.callFrame;
+      return f ? `${f.functionName || '(anon)'}:${f.lineNumber + 1}` : '?';
+    };
+    const own = profile.nodes
+      .filter((node) => node.callFrame.url !== '' && (dt.get(node.id) ?? 0) > 5_000)
+      .sort((a, b) => (dt.get(b.id) ?? 0) - (dt.get(a.id) ?? 0))
+      .slice(0, 6);
+    for (const node of own) {
+      const chain: string[] = [];
+      for (let id: number | undefined = node.id; id !== undefined && chain.length < 8; id = parent.get(id))
+        chain.push(name(id));
+      console.log(`${((dt.get(node.id) ?? 0) / 1000).toFixed(1).padStart(8)}  ${chain.join(' ← ')}`);
+    }
   }
 }
 

@@ -41,6 +41,8 @@ const DAW_ONLY_CHUNK = /^DawPage-[\w-]+\.js$/;
  */
 export const FEATURE_DETECTED: Readonly<Record<string, string>> = {
   'navigator.vibrate': 'client/components/PadGrid.tsx: a buzz under the finger where `navigator.vibrate` is a function',
+  'navigator.userActivation':
+    'client/components/PadGrid.tsx: no buzz before a real tap where `navigator.userActivation` says so; without it, a buzz as ever',
   'navigator.wakeLock':
     'client/state/screen-awake.ts: the screen kept awake only in a secure context where `navigator.wakeLock.request` is a function',
 };

@@ -1,10 +1,14 @@
-import { createMemo, For } from 'solid-js';
+import { createMemo, Index } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
 import type { RecentHit } from '../state/jam.ts';
 import { formatDelayMs, negativeDelayNote } from './format.ts';
 import type { PadLook } from './PadGrid.tsx';
 
-/** The last hits, newest first: who, which pad, how hard, which way it came (and, in its tooltip, how long it took). */
+/**
+ * The last hits, newest first: who, which pad, how hard, which way it came (and, in its tooltip, how long it took).
+ * Its rows are kept and rewritten in place (Index, not For): while hits come in, every redraw brings a whole
+ * list of new hits, and making those rows afresh each time was most of the DAW page's longest tasks.
+ */
 export function HitLog(props: {
   hits: readonly RecentHit[];
   members: readonly Member[];
@@ -20,30 +24,31 @@ export function HitLog(props: {
     const pads = (peerId === null ? undefined : props.padsOf?.(peerId)) ?? kitPads();
     return pads[pad]?.name ?? `pad ${pad + 1}`;
   };
+  const delayText = (delayMs: number | null) => (delayMs === null ? '' : delayMs.toFixed(2));
+  const delayTitle = (delayMs: number | null) =>
+    delayMs === null
+      ? undefined
+      : `${formatDelayMs(delayMs, null)} ms from the tap to here. ${negativeDelayNote(delayMs)}`;
   return (
     <ol class="hit-log" data-testid="hit-log">
-      <For each={props.hits}>
+      <Index each={props.hits}>
         {(hit) => (
           <li
             data-testid="hit"
-            data-peer={hit.peerId ?? ''}
-            data-pad={hit.pad}
-            data-velocity={hit.velocity}
-            data-via={hit.via}
-            data-delay-ms={hit.delayMs === null ? '' : hit.delayMs.toFixed(2)}
-            title={
-              hit.delayMs === null
-                ? undefined
-                : `${formatDelayMs(hit.delayMs, null)} ms from the tap to here. ${negativeDelayNote(hit.delayMs)}`
-            }
+            data-peer={hit().peerId ?? ''}
+            data-pad={hit().pad}
+            data-velocity={hit().velocity}
+            data-via={hit().via}
+            data-delay-ms={delayText(hit().delayMs)}
+            title={delayTitle(hit().delayMs)}
           >
-            <span class="name">{who(hit.peerId)}</span> <span>{padName(hit.peerId, hit.pad)}</span>{' '}
+            <span class="name">{who(hit().peerId)}</span> <span>{padName(hit().peerId, hit().pad)}</span>{' '}
             <span class="muted">
-              {hit.velocity} · {hit.via}
+              {hit().velocity} · {hit().via}
             </span>
           </li>
         )}
-      </For>
+      </Index>
     </ol>
   );
 }

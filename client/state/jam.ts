@@ -25,10 +25,13 @@ export const RECENT_HITS = 24;
  */
 const NUMBERS_MS = 250;
 /**
- * A pad still flashing from a hit less than this long ago is not flashed again: its flash is
- * restarted (one Animation per pad, reused), at most this often, however many hits it gets.
+ * How long a hit lights its pad (a class on the pad, `lit`, taken off by a timer): a hit while it is
+ * lit keeps it lit that much longer. An animated fade (a Web Animation per pad, even reused and
+ * run by the compositor) needed the main thread at every frame while any pad faded, which at one
+ * phone × 200 hits/s was every frame: the DAW's main thread was busy up to half as long again as
+ * without flashes (bench/hit-path.ts `--single-only`). Lit and unlit, a pad costs two frames.
  */
-const REFLASH_MS = 80;
+const FLASH_MS = 100;
 /** A steady hit the engine had to start this much after its planned time counts as late. */
 const LATE_AUDIO_S = 0.0005;
 
@@ -58,14 +61,6 @@ export interface JamView {
   tempo: Tempo;
   metronome: boolean;
 }
-
-/**
- * The flash: the pad's light overlay (`.daw-pad::after`) fading out. Only its opacity moves, which
- * the compositor animates without the main thread; a filter on the pad itself cost a style
- * recalculation and a paint on the main thread every frame while a pad was being played.
- */
-const FLASH: Keyframe[] = [{ opacity: 0.6 }, { opacity: 0 }];
-const FLASH_TIMING: KeyframeAnimationOptions = { duration: 160, easing: 'ease-out', pseudoElement: '::after' };
 
 export interface DawJamOptions {
   /** Records every controller hit played (hit-recorder.ts), for benchmarks and curious players. */
@@ -97,8 +92,12 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     metronome,
   });
   const padElements: (HTMLElement | undefined)[] = [];
-  /** Per pad: its flash, made once and restarted for later hits (an animate() call per hit costs far more). */
-  const flashes: (Animation | undefined)[] = [];
+  /** Per pad: the element lit now (the pads may be made anew), else undefined. */
+  const litElements: (HTMLElement | undefined)[] = [];
+  /** Per pad: when its light goes off, NaN when it is not lit. */
+  const litUntil = new Float64Array(KIT.length).fill(Number.NaN);
+  let lightsTimer: ReturnType<typeof setTimeout> | undefined;
+  let lightsDue = Number.POSITIVE_INFINITY;
   const padHits = KIT.map(() => 0);
   /** Per pad: when its next flash should start (steady hits light when they sound), NaN for none. */
   const flashAt = new Float64Array(KIT.length).fill(Number.NaN);
@@ -132,6 +131,14 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   const renderLater = () => {
     numbersTimer = undefined;
     if (numbersDue) later();
+  };
+  /** The numbers or the list changed: redrawn at the first frame NUMBERS_MS after the last redraw (no frame sooner). */
+  const numbersLater = () => {
+    if (numbersDue) return;
+    numbersDue = true;
+    const wait = NUMBERS_MS - (wallClock() - numbersAt);
+    if (wait <= 0) later();
+    else if (numbersTimer === undefined) numbersTimer = setTimeout(renderLater, wait);
   };
 
   /** Each controller's number for the engine (its `owner`), and back: numbers are never reused. */
@@ -198,14 +205,20 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   ) {
     if (pad < padHits.length) {
       padHits[pad] = (padHits[pad] as number) + 1;
-      // The flash waits for the frame (the screen shows nothing sooner): one per pad per frame, however many hits.
-      const at = wallClock() + heldMs;
-      if (!((flashAt[pad] as number) <= at)) flashAt[pad] = at;
+      const now = wallClock();
+      if (heldMs === 0 && litElements[pad] !== undefined && litElements[pad] === padElements[pad]) {
+        litUntil[pad] = now + FLASH_MS; // lit already: it stays lit longer, and there is nothing to draw
+      } else {
+        // The flash waits for the frame (the screen shows nothing sooner): one per pad per frame, however many hits.
+        const at = now + heldMs;
+        if (!((flashAt[pad] as number) <= at)) flashAt[pad] = at;
+        later();
+      }
     }
     hitNumber += 1;
     recent.push({ n: hitNumber, peerId, pad, velocity, via, delayMs, heldMs, late });
     if (recent.length > RECENT_HITS * 2) recent = recent.slice(-RECENT_HITS);
-    later();
+    numbersLater();
   }
 
   function render() {
@@ -213,16 +226,11 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     clearTimeout(hiddenTimer);
     hiddenTimer = undefined;
     const now = wallClock();
-    for (let pad = 0; pad < flashAt.length; pad++) {
-      const at = flashAt[pad] as number;
-      if (Number.isNaN(at)) continue;
-      flashAt[pad] = Number.NaN;
-      flash(pad, at > now + 1 ? at - now : 0);
-    }
+    lights(now);
     // The numbers and the list a few times a second, not every frame: a busy main thread is
     // time a hit arriving now waits before it can be played.
+    if (!numbersDue) return;
     if (now - numbersAt < NUMBERS_MS) {
-      numbersDue = true;
       if (numbersTimer === undefined) numbersTimer = setTimeout(renderLater, NUMBERS_MS - (now - numbersAt));
       return;
     }
@@ -238,23 +246,41 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     setView('recent', reconcile(recent.slice(-RECENT_HITS).reverse(), { key: 'n' }));
   }
 
-  /** Lights a pad `delay` ms from now: its flash restarted, unless it began under REFLASH_MS ago. */
-  function flash(pad: number, delay: number) {
-    const element = padElements[pad];
-    if (!element) return;
-    const running = flashes[pad];
-    if (!running || (running.effect as KeyframeEffect | null)?.target !== element) {
-      flashes[pad] = element.animate(FLASH, delay > 0 ? { ...FLASH_TIMING, delay } : FLASH_TIMING);
-      return;
+  /**
+   * Lights the pads whose hits are due (steady hits light when they sound), puts out those whose
+   * time is over, and sets the timer for the next change. At an animation frame, or by that timer.
+   */
+  function lights(now: number) {
+    let next = Number.POSITIVE_INFINITY;
+    for (let pad = 0; pad < flashAt.length; pad++) {
+      const at = flashAt[pad] as number;
+      if (at <= now + 1) {
+        flashAt[pad] = Number.NaN;
+        litUntil[pad] = now + FLASH_MS;
+        const element = padElements[pad];
+        if (element !== litElements[pad]) {
+          litElements[pad]?.classList.remove('lit');
+          element?.classList.add('lit');
+          litElements[pad] = element;
+        }
+      } else if (at < next) next = at;
+      const until = litUntil[pad] as number;
+      if (until <= now) {
+        litUntil[pad] = Number.NaN;
+        litElements[pad]?.classList.remove('lit');
+        litElements[pad] = undefined;
+      } else if (until < next) next = until;
     }
-    const effect = running.effect as KeyframeEffect;
-    const elapsed = (running.currentTime as number | null) ?? Number.POSITIVE_INFINITY;
-    const lit = elapsed - (effect.getTiming().delay ?? 0);
-    if (delay === 0 && running.playState === 'running' && lit >= 0 && lit < REFLASH_MS) return;
-    effect.updateTiming({ delay });
-    running.currentTime = 0;
-    running.play();
+    if (next === Number.POSITIVE_INFINITY || next >= lightsDue) return;
+    clearTimeout(lightsTimer);
+    lightsDue = next;
+    lightsTimer = setTimeout(onLightsTimer, Math.max(0, next - now));
   }
+  const onLightsTimer = () => {
+    lightsTimer = undefined;
+    lightsDue = Number.POSITIVE_INFINITY;
+    lights(wallClock());
+  };
 
   const peers = new DawPeers({
     iceServers: () => signaling().welcome?.iceServers ?? [],
@@ -263,7 +289,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     onHit: playHit,
     onChange: (peerId) => {
       dirtyStats.add(peerId);
-      later();
+      numbersLater();
     },
     mode: () => mode,
     tempo: () => tempo,
@@ -275,7 +301,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     if (peerId === undefined) return;
     peers.countCutShort(peerId, count);
     dirtyStats.add(peerId);
-    later();
+    numbersLater();
   });
   const stopMetronome = startMetronome(
     engine,
@@ -286,6 +312,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   onCleanup(() => {
     cancelAnimationFrame(frame);
     clearTimeout(hiddenTimer);
+    clearTimeout(lightsTimer);
     document.removeEventListener('visibilitychange', onVisibility);
     clearTimeout(numbersTimer);
     stopMetronome();

@@ -63,6 +63,9 @@ describe('a DAW tab in the background', () => {
 
     await background(daw, true);
     expect(await daw.evaluate(() => document.visibilityState)).toBe('hidden');
+    // The stand-in holds frames asked for while hidden (the page itself asks for none: its level meter and
+    // its view run on timers then), shown by one asked for here.
+    await daw.evaluate(() => requestAnimationFrame(() => {}));
     await tapRhythm(phone, { pad: 0, count: 12, intervalMs: 40 });
     // Counted and shown while hidden: no frame ran (they are held), a timer brought the view up to date.
     await expect.poll(() => memberRow(daw, 'Ana').getByTestId('member-hits').textContent(), WAIT).toBe('12');

@@ -155,16 +155,25 @@ describe('a jam over WebRTC', () => {
   it('plays pads from the laptop keys and mouse too, and flashes them', async () => {
     await jam.startServer();
     const { daw } = await jam.openDaw();
-    // Each pad's flash animations, counted as they start (the flash is a Web Animation on the pad).
+    // Each pad's flashes, counted as they light (the class `lit` put on a pad), and as they go out.
     await daw.evaluate(() => {
-      const started: Record<string, number> = {};
-      (window as unknown as { flashes: typeof started }).flashes = started;
-      const animate = Element.prototype.animate;
-      Element.prototype.animate = function (this: HTMLElement, ...args) {
-        const pad = this.dataset.pad;
-        if (pad !== undefined) started[pad] = (started[pad] ?? 0) + 1;
-        return animate.apply(this, args);
-      };
+      const lit: Record<string, number> = {};
+      const out: Record<string, number> = {};
+      Object.assign(window, { flashes: { lit, out } });
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const pad = record.target as HTMLElement;
+          const was = (record.oldValue ?? '').split(' ').includes('lit');
+          const is = pad.classList.contains('lit');
+          const key = pad.dataset.pad ?? '?';
+          if (is && !was) lit[key] = (lit[key] ?? 0) + 1;
+          if (was && !is) out[key] = (out[key] ?? 0) + 1;
+        }
+      }).observe(document.querySelector('[data-testid=daw-pads]') as Element, {
+        subtree: true,
+        attributeFilter: ['class'],
+        attributeOldValue: true,
+      });
     });
     await daw.keyboard.press('q'); // second row, first pad
     await daw.keyboard.press('Shift+v'); // last pad, softly
@@ -177,9 +186,48 @@ describe('a jam over WebRTC', () => {
     ]);
     await expect.poll(() => daw.getByTestId('engine').getAttribute('data-triggered'), WAIT).toBe('3');
     expect(await daw.locator('[data-testid=daw-pad][data-pad="4"]').getAttribute('data-hits')).toBe('1');
+    // Each pad lit once, and put out again.
     await expect
-      .poll(() => daw.evaluate(() => (window as unknown as { flashes: Record<string, number> }).flashes), WAIT)
-      .toEqual({ 4: 1, 15: 1, 2: 1 });
+      .poll(() => daw.evaluate(() => (window as unknown as { flashes: unknown }).flashes), WAIT)
+      .toEqual({ lit: { 4: 1, 15: 1, 2: 1 }, out: { 4: 1, 15: 1, 2: 1 } });
+    expect(await daw.locator('.daw-pad.lit').count()).toBe(0);
+  });
+
+  it('asks for no animation frames while nothing plays, and rewrites the hit list’s rows in place', async () => {
+    await jam.startServer();
+    const { daw } = await jam.openDaw();
+    await daw.locator('[data-testid=engine][data-state=running]').waitFor(WAIT);
+    await daw.locator('[data-testid=kit-state][data-state=ready]').waitFor({ ...WAIT, state: 'attached' });
+    // Every frame asked for from now on, counted: a silent DAW (no hits, no beat) draws nothing.
+    await daw.evaluate(() => {
+      const w = window as unknown as { frames: number };
+      w.frames = 0;
+      const ask = window.requestAnimationFrame.bind(window);
+      window.requestAnimationFrame = (callback) => {
+        w.frames += 1;
+        return ask(callback);
+      };
+    });
+    await daw.waitForTimeout(600); // a span of time, not a wait for an event: that nothing happens in it
+    expect(await daw.evaluate(() => (window as unknown as { frames: number }).frames)).toBe(0);
+    // The list's rows are kept: the newest hit is written into the row that showed the one before.
+    await daw.keyboard.press('q');
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(1);
+    await daw.locator('[data-testid=hit]').evaluate((row) => {
+      (row as HTMLElement & { kept?: boolean }).kept = true;
+    });
+    await daw.keyboard.press('w');
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(2);
+    const rows = await daw
+      .locator('[data-testid=hit]')
+      .evaluateAll((items) =>
+        items.map((row) => [(row as HTMLElement).dataset.pad, (row as HTMLElement & { kept?: boolean }).kept === true]),
+      );
+    expect(rows).toEqual([
+      ['5', true],
+      ['4', false],
+    ]);
+    expect(await daw.evaluate(() => (window as unknown as { frames: number }).frames)).toBeGreaterThan(0); // hits are drawn
   });
 
   it('lets a player change name and colour; the DAW shows it, and the phone remembers it on reload', async () => {
