@@ -1,4 +1,4 @@
-import { createSignal, Index } from 'solid-js';
+import { createSignal } from 'solid-js';
 import { keyLabel } from '../input/keys.ts';
 import type { PadLook } from './PadGrid.tsx';
 
@@ -19,49 +19,49 @@ export function DawPads(props: {
   sounds?: readonly { source: string; frames: number }[];
 }) {
   const [dropTarget, setDropTarget] = createSignal(-1);
+  // Read once (a component's body is untracked): read in the JSX, a new list of pads would make them all again.
+  const count = props.pads.length;
   return (
     <div class="daw-pads" data-testid="daw-pads">
-      {/* By position: a kit switch renames and recolours the buttons in place (see PadGrid). */}
-      <Index each={props.pads}>
-        {(pad, index) => (
-          <button
-            type="button"
-            class="daw-pad"
-            data-testid="daw-pad"
-            data-pad={index}
-            data-hits={props.hits[index] ?? 0}
-            data-sound={props.sounds?.[index]?.source}
-            data-frames={props.sounds?.[index]?.frames}
-            classList={{ 'drop-target': dropTarget() === index }}
-            style={{ '--pad-color': pad().color }}
-            onDragOver={(event) => {
-              if (!props.onFile || !carriesFiles(event)) return;
-              event.preventDefault(); // this pad takes the drop
-              if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
-              setDropTarget(index);
-            }}
-            onDragLeave={() => setDropTarget(-1)}
-            onDrop={(event) => {
-              setDropTarget(-1);
-              const file = event.dataTransfer?.files[0];
-              if (!props.onFile || !file) return;
-              event.preventDefault(); // or the browser opens the file
-              props.onFile(index, file);
-            }}
-            ref={(element) => {
-              props.elements[index] = element;
-            }}
-            onPointerDown={(event) => {
-              event.preventDefault();
-              props.onPlay(index);
-            }}
-          >
-            <span class="pad-name">{pad().name}</span>
-            <kbd>{keyLabel(index)}</kbd>
-            <span class="pad-count">{props.hits[index] ?? 0}</span>
-          </button>
-        )}
-      </Index>
+      {/* Made once, by position: a kit switch renames and recolours the buttons in place (see PadGrid). */}
+      {Array.from({ length: count }, (_, index) => (
+        <button
+          type="button"
+          class="daw-pad"
+          data-testid="daw-pad"
+          data-pad={index}
+          data-hits={props.hits[index] ?? 0}
+          data-sound={props.sounds?.[index]?.source}
+          data-frames={props.sounds?.[index]?.frames}
+          classList={{ 'drop-target': dropTarget() === index }}
+          style={{ '--pad-color': props.pads[index]?.color }}
+          onDragOver={(event) => {
+            if (!props.onFile || !carriesFiles(event)) return;
+            event.preventDefault(); // this pad takes the drop
+            if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+            setDropTarget(index);
+          }}
+          onDragLeave={() => setDropTarget(-1)}
+          onDrop={(event) => {
+            setDropTarget(-1);
+            const file = event.dataTransfer?.files[0];
+            if (!props.onFile || !file) return;
+            event.preventDefault(); // or the browser opens the file
+            props.onFile(index, file);
+          }}
+          ref={(element) => {
+            props.elements[index] = element;
+          }}
+          onPointerDown={(event) => {
+            event.preventDefault();
+            props.onPlay(index);
+          }}
+        >
+          <span class="pad-name">{props.pads[index]?.name}</span>
+          <kbd>{keyLabel(index)}</kbd>
+          <span class="pad-count">{props.hits[index] ?? 0}</span>
+        </button>
+      ))}
     </div>
   );
 }

@@ -1,13 +1,14 @@
-import { createMemo, Index } from 'solid-js';
+import { createMemo, Show } from 'solid-js';
 import type { Member } from '../../signal/protocol.ts';
-import type { RecentHit } from '../state/jam.ts';
+import { RECENT_HITS, type RecentHit } from '../state/jam.ts';
 import { formatDelayMs, negativeDelayNote } from './format.ts';
 import type { PadLook } from './PadGrid.tsx';
 
 /**
  * The last hits, newest first: who, which pad, how hard, which way it came (and, in its tooltip, how long it took).
- * Its rows are kept and rewritten in place (Index, not For): while hits come in, every redraw brings a whole
- * list of new hits, and making those rows afresh each time was most of the DAW page's longest tasks.
+ * Its rows are kept and rewritten in place (made once, by position; not a keyed list): while hits come in,
+ * every redraw brings a whole list of new hits, and making those rows afresh each time was most of the DAW
+ * page's longest tasks. No list helper (Index) either: it would land in the chunk the phones load too.
  */
 export function HitLog(props: {
   hits: readonly RecentHit[];
@@ -31,24 +32,26 @@ export function HitLog(props: {
       : `${formatDelayMs(delayMs, null)} ms from the tap to here. ${negativeDelayNote(delayMs)}`;
   return (
     <ol class="hit-log" data-testid="hit-log">
-      <Index each={props.hits}>
-        {(hit) => (
-          <li
-            data-testid="hit"
-            data-peer={hit().peerId ?? ''}
-            data-pad={hit().pad}
-            data-velocity={hit().velocity}
-            data-via={hit().via}
-            data-delay-ms={delayText(hit().delayMs)}
-            title={delayTitle(hit().delayMs)}
-          >
-            <span class="name">{who(hit().peerId)}</span> <span>{padName(hit().peerId, hit().pad)}</span>{' '}
-            <span class="muted">
-              {hit().velocity} · {hit().via}
-            </span>
-          </li>
-        )}
-      </Index>
+      {Array.from({ length: RECENT_HITS }, (_, index) => (
+        <Show when={props.hits[index]}>
+          {(hit) => (
+            <li
+              data-testid="hit"
+              data-peer={hit().peerId ?? ''}
+              data-pad={hit().pad}
+              data-velocity={hit().velocity}
+              data-via={hit().via}
+              data-delay-ms={delayText(hit().delayMs)}
+              title={delayTitle(hit().delayMs)}
+            >
+              <span class="name">{who(hit().peerId)}</span> <span>{padName(hit().peerId, hit().pad)}</span>{' '}
+              <span class="muted">
+                {hit().velocity} · {hit().via}
+              </span>
+            </li>
+          )}
+        </Show>
+      ))}
     </ol>
   );
 }
