@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../signal/protocol.ts';
-import { joinMessage, TestClient } from '../helpers/clients.ts';
+import { type JoinOptions, joinAt, type TestClient } from '../helpers/clients.ts';
 import { type InstanceProcess, startInstance, startRedis, type TestRedis, waitForHealth } from '../helpers/redis.ts';
 
 const SECRET = 'a-secret-every-instance-shares';
@@ -23,15 +23,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function join(url: string, options: Parameters<typeof joinMessage>[0]) {
-  const client = await TestClient.open(url);
-  clients.push(client);
-  client.send(joinMessage(options));
-  const welcome = await client.next('welcome').catch((error) => {
-    throw new Error(`${(error as Error).message}: ${JSON.stringify(client.received)} for ${JSON.stringify(options)}`);
-  });
-  return { client, welcome };
-}
+const join = (url: string, options: JoinOptions) => joinAt(url, options, clients);
 
 describe('an instance dies', () => {
   it('its members resume on another instance with their tokens, same peerIds; its rooms are taken over', async () => {

@@ -171,6 +171,20 @@ export function joinMessage(options: JoinOptions = {}): ClientMessage {
   return message as ClientMessage;
 }
 
+/**
+ * Opens a client to `url` (a server not run by a Harness: another process), kept in `opened` for
+ * the test to close, and joins: the welcome, or an error naming what came instead.
+ */
+export async function joinAt(url: string, options: JoinOptions, opened: TestClient[]) {
+  const client = await TestClient.open(url);
+  opened.push(client);
+  client.send(joinMessage(options));
+  const welcome = await client.next('welcome').catch((error) => {
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(client.received)} for ${JSON.stringify(options)}`);
+  });
+  return { client, welcome };
+}
+
 /** A running server on an ephemeral loopback port, and clients that close with it. */
 export class Harness {
   private clients: TestClient[] = [];

@@ -713,6 +713,17 @@ describe('RoomRegistry against squatters, intruders and impostors', () => {
 });
 
 describe('RoomRegistry snapshots (another instance takes a room over)', () => {
+  /** A snapshot's DAW, as Redis would hold it. */
+  const SNAPSHOT_DAW = {
+    peerId: 'p1',
+    role: 'daw',
+    name: 'DAW',
+    color: '#eef0f5',
+    joinedAt: 1,
+    deviceId: 'daw-device-1',
+    address: 'a',
+  };
+
   it('exports a room and restores it elsewhere with everyone away; members resume under their peerIds', () => {
     const changed: string[] = [];
     const home = registry({ onRoomChange: (code) => changed.push(code) });
@@ -771,15 +782,7 @@ describe('RoomRegistry snapshots (another instance takes a room over)', () => {
 
   it('refuses a snapshot that does not check out, or is of another room, and changes nothing', () => {
     const other = registry();
-    const daw = {
-      peerId: 'p1',
-      role: 'daw',
-      name: 'DAW',
-      color: '#eef0f5',
-      joinedAt: 1,
-      deviceId: 'daw-device-1',
-      address: 'a',
-    };
+    const daw = SNAPSHOT_DAW;
     const phone = { ...daw, peerId: 'p2', role: 'controller', name: 'Ana', deviceId: 'phone-device-1' };
     const good = {
       code: 'ACDEF3',
@@ -824,17 +827,7 @@ describe('RoomRegistry snapshots (another instance takes a room over)', () => {
     const snapshot = {
       code: 'ACDEF9',
       createdFrom: '10.0.0.2',
-      members: [
-        {
-          peerId: 'p1',
-          role: 'daw',
-          name: 'DAW',
-          color: '#eef0f5',
-          joinedAt: 1,
-          deviceId: 'daw-device-1',
-          address: 'a',
-        },
-      ],
+      members: [SNAPSHOT_DAW],
       access: { locked: false, pin: null },
       joins: 0,
     };
