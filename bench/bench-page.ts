@@ -8,8 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from '../tests/helpers/browser.ts';
+import { WEBRTC_ARGS } from '../tests/helpers/jam.ts';
 
 const PAGES = join(dirname(fileURLToPath(import.meta.url)), 'pages');
 
@@ -65,4 +67,30 @@ export async function openHarness(page: Page, server: Server): Promise<void> {
     null,
     { timeout: 60_000 },
   );
+}
+
+/**
+ * Builds and serves bench/pages/`html`, opens it in a fresh Chromium (`context`: e.g. the
+ * microphone permission for loopback ICE), waits for its harness, and runs `use` with the page and
+ * the page's errors so far; the browser and the server are closed whatever happens.
+ */
+export async function withBenchPage<T>(
+  outDir: string,
+  html: string,
+  use: (page: Page, errors: string[]) => Promise<T>,
+  context: BrowserContextOptions = {},
+): Promise<T> {
+  await buildBenchPage(outDir, html);
+  const server = await serveBenchPage(outDir, html);
+  const browser = await launchChromium(WEBRTC_ARGS);
+  try {
+    const page = await (await browser.newContext(context)).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await openHarness(page, server);
+    return await use(page, errors);
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }

@@ -12,9 +12,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KIT } from '../client/audio/kit.ts';
-import { launchChromium } from '../tests/helpers/browser.ts';
-import { requireLoopbackOnly, WEBRTC_ARGS } from '../tests/helpers/jam.ts';
-import { buildBenchPage, openHarness, serveBenchPage } from './bench-page.ts';
+import { requireLoopbackOnly } from '../tests/helpers/jam.ts';
+import { withBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -55,62 +54,56 @@ interface RoundResult {
 export async function engineBenchmark(options: BrowserBenchOptions): Promise<BenchSection> {
   const plan = options.quick ? QUICK : FULL;
   requireLoopbackOnly();
-  await buildBenchPage(OUT_DIR, 'engine-harness.html');
-  const server = await serveBenchPage(OUT_DIR, 'engine-harness.html');
-  const browser = await launchChromium(WEBRTC_ARGS);
-  try {
-    // The microphone permission lets Chromium gather loopback ICE candidates (machine-facts.md).
-    const context = await browser.newContext({ permissions: ['microphone'] });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await openHarness(page, server);
-    const info = await page.evaluate(() => {
-      const { sampleRate, outputLatencyMs, isolated } = (
-        window as unknown as {
-          harness: { sampleRate: number; outputLatencyMs: number; isolated: boolean };
+  return withBenchPage(
+    OUT_DIR,
+    'engine-harness.html',
+    async (page, errors) => {
+      const info = await page.evaluate(() => {
+        const { sampleRate, outputLatencyMs, isolated } = (
+          window as unknown as {
+            harness: { sampleRate: number; outputLatencyMs: number; isolated: boolean };
+          }
+        ).harness;
+        return { sampleRate, outputLatencyMs, isolated };
+      });
+      const run = (contender: Contender, count: number) =>
+        withTimeout(
+          page.evaluate(
+            ({ contender, count, interval }) =>
+              (
+                window as unknown as {
+                  harness: { run(c: string, n: number, i: number): Promise<Arrivals> };
+                }
+              ).harness.run(contender, count, interval),
+            { contender, count, interval: MEAN_INTERVAL_MS },
+          ),
+          count * 2 * MEAN_INTERVAL_MS + 15_000,
+          `${contender} arrivals`,
+        );
+      // Warm-up, discarded.
+      await run('padmesh', 50);
+      await run('tone', 50);
+      const rounds: Record<Contender, RoundResult[]> = { padmesh: [], tone: [] };
+      for (let round = 0; round < plan.rounds; round++) {
+        const order: Contender[] = round % 2 === 0 ? ['padmesh', 'tone'] : ['tone', 'padmesh'];
+        for (const contender of order) {
+          const got = await run(contender, plan.hits);
+          rounds[contender].push({
+            lead: summarize(got.leadMs),
+            leadEdge: summarize(got.leadEdgeMs),
+            call: summarize(got.callMs),
+            padCallMs: KIT.map((_, pad) => median(got.callMs.filter((_, i) => got.pad[i] === pad))),
+            notAtOnce: got.leadMs.filter((lead) => Math.abs(lead) > 1e-6).length,
+          });
         }
-      ).harness;
-      return { sampleRate, outputLatencyMs, isolated };
-    });
-    const run = (contender: Contender, count: number) =>
-      withTimeout(
-        page.evaluate(
-          ({ contender, count, interval }) =>
-            (
-              window as unknown as {
-                harness: { run(c: string, n: number, i: number): Promise<Arrivals> };
-              }
-            ).harness.run(contender, count, interval),
-          { contender, count, interval: MEAN_INTERVAL_MS },
-        ),
-        count * 2 * MEAN_INTERVAL_MS + 15_000,
-        `${contender} arrivals`,
-      );
-    // Warm-up, discarded.
-    await run('padmesh', 50);
-    await run('tone', 50);
-    const rounds: Record<Contender, RoundResult[]> = { padmesh: [], tone: [] };
-    for (let round = 0; round < plan.rounds; round++) {
-      const order: Contender[] = round % 2 === 0 ? ['padmesh', 'tone'] : ['tone', 'padmesh'];
-      for (const contender of order) {
-        const got = await run(contender, plan.hits);
-        rounds[contender].push({
-          lead: summarize(got.leadMs),
-          leadEdge: summarize(got.leadEdgeMs),
-          call: summarize(got.callMs),
-          padCallMs: KIT.map((_, pad) => median(got.callMs.filter((_, i) => got.pad[i] === pad))),
-          notAtOnce: got.leadMs.filter((lead) => Math.abs(lead) > 1e-6).length,
-        });
       }
-    }
-    const results = { plan, info, rounds, errors };
-    writeResults('engine-schedule', results);
-    return { markdown: render(plan, info, rounds), results };
-  } finally {
-    await browser.close();
-    await new Promise((resolve) => server.close(resolve));
-  }
+      const results = { plan, info, rounds, errors };
+      writeResults('engine-schedule', results);
+      return { markdown: render(plan, info, rounds), results };
+    },
+    // The microphone permission lets Chromium gather loopback ICE candidates (machine-facts.md).
+    { permissions: ['microphone'] },
+  );
 }
 
 function render(

@@ -13,9 +13,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium } from '../tests/helpers/browser.ts';
-import { WEBRTC_ARGS } from '../tests/helpers/jam.ts';
-import { buildBenchPage, openHarness, serveBenchPage } from './bench-page.ts';
+import { withBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -56,14 +54,7 @@ interface FloodResult extends Omit<Flooded, 'callMs'> {
 
 export async function engineTriggerBenchmark(options: BrowserBenchOptions): Promise<BenchSection> {
   const plan = options.quick ? QUICK : FULL;
-  await buildBenchPage(OUT_DIR, 'engine-trigger.html');
-  const server = await serveBenchPage(OUT_DIR, 'engine-trigger.html');
-  const browser = await launchChromium(WEBRTC_ARGS);
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await openHarness(page, server);
+  return withBenchPage(OUT_DIR, 'engine-trigger.html', async (page, errors) => {
     const info = await page.evaluate(() => {
       const { sampleRate, isolated } = (window as unknown as { harness: { sampleRate: number; isolated: boolean } })
         .harness;
@@ -109,10 +100,7 @@ export async function engineTriggerBenchmark(options: BrowserBenchOptions): Prom
     const results = { plan, info, rounds, refused, floods, errors };
     writeResults('engine-trigger', results);
     return { markdown: render(plan, info, rounds, refused, floods), results };
-  } finally {
-    await browser.close();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  });
 }
 
 const count = (value: number) => (Number.isNaN(value) ? 'not reported' : String(value));

@@ -10,9 +10,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium } from '../tests/helpers/browser.ts';
-import { WEBRTC_ARGS } from '../tests/helpers/jam.ts';
-import { buildBenchPage, openHarness, serveBenchPage } from './bench-page.ts';
+import { withBenchPage } from './bench-page.ts';
 import {
   type BenchSection,
   type BrowserBenchOptions,
@@ -49,14 +47,7 @@ interface Round {
 
 export async function midiOutBenchmark(options: BrowserBenchOptions): Promise<BenchSection> {
   const plan = options.quick ? QUICK : FULL;
-  await buildBenchPage(OUT_DIR, 'midi-out.html');
-  const server = await serveBenchPage(OUT_DIR, 'midi-out.html');
-  const browser = await launchChromium(WEBRTC_ARGS);
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await openHarness(page, server);
+  return withBenchPage(OUT_DIR, 'midi-out.html', async (page, errors) => {
     const isolated = await page.evaluate(
       () => (window as unknown as { harness: { isolated: boolean } }).harness.isolated,
     );
@@ -85,10 +76,7 @@ export async function midiOutBenchmark(options: BrowserBenchOptions): Promise<Be
     const results = { plan, isolated, rounds, messages, errors };
     writeResults('midi-out', results);
     return { markdown: render(plan, isolated, rounds), results };
-  } finally {
-    await browser.close();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  });
 }
 
 function render(plan: Plan, isolated: boolean, rounds: Round[]): string {
