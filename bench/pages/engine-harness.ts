@@ -9,6 +9,7 @@ import { Context, MembraneSynth } from 'tone';
 import { createDrumEngine, type DrumEngine } from '../../client/audio/engine.ts';
 import { KIT } from '../../client/audio/kit.ts';
 import { ELECTRONIC_KIT } from '../../client/audio/kits/index.ts';
+import { publishHarness } from './publish-harness.ts';
 
 export type Contender = 'padmesh' | 'tone';
 
@@ -119,12 +120,4 @@ async function setup(): Promise<Harness> {
   };
 }
 
-const w = window as unknown as { harness?: Harness; harnessError?: string };
-setup().then(
-  (harness) => {
-    w.harness = harness;
-  },
-  (error: unknown) => {
-    w.harnessError = String(error);
-  },
-);
+publishHarness(setup());

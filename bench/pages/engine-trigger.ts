@@ -10,6 +10,7 @@ import { ELECTRONIC_KIT } from '../../client/audio/kits/index.ts';
 import { renderKit } from '../../client/audio/render-kit.ts';
 import type { SoundLayers } from '../../client/audio/sound.ts';
 import { createToneVoicesEngine, type ToneVoicesEngine } from '../../client/audio/tone-voices.ts';
+import { publishHarness } from './publish-harness.ts';
 
 export type Contender = 'ring' | 'port' | 'tone';
 
@@ -163,12 +164,4 @@ async function setup(): Promise<Harness> {
   };
 }
 
-const w = window as unknown as { harness?: Harness; harnessError?: string };
-setup().then(
-  (harness) => {
-    w.harness = harness;
-  },
-  (error: unknown) => {
-    w.harnessError = String(error);
-  },
-);
+publishHarness(setup());

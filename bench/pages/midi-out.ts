@@ -10,6 +10,7 @@ import { KIT } from '../../client/audio/kit.ts';
 import { ELECTRONIC_KIT } from '../../client/audio/kits/index.ts';
 import { renderKit } from '../../client/audio/render-kit.ts';
 import { MidiOut, type MidiSink } from '../../client/midi/midi-out.ts';
+import { publishHarness } from './publish-harness.ts';
 
 export interface MidiCalls {
   /** Per call, ms: engine.trigger alone, and engine.trigger then midi.hit. */
@@ -99,12 +100,4 @@ async function setup(): Promise<Harness> {
   };
 }
 
-const w = window as unknown as { harness?: Harness; harnessError?: string };
-setup().then(
-  (harness) => {
-    w.harness = harness;
-  },
-  (error: unknown) => {
-    w.harnessError = String(error);
-  },
-);
+publishHarness(setup());

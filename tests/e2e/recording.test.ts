@@ -10,28 +10,15 @@
  * state/hit-recorder.ts), so no judgement here rests on how fast this machine is. Runs only in a
  * loopback-only network namespace (see tests/helpers/jam.ts).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as tonejsMidi from '@tonejs/midi';
-import { chromium, type Download, type Page } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { JUMP_MS } from '../../client/audio/audio-clock.ts';
 import { KEY_VELOCITY } from '../../client/input/keys.ts';
-import { findChromium } from '../../scripts/chromium.ts';
-import { CHROMIUM_ARGS, LAPTOP } from '../helpers/browser.ts';
-import {
-  hitLog,
-  type Jam,
-  memberRow,
-  PAGE_TIMEOUT_MS,
-  peerIdOf,
-  recordedHits,
-  tapRhythm,
-  WAIT,
-  WEBRTC_ARGS,
-  waitForP2p,
-} from '../helpers/jam.ts';
+import { LAPTOP } from '../helpers/browser.ts';
+import { hitLog, type Jam, memberRow, peerIdOf, recordedHits, tapRhythm, WAIT, waitForP2p } from '../helpers/jam.ts';
+import { withQuotaLimitedDaw } from '../helpers/quota-daw.ts';
 import { useJam } from '../helpers/use-jam.ts';
 
 // Node loads @tonejs/midi's UMD build: its exports are under `default`.
@@ -328,56 +315,45 @@ describe('recording', () => {
 
   it('a full quota stops the take with a message, keeps what was stored, and the jam goes on', async () => {
     await jam.startServer();
-    // As in tests/e2e/samples: the quota override reaches only a profile on disk, set before the
-    // page first opens its storage. This browser reports no estimate (a stand-in: the estimate is
-    // removed by an init script), so the take runs into the quota itself rather than its limit.
-    const profile = await mkdtemp(join(tmpdir(), 'padmesh-record-quota-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: findChromium() as string,
-      args: [...CHROMIUM_ARGS, ...WEBRTC_ARGS],
-      viewport: LAPTOP.viewport,
-    });
-    try {
-      await context.addInitScript(() => {
+    // A small quota on a profile on disk (tests/helpers/quota-daw.ts). This browser reports no
+    // estimate (a stand-in: the estimate is removed by an init script), so the take runs into the
+    // quota itself rather than its limit.
+    await withQuotaLimitedDaw(
+      jam.base,
+      200_000,
+      async (daw, _cdp, errors) => {
+        await daw.goto(`${jam.base}/daw`);
+        await jam.dawReady(daw);
+        await daw.locator('[data-testid=record-controls][data-store=disk]').waitFor(WAIT);
+        await startRecording(daw);
+        await dawPad(daw, 0).dispatchEvent('pointerdown');
+        await expect.poll(async () => Number(await controls(daw).getAttribute('data-saved-hits')), WAIT).toBe(1);
+        // Sound fills it (silence is stored compressed, to almost nothing): cymbals until it stops
+        // (each poll plays one; bounded by the wait).
+        await expect
+          .poll(
+            async () => {
+              await dawPad(daw, 6).dispatchEvent('pointerdown');
+              return controls(daw).getAttribute('data-state');
+            },
+            { ...WAIT, interval: 500 },
+          )
+          .toBe('stopped');
+        expect(await daw.getByTestId('record-message').getAttribute('data-code')).toBe('STORAGE_FULL');
+        expect(await daw.getByTestId('record-message').textContent()).toContain('Storage is full');
+        const midi = await downloadMidi(daw);
+        expect(midi.tracks.map((track) => track.notes[0]?.midi)).toEqual([36]); // the first hit at least
+        const wav = parseWav((await downloaded(daw, 'record-wav')).bytes);
+        expect(peak(wav.left)).toBeGreaterThan(0.05);
+        // The jam goes on.
+        const before = await triggered(daw);
+        await dawPad(daw, 3).dispatchEvent('pointerdown');
+        await expect.poll(() => triggered(daw), WAIT).toBe(before + 1);
+        expect(errors).toEqual([]);
+      },
+      () => {
         Object.defineProperty(StorageManager.prototype, 'estimate', { value: undefined, configurable: true });
-      });
-      const daw = context.pages()[0] ?? (await context.newPage());
-      const errors: Error[] = [];
-      daw.on('pageerror', (error) => errors.push(error));
-      daw.setDefaultTimeout(PAGE_TIMEOUT_MS);
-      const cdp = await context.newCDPSession(daw);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: jam.base, quotaSize: 200_000 });
-      await daw.goto(`${jam.base}/daw`);
-      await jam.dawReady(daw);
-      await daw.locator('[data-testid=record-controls][data-store=disk]').waitFor(WAIT);
-      await startRecording(daw);
-      await dawPad(daw, 0).dispatchEvent('pointerdown');
-      await expect.poll(async () => Number(await controls(daw).getAttribute('data-saved-hits')), WAIT).toBe(1);
-      // Sound fills it (silence is stored compressed, to almost nothing): cymbals until it stops
-      // (each poll plays one; bounded by the wait).
-      await expect
-        .poll(
-          async () => {
-            await dawPad(daw, 6).dispatchEvent('pointerdown');
-            return controls(daw).getAttribute('data-state');
-          },
-          { ...WAIT, interval: 500 },
-        )
-        .toBe('stopped');
-      expect(await daw.getByTestId('record-message').getAttribute('data-code')).toBe('STORAGE_FULL');
-      expect(await daw.getByTestId('record-message').textContent()).toContain('Storage is full');
-      const midi = await downloadMidi(daw);
-      expect(midi.tracks.map((track) => track.notes[0]?.midi)).toEqual([36]); // the first hit at least
-      const wav = parseWav((await downloaded(daw, 'record-wav')).bytes);
-      expect(peak(wav.left)).toBeGreaterThan(0.05);
-      // The jam goes on.
-      const before = await triggered(daw);
-      await dawPad(daw, 3).dispatchEvent('pointerdown');
-      await expect.poll(() => triggered(daw), WAIT).toBe(before + 1);
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    }
+      },
+    );
   });
 });

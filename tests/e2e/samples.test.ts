@@ -2,19 +2,17 @@
  * Own samples and user kits (issue 10, item 2) in real headless Chromium: files dropped on a
  * DAW pad or picked for one, decoded by the browser, kept in its IndexedDB across reloads,
  * a kit exported to one file and imported by a friend, and every bad input refused with its
- * code, changing nothing. The page's engine does not play samples yet (engine v2 is merged
- * apart): what reaches it is read from the sink each DAW pad shows (`data-sound`, `data-frames`).
+ * code, changing nothing. What reaches the engine is read from the sink each DAW pad shows
+ * (`data-sound`, `data-frames`); tests/e2e/sound.test.ts hears it played.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { decodeKitFile, KIT_FILE_EXTENSION } from '../../client/audio/kit-file.ts';
 import { MAX_SAMPLE_FILE_BYTES, MAX_SOUND_SECONDS, TRIM_PRE_ROLL_MS } from '../../client/audio/sample-import.ts';
-import { findChromium } from '../../scripts/chromium.ts';
-import { CHROMIUM_ARGS, LAPTOP } from '../helpers/browser.ts';
-import { E2E_WAIT_MS, type Jam, PAGE_TIMEOUT_MS, WEBRTC_ARGS } from '../helpers/jam.ts';
+import { LAPTOP } from '../helpers/browser.ts';
+import { E2E_WAIT_MS, type Jam } from '../helpers/jam.ts';
+import { withQuotaLimitedDaw } from '../helpers/quota-daw.ts';
 import { useJam } from '../helpers/use-jam.ts';
 import { wav } from '../helpers/wav.ts';
 
@@ -271,23 +269,8 @@ describe('bad input is refused with its code and changes nothing', () => {
 
   it('a full storage quota: the sample is refused and the kit stays as it was', async () => {
     await jam.startServer();
-    // Playwright's ordinary contexts keep storage in memory, where Chromium's quota override does
-    // not reach (a write there went through); a profile on disk takes it, and IndexedDB then
-    // aborts the transaction with a real QuotaExceededError.
-    const profile = await mkdtemp(join(tmpdir(), 'padmesh-quota-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: findChromium() as string,
-      args: [...CHROMIUM_ARGS, ...WEBRTC_ARGS],
-      viewport: LAPTOP.viewport,
-    });
-    try {
-      const daw = context.pages()[0] ?? (await context.newPage());
-      const errors: Error[] = [];
-      daw.on('pageerror', (error) => errors.push(error));
-      daw.setDefaultTimeout(PAGE_TIMEOUT_MS);
-      // Before the page opens its storage: Chromium reads an origin's quota when it opens it.
-      const cdp = await context.newCDPSession(daw);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: jam.base, quotaSize: 200_000 });
+    // A real QuotaExceededError from IndexedDB (tests/helpers/quota-daw.ts).
+    await withQuotaLimitedDaw(jam.base, 200_000, async (daw, cdp, errors) => {
       await daw.goto(`${jam.base}/daw`);
       await jam.dawReady(daw);
       await kitLoaded(daw);
@@ -312,10 +295,7 @@ describe('bad input is refused with its code and changes nothing', () => {
       expect(await shownError(daw)).toBeNull();
       expect(await samplePad(daw, 5).getAttribute('data-sound')).toBe('sample');
       expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    }
+    });
   });
 
   it('no IndexedDB (missing, or refusing to open): the DAW plays its built-in kit and says why samples cannot be kept', async () => {
