@@ -42,7 +42,7 @@ export interface ChannelResult {
   receivedPerFrame: number;
   delivered: number;
   sent: number;
-  /** Redis commands one member's join and leave cost (beyond what both layouts do). */
+  /** Redis commands one member's join and leave together cost (beyond what both layouts do). */
   commandsPerJoin: number;
   /** This process's and redis-server's CPU per member join + leave, µs. */
   cpuPerJoinUs: number;

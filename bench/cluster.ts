@@ -329,14 +329,14 @@ ${channelPlan.rooms} rooms × ${channelPlan.members} members spread round-robin 
 relayed hit's size to its DAW for ${channelPlan.seconds} s (${channelPlan.rooms * (channelPlan.members - 1) * channelPlan.rate} frames/s); then every member joining and
 leaving twice. CPU: this process and redis-server together.
 
-| channel per | p50 (ms) | p99 (ms) | frames received per frame sent | CPU per frame delivered (µs) | Redis commands per join | CPU per join + leave (µs) | delivered / sent per round |
+| channel per | p50 (ms) | p99 (ms) | frames received per frame sent | CPU per frame delivered (µs) | Redis commands per join + leave | CPU per join + leave (µs) | delivered / sent per round |
 |---|---|---|---|---|---|---|---|
 ${channelRow('instance (cluster.ts)', channels.instance)}
 ${channelRow('room', channels.room)}
 
 Per room, every instance with a member in the room receives each frame (the sender's own included) and
 all but one drop it, and a join may cost a SUBSCRIBE (and a leave an UNSUBSCRIBE) round trip; per instance,
-each frame reaches the one instance that holds its recipient, and joins cost Redis nothing. Measured here:
+each frame reaches the one instance that holds its recipient, and the layout adds nothing to a join. Measured here:
 per room costs ${ratio(channels.room, channels.instance, (r) => r.cpuPerFrameUs)}× the CPU per frame of per instance, and
 ${ratio(channels.room, channels.instance, (r) => r.cpuPerJoinUs)}× the CPU per join and leave. cluster.ts uses one channel per instance.
 `;

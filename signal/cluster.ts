@@ -41,15 +41,17 @@ const KEY_LIFE_HEARTBEATS = 3;
  */
 const FRESH_MS = 5_000;
 /**
+ * An instance whose channel has no subscriber is taken for dead only if it had none this long
+ * (ms) before too: a live instance's subscriber reconnects in ~50 ms (see CLAIM).
+ */
+const DEAF_GRACE_MS = 1_000;
+/** Claims a join makes while the room's home looks deaf (a grace apart), before it goes there anyway. */
+const DEAF_CLAIMS = 3;
+/**
  * A snapshot or ban list in Redis longer than this is refused before it is parsed: a room's
  * snapshot is its members (≤ 512 of a few hundred bytes) and its state (≤ limits.maxStateBytes).
  */
 const MAX_SNAPSHOT_CHARS = 512 * 1024;
-/**
- * Socket ids a reconcile (`R`) may list: more than one instance holds (limits.maxConnections).
- * A longer list is malformed.
- */
-const MAX_RECONCILE_IDS = 20_000;
 /** How much of a close reason WebSocket allows (bytes of UTF-8); `ws` throws on a longer one. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -79,23 +81,36 @@ const CloseSchema = v.object({
 });
 const ReconcileSchema = v.object({
   fresh: v.picklist(['0', '1']),
-  ids: v.pipe(v.array(ProxyIdSchema), v.maxLength(MAX_RECONCILE_IDS)),
+  ids: v.array(ProxyIdSchema),
 });
 
 /**
  * Who holds a room: its home if that instance is alive; else this instance takes it, with its
  * snapshot and bans, when there is a snapshot or it may create the room (a DAW with a token).
- * Alive: its key is there and its channel has a subscriber. A dead process's connections close
- * at once, so its subscription goes at once, long before its key expires: its members, moved by
- * the load balancer, take the room over at their first try instead of up to 3 heartbeats later.
+ * Alive: its key is there and its channel has a subscriber, or had one DEAF_GRACE_MS ago. A dead
+ * process's connections close at once, so its subscription goes at once, long before its key
+ * expires: its members, moved by the load balancer, take the room over within about a second
+ * instead of up to 3 heartbeats later. A live instance's subscriber that reconnects (~50 ms) is
+ * not taken for dead: the first claim that finds no subscriber only marks the instance (the mark
+ * lives 4 graces) and answers [home, 'deaf']; the caller asks again a grace later, and the room is
+ * taken only if there is still no subscriber and the mark is at least a grace old.
  * KEYS: home, room, bans. ARGV: me, key life (ms), instance key prefix, '1' if it may create,
- * channel prefix.
- * Returns [home] (another instance), [me, snapshot, bans] (taken here), or [] (no such room).
+ * channel prefix, grace (ms).
+ * Returns [home] or [home, 'deaf'] (another instance), [me, snapshot, bans] (taken here), or []
+ * (no such room).
  */
 const CLAIM = `
 local home = redis.call('GET', KEYS[1])
-if home and home ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. home) == 1
-  and redis.call('PUBSUB', 'NUMSUB', ARGV[5] .. home)[2] > 0 then return {home} end
+if home and home ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. home) == 1 then
+  if redis.call('PUBSUB', 'NUMSUB', ARGV[5] .. home)[2] > 0 then return {home} end
+  local mark = ARGV[3] .. home .. ':deaf'
+  local left = redis.call('PTTL', mark)
+  if left < 0 then
+    redis.call('SET', mark, '1', 'PX', ARGV[6] * 4)
+    return {home, 'deaf'}
+  end
+  if left > ARGV[6] * 3 then return {home, 'deaf'} end
+end
 local snapshot = redis.call('GET', KEYS[2])
 if not snapshot and ARGV[4] ~= '1' then return {} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -142,6 +157,7 @@ type ClusterRedis = Redis & {
     inst: string,
     create: string,
     channel: string,
+    grace: number,
   ): Promise<(string | null)[]>;
   padmeshReserve(home: string, room: string, me: string, life: number): Promise<number>;
 };
@@ -238,6 +254,8 @@ export interface ClusterOptions {
   banLifeMs: number;
   /** A Redis command unanswered this long fails, and Redis is taken for stalled (limits.redisCommandTimeoutMs). */
   commandTimeoutMs: number;
+  /** Sockets an instance may hold (limits.maxConnections): a reconcile listing more is malformed. */
+  maxConnections: number;
 }
 
 export interface ClusterStatus {
@@ -281,6 +299,8 @@ export class Cluster<L extends ProxySocket, B> {
   private malformed = 0;
   /** A malformed message was told in this heartbeat: more are only counted (the log stays readable). */
   private malformedTold = false;
+  /** Instances whose channel had no subscriber at the last heartbeat. */
+  private readonly deafLastBeat = new Set<string>();
   /** Local sockets proxied to another instance, by their id. */
   private readonly proxies = new Map<string, L>();
   /** Remote members of rooms held here, by `instance|id`. */
@@ -341,8 +361,15 @@ export class Cluster<L extends ProxySocket, B> {
       this.changed();
     });
     this.subscriber.on('ready', () => {
-      this.subscriberReady = true;
-      this.changed();
+      // ioredis says ready before it has subscribed again: up only once the subscription stands
+      // (until then other instances may see this one's channel without a subscriber).
+      this.subscriber.subscribe(`${CHANNEL}${this.instanceId}`).then(
+        () => {
+          this.subscriberReady = true;
+          this.changed();
+        },
+        () => {},
+      );
     });
     this.subscriber.on('close', () => {
       this.subscriberReady = false;
@@ -363,7 +390,6 @@ export class Cluster<L extends ProxySocket, B> {
     });
     this.redis.connect().catch(() => {});
     this.subscriber.connect().catch(() => {});
-    this.subscriber.subscribe(`${CHANNEL}${this.instanceId}`).catch(() => {});
     this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatMs);
   }
 
@@ -447,21 +473,27 @@ export class Cluster<L extends ProxySocket, B> {
    */
   async locate(code: string, mayCreate: boolean): Promise<string | ProtocolError> {
     if (!this.up) return 'here';
-    let reply: (string | null)[];
-    try {
-      reply = await this.redis.padmeshClaim(
-        `${HOME}${code}`,
-        `${ROOM}${code}`,
-        `${BANS}${code}`,
-        this.instanceId,
-        this.keyLifeMs,
-        INSTANCE,
-        mayCreate ? '1' : '0',
-        CHANNEL,
-      );
-    } catch (error) {
-      this.failed(error);
-      return 'here';
+    let reply: (string | null)[] = [];
+    for (let claim = 1; claim <= DEAF_CLAIMS; claim++) {
+      try {
+        reply = await this.redis.padmeshClaim(
+          `${HOME}${code}`,
+          `${ROOM}${code}`,
+          `${BANS}${code}`,
+          this.instanceId,
+          this.keyLifeMs,
+          INSTANCE,
+          mayCreate ? '1' : '0',
+          CHANNEL,
+          DEAF_GRACE_MS,
+        );
+      } catch (error) {
+        this.failed(error);
+        return 'here';
+      }
+      // Its home has no subscriber: dead, or reconnecting. Ask again a grace later (see CLAIM).
+      if (reply[1] !== 'deaf' || claim === DEAF_CLAIMS || !this.up) break;
+      await new Promise((resolve) => setTimeout(resolve, DEAF_GRACE_MS));
     }
     const [home, snapshot, bans] = reply;
     if (typeof home !== 'string' || home === this.instanceId) {
@@ -688,8 +720,16 @@ export class Cluster<L extends ProxySocket, B> {
       const [keyError, exists] = replies[index] ?? [null, 1];
       const [subError, numsub] = replies[index + 1] ?? [null, [null, 1]];
       const subscribers = Array.isArray(numsub) ? Number(numsub[1]) : 1;
-      if (settled && keyError === null && subError === null && (exists === 0 || subscribers === 0))
+      if (!settled || keyError !== null || subError !== null) continue;
+      // No subscriber on two heartbeats in a row (not one reconnect caught mid-way), or no key.
+      const deaf = subscribers === 0;
+      const deafBefore = this.deafLastBeat.has(instance);
+      if (deaf) this.deafLastBeat.add(instance);
+      else this.deafLastBeat.delete(instance);
+      if (exists === 0 || (deaf && deafBefore)) {
+        this.deafLastBeat.delete(instance);
         this.instanceDied(instance);
+      }
     }
     this.reconcile();
   }
@@ -755,9 +795,18 @@ export class Cluster<L extends ProxySocket, B> {
     const second = message.indexOf('|', 2);
     const third = second < 0 ? -1 : message.indexOf('|', second + 1);
     if (message[1] !== '|' || third < 0) return this.dropMalformed('no envelope');
+    const rest = message.slice(third + 1);
+    if (kind === 'M') {
+      // The relay's hot path: a frame from a known member needs no more checking than this
+      // lookup (its key is `instance|id`); the frame is parsed where it is handled (dispatch).
+      const peer = this.remotes.get(message.slice(2, third));
+      if (peer !== undefined) {
+        if (peer.readyState === 1) host.dispatch(peer, rest);
+        return;
+      }
+    }
     const instance = message.slice(2, second);
     const id = message.slice(second + 1, third);
-    const rest = message.slice(third + 1);
     if (!v.is(InstanceIdSchema, instance)) return this.dropMalformed('a malformed instance id');
     if (kind === 'R') {
       if (id !== '') return this.dropMalformed('a reconcile names a socket');
@@ -765,12 +814,8 @@ export class Cluster<L extends ProxySocket, B> {
     }
     if (!v.is(ProxyIdSchema, id)) return this.dropMalformed('a malformed socket id');
     switch (kind) {
-      case 'M': {
-        // The frame itself is parsed as any frame is, where it is handled (dispatch).
-        const peer = this.remotes.get(`${instance}|${id}`);
-        if (peer !== undefined && peer.readyState === 1) host.dispatch(peer, rest);
-        return;
-      }
+      case 'M':
+        return; // from a member no longer (or never) here: dropped
       case 'S': {
         const socket = this.proxies.get(id);
         if (socket === undefined) return; // closed here meanwhile
@@ -853,9 +898,10 @@ export class Cluster<L extends ProxySocket, B> {
     const list = rest.slice(bar + 1);
     const parsed = v.safeParse(ReconcileSchema, {
       fresh: bar === 1 ? rest[0] : '',
-      ids: list === '' ? [] : list.split(',', MAX_RECONCILE_IDS + 1),
+      ids: list === '' ? [] : list.split(',', this.options.maxConnections + 1),
     });
-    if (!parsed.success) return this.dropMalformed('a malformed reconcile');
+    if (!parsed.success || parsed.output.ids.length > this.options.maxConnections)
+      return this.dropMalformed('a malformed reconcile');
     const fresh = parsed.output.fresh === '1';
     const ids = new Set(parsed.output.ids);
     for (const [key, peer] of this.remotes) {

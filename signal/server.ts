@@ -288,6 +288,7 @@ export async function createSignalServer(options: SignalServerOptions = {}): Pro
           roomLifeMs: Math.max(limits.dawGraceMs, limits.resumeWindowMs * 1.5) + limits.heartbeatMs * 3,
           banLifeMs: limits.hostTokenTtlMs,
           commandTimeoutMs: limits.redisCommandTimeoutMs,
+          maxConnections: limits.maxConnections,
         });
   /** A new room's code reserved in Redis, for the registry's next draw (see joinWhereItsRoomIs). */
   let reservedCode: string | null = null;

@@ -12,7 +12,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../signal/protocol.ts';
-import { type JoinOptions, joinAt, type TestClient } from '../helpers/clients.ts';
+import { type JoinOptions, joinAt, joinMessage, TestClient } from '../helpers/clients.ts';
 import { type InstanceProcess, startInstance, startRedis, type TestRedis, waitForHealth } from '../helpers/redis.ts';
 
 const SECRET = 'a-secret-every-instance-shares';
@@ -76,6 +76,32 @@ describe('a room’s home moves', () => {
     });
     expect(anaBack.peerId).toBe(ana.peerId);
     expect(await commands.get(`padmesh:home:${welcome.room}`)).toBe(await instanceIdOf(survivor));
+  });
+
+  it('a home whose subscriber is reconnecting is not taken for dead: the room is taken only after a grace', async () => {
+    const [instance] = await twoInstances(300);
+    // A stand-in home instance, played by this test: its key is fresh, and for now nothing listens on its channel.
+    const home = 'standin-01';
+    const code = 'ACDEF7';
+    await commands.set(`padmesh:inst:${home}`, '1', 'PX', 60_000);
+    await commands.set(`padmesh:home:${code}`, home, 'PX', 60_000);
+    const listener = new Redis(redis.url);
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, message: string) => heard.push(message));
+    try {
+      const phone = await TestClient.open(instance.url);
+      clients.push(phone);
+      phone.send(joinMessage({ room: code, deviceId: 'phone-moves-4', name: 'Cy' }));
+      // The first claim found no subscriber and only marked the home; it listens again (a reconnect) meanwhile.
+      await expect.poll(() => commands.exists(`padmesh:inst:${home}:deaf`), { timeout: 15_000 }).toBe(1);
+      await listener.subscribe(`padmesh:i:${home}`);
+      // The claim a grace later finds it listening: the join goes to it, not taken over here.
+      await expect.poll(() => heard.find((message) => message.startsWith('O|')), { timeout: 15_000 }).toBeDefined();
+      expect(await commands.get(`padmesh:home:${code}`)).toBe(home);
+      expect(phone.received.map((message) => message.type)).not.toContain('welcome');
+    } finally {
+      listener.disconnect();
+    }
   });
 
   it('an instance whose room another took hands it over: its members there close with 1012, the new snapshot stays', async () => {
