@@ -5,7 +5,8 @@ const FLOOR_DB = -60;
 const STEP = 1 / 240;
 /**
  * How often the level is read (30 a second). The engine's analyser holds the last ~43 ms, more than
- * this, so no peak is missed. Not an animation-frame loop: that asked for every frame, 60 a second,
+ * this, so no peak is missed while the timer keeps time (a main thread busy for longer can skip
+ * one). Not an animation-frame loop: that asked for every frame, 60 a second,
  * sound or none, and drew every one of them while hits played; a timer that writes only a changed
  * level lets a silent DAW draw nothing, and one playing draw the meter half as often.
  */
