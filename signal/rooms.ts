@@ -351,15 +351,9 @@ export class RoomRegistry<C> {
     const room = this.rooms.get(code);
     if (!room) return effects;
     for (const member of [room.daw, ...room.controllers.values()]) {
-      this.away.delete(member);
-      this.profilesDue.delete(member);
-      if (member.conn === null) continue;
-      this.bindings.delete(member.conn);
-      effects.closings.push({
-        conn: member.conn,
-        code: CloseCode.SERVICE_RESTART,
-        reason: 'this room moved to another instance',
-      });
+      const conn = this.detach(member);
+      if (conn !== null)
+        effects.closings.push({ conn, code: CloseCode.SERVICE_RESTART, reason: 'this room moved to another instance' });
     }
     this.forgetRoom(room);
     // Its bans stay with the room: the new home has them from Redis; here they are kept as for a closed room.
@@ -877,20 +871,24 @@ export class RoomRegistry<C> {
   private closeRoom(room: Room<C>, reason: SessionClosedReason, now: number, effects: Effects<C>): void {
     const conns: C[] = [];
     for (const controller of room.controllers.values()) {
-      this.away.delete(controller);
-      this.profilesDue.delete(controller);
-      if (controller.conn === null) continue;
-      this.bindings.delete(controller.conn);
-      conns.push(controller.conn);
-      effects.closings.push({ conn: controller.conn, code: CloseCode.SESSION_CLOSED, reason: `session ${reason}` });
+      const conn = this.detach(controller);
+      if (conn === null) continue;
+      conns.push(conn);
+      effects.closings.push({ conn, code: CloseCode.SESSION_CLOSED, reason: `session ${reason}` });
     }
     if (conns.length > 0) effects.deliveries.push({ to: conns, message: { type: 'session-closed', reason } });
-    this.away.delete(room.daw);
-    this.profilesDue.delete(room.daw);
-    if (room.daw.conn !== null) this.bindings.delete(room.daw.conn);
+    this.detach(room.daw);
     this.forgetRoom(room);
     this.options.onRoomChange?.(room.code);
     if (this.bans.closed(room.code, room.daw.info.peerId, reason === 'ended', now)) effects.bansChanged = true;
+  }
+
+  /** A member of a room going away here: nothing waits on it any more; its connection, if any, is unbound and returned. */
+  private detach(member: MemberRecord<C>): C | null {
+    this.away.delete(member);
+    this.profilesDue.delete(member);
+    if (member.conn !== null) this.bindings.delete(member.conn);
+    return member.conn;
   }
 
   private forgetRoom(room: Room<C>): void {
