@@ -201,7 +201,7 @@ export class RemotePeer<B> {
   closeAgain(): void {
     this.cluster.publish(
       this.instance,
-      `X|${this.cluster.instanceId}|${this.id}|${this.closeCode}|${this.closeReason}`,
+      closeMessage(this.cluster.instanceId, this.id, this.closeCode, this.closeReason),
     );
   }
 
@@ -874,7 +874,7 @@ export class Cluster<L extends ProxySocket, B> {
       // Its instance takes it for proxied here: tell it to rejoin (reconcile would, a heartbeat later).
       this.publish(
         instance,
-        `X|${this.instanceId}|${id}|${CloseCode.SERVICE_RESTART}|rejoin: your join could not be read`,
+        closeMessage(this.instanceId, id, CloseCode.SERVICE_RESTART, 'rejoin: your join could not be read'),
       );
       return;
     }
@@ -923,7 +923,7 @@ export class Cluster<L extends ProxySocket, B> {
       if (!this.remotes.has(`${instance}|${id}`)) {
         this.publish(
           instance,
-          `X|${this.instanceId}|${id}|${CloseCode.SERVICE_RESTART}|rejoin: this room's home lost track of you`,
+          closeMessage(this.instanceId, id, CloseCode.SERVICE_RESTART, "rejoin: this room's home lost track of you"),
         );
       }
     }
@@ -964,7 +964,7 @@ export class Cluster<L extends ProxySocket, B> {
           this.redis
             .publish(
               `${CHANNEL}${peer.instance}`,
-              `X|${this.instanceId}|${peer.id}|${CloseCode.SERVICE_RESTART}|this room's instance is stopping`,
+              closeMessage(this.instanceId, peer.id, CloseCode.SERVICE_RESTART, "this room's instance is stopping"),
             )
             .catch(() => {}),
         );
@@ -974,6 +974,11 @@ export class Cluster<L extends ProxySocket, B> {
     this.redis.disconnect();
     this.subscriber.disconnect();
   }
+}
+
+/** The home's `X` to a member's instance: close that socket (code 1006: terminate it). */
+function closeMessage(from: string, socket: string, code: number, reason: string): string {
+  return `X|${from}|${socket}|${code}|${reason}`;
 }
 
 /** Whether `ws` can send this close code (RFC 6455's registered codes it allows, and 3000–4999). */
