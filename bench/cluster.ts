@@ -9,16 +9,14 @@
  *   Redis, beside 1 instance: joins per second, and CPU per join.
  * Each instance is a process of its own (bench/servers/padmesh-instance.ts), unpinned.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { startRedis, type TestRedis } from '../tests/helpers/redis.ts';
 import { type ChannelLayout, type ChannelResult, channelLayoutRun } from './cluster-channels.ts';
+import { spawnServer, stopServer } from './servers/spawn.ts';
 import { quantile } from './stats.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const SECRET = 'bench-secret-shared-by-every-instance';
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -28,21 +26,9 @@ interface Instance {
 }
 
 async function startInstance(redisUrl: string | null): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'servers', 'padmesh-instance.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PADMESH_SECRET: SECRET, REDIS_URL: redisUrl ?? '' },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`instance did not start: ${output}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\{"port":(\d+)\}/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
+  const { child, port } = await spawnServer('padmesh-instance.ts', {
+    PADMESH_SECRET: SECRET,
+    REDIS_URL: redisUrl ?? '',
   });
   const instance = { child, url: `ws://127.0.0.1:${port}/ws` };
   if (redisUrl !== null) await waitUntilUp(port);
@@ -59,9 +45,7 @@ async function waitUntilUp(port: number): Promise<void> {
 }
 
 async function stopInstance(instance: Instance): Promise<void> {
-  const exited = new Promise((resolve) => instance.child.once('exit', resolve));
-  instance.child.kill('SIGKILL');
-  await exited;
+  await stopServer(instance.child);
 }
 
 /** User + system CPU of these processes so far, µs (/proc/<pid>/stat: 10 ms ticks). */

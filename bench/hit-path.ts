@@ -11,8 +11,9 @@
  *  (e) a controller page opened → its first hit delivered over P2P, step by step (socket,
  *      welcome, offer, answer, ICE, DTLS, channel, hit; read off both pages' WebRTC objects);
  *      which chunks the /join and /daw pages load (recorded in Chromium) and their gzip sizes.
- *      With PADMESH_STARTUP_BASELINE=<a dist/client folder> (another build of the app), a second
- *      server serves that build and its page loads take turns with this build's.
+ *      Each build is served by a signal server in a process of its own (bench/servers/padmesh-app.ts),
+ *      as `npm start` runs it. With PADMESH_STARTUP_BASELINE=<a dist/client folder> (another build of
+ *      the app), a second server serves that build and its page loads take turns with this build's.
  *
  * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]
  * [--startup-only N] [--single-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
@@ -20,13 +21,14 @@
  * PADMESH_HIDE_CSS hides; with it, --profile: both pages' functions by self time during a run, and --trace: each
  * page's main thread by trace event, idle and under hits, beside raw); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
+import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import type { CDPSession, Page, Response } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
-import { createSignalServer, type SignalServer } from '../signal/server.ts';
 import { LAPTOP, PHONE } from '../tests/helpers/browser.ts';
 import {
+  DIST,
   dawReady,
   Jam,
   memberRow,
@@ -66,6 +68,7 @@ import {
   resetReceiver,
   sendRaw,
 } from './raw-channel.ts';
+import { spawnServer, stopServer } from './servers/spawn.ts';
 import { median } from './stats.ts';
 
 const INTERVAL_MS = 5; // 200 hits/s
@@ -639,26 +642,25 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
   const jam = await Jam.launch();
   /** A second build of the app (a dist/client folder) to time startup against, served by a second server. */
   const baselineDir = process.env.PADMESH_STARTUP_BASELINE;
-  let baseline: SignalServer | null = null;
+  const appServers: ChildProcess[] = [];
   try {
     await jam.startServer();
 
     // ── (e) startup and bundles ──
-    const targets: StartupTarget[] = [{ label: 'this build', base: jam.base, phoneBase: jam.phoneBase }];
-    if (baselineDir) {
-      baseline = await createSignalServer({
-        host: '127.0.0.1',
-        port: 0,
-        staticDir: baselineDir,
-        secret: `bench-baseline-secret-${process.pid}-0123456789`,
-        stunPort: 0,
-        allowedHosts: [PHONE_HOST],
+    // Each build served by a server process of its own, as `npm start` runs it: in this process its
+    // answers would wait behind Playwright's traffic with the very pages being timed.
+    const targets: StartupTarget[] = [];
+    for (const [label, staticDir] of [
+      ['this build', DIST],
+      ...(baselineDir ? [['baseline build', baselineDir]] : []),
+    ] as [string, string][]) {
+      const { child, port } = await spawnServer('padmesh-app.ts', {
+        PADMESH_STATIC_DIR: staticDir,
+        PADMESH_SECRET: `bench-startup-secret-${process.pid}-${targets.length}-0123456789`,
+        PADMESH_PHONE_HOST: PHONE_HOST,
       });
-      targets.push({
-        label: 'baseline build',
-        base: `http://127.0.0.1:${baseline.port}`,
-        phoneBase: `http://${PHONE_HOST}:${baseline.port}`,
-      });
+      appServers.push(child);
+      targets.push({ label, base: `http://127.0.0.1:${port}`, phoneBase: `http://${PHONE_HOST}:${port}` });
     }
     const startupOnly = process.argv.indexOf('--startup-only');
     if (startupOnly >= 0) {
@@ -763,7 +765,7 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
     writeResults('hit-path', results);
     return { markdown: render(plan, isolated, single, multi, slow, node, startup), results };
   } finally {
-    await baseline?.close();
+    for (const child of appServers) await stopServer(child);
     await jam.close();
   }
 }
