@@ -22,7 +22,9 @@
  * page's main thread by trace event, idle and under hits, beside raw); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { CDPSession, Page, Response } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
@@ -980,6 +982,11 @@ async function profileRun(daw: Page, phone: Page, hits: number): Promise<void> {
   await padmeshRun(daw, [phone], hits, 0);
   for (const [i, session] of cdp.entries()) {
     const { profile } = await session.send('Profiler.stop');
+    // The whole profile too, for Chromium's DevTools (Performance › Load profile) or a script.
+    const file = join(tmpdir(), 'padmesh-bench', `hit-path-${i === 0 ? 'daw' : 'phone'}.cpuprofile`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    console.log(`profile written: ${file}`);
     const self = new Map<string, number>();
     const dt = new Map<number, number>();
     const samples = profile.samples ?? [];

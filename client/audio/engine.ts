@@ -19,6 +19,7 @@
  * in the sampler's modules (POLYPHONY, PENDING_CAPACITY, MAX_AHEAD_PER_OWNER, RING_CAPACITY).
  */
 
+import { wallClock } from '../net/hits.ts';
 import { AudioClock } from './audio-clock.ts';
 import { outputLatencyMs, peakDb, playClick } from './output-readings.ts';
 import type { renderKit } from './render-kit.ts';
@@ -236,7 +237,7 @@ export function createDrumEngine(options: DrumEngineOptions = {}): DrumEngine {
   // The wall ↔ audio clock mapping is read often, so it stays fresh (see audio-clock.ts).
   const audioClock = new AudioClock();
   const readClock = () => {
-    if (raw.state === 'running') audioClock.observe(raw.currentTime, performance.timeOrigin + performance.now());
+    if (raw.state === 'running') audioClock.observe(raw.currentTime, wallClock());
   };
   const clockReader = setInterval(readClock, 23); // not a multiple of a render buffer's period
 

@@ -17,8 +17,10 @@ export function HitLog(props: {
   /** A melodic player's own pads (their notes), else undefined: the kit's. */
   padsOf?: (peerId: string) => readonly PadLook[] | undefined;
 }) {
-  const who = (peerId: string | null) =>
-    peerId === null ? 'this computer' : (props.members.find((m) => m.peerId === peerId)?.name ?? peerId);
+  // Names by peerId, once per change of the members: a search of the members' store from every row
+  // at each redraw was most of the redraw's JavaScript (a proxy read per member per row).
+  const names = createMemo(() => new Map(props.members.map((member) => [member.peerId, member.name])));
+  const who = (peerId: string | null) => (peerId === null ? 'this computer' : (names().get(peerId) ?? peerId));
   // Read once per change, not once per row (the DAW page makes the list afresh on each read).
   const kitPads = createMemo(() => props.pads);
   const padName = (peerId: string | null, pad: number) => {

@@ -5,6 +5,12 @@ import { MAX_PADS } from '../net/hits.ts';
 /** The buzz under the finger (where the browser can vibrate), ms. */
 const BUZZ_MS = 8;
 /**
+ * At most one buzz this often, ms: a finger feels a roll's buzzes as one from ~25 a second, and each
+ * call costs the phone (a message to the browser: ~0.3 ms in headless Chromium here, at every other
+ * tap of bench/hit-path.ts's 200 taps/s with only BUZZ_MS between buzzes).
+ */
+const BUZZ_EVERY_MS = 40;
+/**
  * A struck pad is lit this long at least: taps quicker than that keep it lit rather than make it
  * flicker (each flicker a frame drawn and a fade begun, on a phone that should be sending).
  */
@@ -32,8 +38,7 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
   const count = props.pads.length;
   // Where supported (Android Chrome), a short buzz under the finger. iOS Safari has no vibrate.
   // Not before the page has had a real tap (browsers refuse it then, with a console warning each
-  // time), nor while the last buzz still runs (each call is a message to the browser; a finger
-  // already feels one).
+  // time), nor within BUZZ_EVERY_MS of the last buzz.
   const vibrate = typeof navigator.vibrate === 'function' ? navigator.vibrate.bind(navigator) : null;
   const activation = (navigator as { userActivation?: { hasBeenActive: boolean } }).userActivation;
   let buzzUntil = 0;
@@ -102,7 +107,7 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
     if (vibrate !== null && activation?.hasBeenActive !== false) {
       const now = event.timeStamp;
       if (!(now < buzzUntil)) {
-        buzzUntil = now + BUZZ_MS;
+        buzzUntil = now + BUZZ_EVERY_MS;
         vibrate(BUZZ_MS);
       }
     }

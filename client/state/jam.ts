@@ -16,7 +16,11 @@ import type { Signaling } from '../net/signaling.ts';
 import type { HitRecorder } from './hit-recorder.ts';
 import { initialTempo, withBeatsPerBar, withBpm, withRunning } from './tempo.ts';
 
-export const RECENT_HITS = 24;
+/**
+ * Hits the DAW's list shows: as many as its box (360 px, client/src/styles.css) holds. It held 24,
+ * of which the last 8 were laid out and drawn at every redraw, but clipped.
+ */
+export const RECENT_HITS = 16;
 /**
  * How often the member numbers, pad counts and the hit list are redrawn while hits come in. Each
  * redraw lays out and paints part of the page: at 200 hits/s from one phone, redrawing them 10
@@ -127,6 +131,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   document.addEventListener('visibilitychange', onVisibility);
   let numbersAt = Number.NEGATIVE_INFINITY;
   let numbersDue = false;
+  /** The hit list is to be redrawn at the next frame (the one after the numbers'). */
+  let listDue = false;
   let numbersTimer: ReturnType<typeof setTimeout> | undefined;
   const renderLater = () => {
     numbersTimer = undefined;
@@ -227,6 +233,12 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     hiddenTimer = undefined;
     const now = wallClock();
     lights(now);
+    // The list waits for the frame after the numbers': a hit arriving meanwhile waits out one
+    // frame's drawing, never both at once (their one task was the DAW's longest under hits).
+    if (listDue) {
+      listDue = false;
+      setView('recent', reconcile(recent.slice(-RECENT_HITS).reverse(), { key: 'n' }));
+    }
     // The numbers and the list a few times a second, not every frame: a busy main thread is
     // time a hit arriving now waits before it can be played.
     if (!numbersDue) return;
@@ -243,7 +255,10 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     dirtyStats.clear();
     setView('padHits', reconcile([...padHits]));
     setView('triggered', engine.triggered);
-    setView('recent', reconcile(recent.slice(-RECENT_HITS).reverse(), { key: 'n' }));
+    listDue = true;
+    // A hidden page has no frames to share the drawing out over (and draws nothing anyway).
+    if (document.hidden) render();
+    else later();
   }
 
   /**

@@ -1,4 +1,15 @@
-import { createEffect, createResource, createSignal, For, on, onCleanup, onMount, Show, untrack } from 'solid-js';
+import {
+  createEffect,
+  createMemo,
+  createResource,
+  createSignal,
+  For,
+  on,
+  onCleanup,
+  onMount,
+  Show,
+  untrack,
+} from 'solid-js';
 import { DEFAULT_LIMITS } from '../../signal/limits.ts';
 import { type Access, type Band, ErrorCode } from '../../signal/protocol.ts';
 import { createDrumEngine } from '../audio/engine.ts';
@@ -119,8 +130,12 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   );
   // A kit chosen on an earlier visit: its pads' names on the pads that play built-in sounds.
   if (sound.kitId() !== 'electronic') void sound.chooseKit(sound.kitId());
-  /** The pads' names and colours, as the current kit has them (phones show them). */
-  const pads = (): PadLook[] => kits.view.pads.map(({ name, color }) => ({ name, color }));
+  /**
+   * The pads' names and colours, as the current kit has them (phones show them). A memo: each pad's
+   * view reads it at every 4 Hz redraw of its count, and a plain function made 16 new pads and 32
+   * store subscriptions there, per pad.
+   */
+  const pads = createMemo((): PadLook[] => kits.view.pads.map(({ name, color }) => ({ name, color })));
 
   let signaling: Signaling | undefined;
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
