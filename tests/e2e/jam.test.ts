@@ -230,6 +230,36 @@ describe('a jam over WebRTC', () => {
     expect(await daw.evaluate(() => (window as unknown as { frames: number }).frames)).toBeGreaterThan(0); // hits are drawn
   });
 
+  it('draws the numbers and the hit list in different tasks, and lists the last 16 hits', async () => {
+    await jam.startServer();
+    const { daw } = await jam.openDaw();
+    await daw.locator('[data-testid=engine][data-state=running]').waitFor(WAIT);
+    // Each batch of DOM changes one task made (one observer callback): did it touch the numbers, the list, or both?
+    await daw.evaluate(() => {
+      const w = window as unknown as { both: number; batches: number };
+      w.both = 0;
+      w.batches = 0;
+      const engine = document.querySelector('[data-testid=engine]') as Element;
+      const list = document.querySelector('[data-testid=hit-log]') as Element;
+      new MutationObserver((records) => {
+        const numbers = records.some((record) => record.target === engine && record.attributeName === 'data-triggered');
+        const rows = records.some((record) => list.contains(record.target));
+        if (numbers || rows) w.batches += 1;
+        if (numbers && rows) w.both += 1;
+      }).observe(document.body, { subtree: true, attributes: true, childList: true, characterData: true });
+    });
+    const keys = '1234qwerasdfzxcvq'; // 17 hits: every pad, then pad 4 again
+    for (const key of keys) await daw.keyboard.press(key);
+    await expect.poll(() => daw.getByTestId('engine').getAttribute('data-triggered'), WAIT).toBe(String(keys.length));
+    await expect.poll(async () => (await hitLog(daw)).length, WAIT).toBe(16); // the newest 16 of 17
+    const { both, batches } = await daw.evaluate(() => {
+      const w = window as unknown as { both: number; batches: number };
+      return { both: w.both, batches: w.batches };
+    });
+    expect(batches).toBeGreaterThan(1);
+    expect(both).toBe(0);
+  });
+
   it('lets a player change name and colour; the DAW shows it, and the phone remembers it on reload', async () => {
     await jam.startServer();
     const { daw, code } = await jam.openDaw();

@@ -58,36 +58,49 @@ const countBuzzes = () => {
   });
 };
 
-/** In the phone page: taps pad 0 `count` times in one task (down, then up), like fingers faster than frames. */
-const tapsInOneTask = (phone: Page, count: number) =>
-  phone.evaluate((count) => {
-    const pad = document.querySelector('[data-testid=pad][data-pad="0"]') as HTMLElement;
-    const box = pad.getBoundingClientRect();
-    const init = {
-      clientX: box.x + box.width / 2,
-      clientY: box.y + box.height / 2,
-      bubbles: true,
-      cancelable: true,
-      pointerType: 'touch',
-      pointerId: 2,
-      isPrimary: true,
-    };
-    let litInTap = false;
-    for (let n = 0; n < count; n++) {
-      pad.dispatchEvent(new PointerEvent('pointerdown', init));
-      litInTap ||= pad.classList.contains('down');
-      pad.dispatchEvent(new PointerEvent('pointerup', init));
-    }
-    // The first frame shows the pad lit although every finger has lifted; a moment later it is out
-    // (waited for frame by frame, at most 5 s).
-    const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
-    return frame().then(async () => {
-      const litAtFrame = pad.classList.contains('down');
-      const start = performance.now();
-      while (pad.classList.contains('down') && performance.now() - start < 5_000) await frame();
-      return { litInTap, litAtFrame, outLater: !pad.classList.contains('down') };
-    });
-  }, count);
+/**
+ * In the phone page: taps pad 0 `count` times in one task (down, then up), like fingers faster than
+ * frames, `spacingMs` apart (a busy wait; 0: at once). Each pointerdown's timeStamp is kept on
+ * `window.__tapTimes`.
+ */
+const tapsInOneTask = (phone: Page, count: number, spacingMs = 0) =>
+  phone.evaluate(
+    ([count, spacingMs]) => {
+      const pad = document.querySelector('[data-testid=pad][data-pad="0"]') as HTMLElement;
+      const box = pad.getBoundingClientRect();
+      const init = {
+        clientX: box.x + box.width / 2,
+        clientY: box.y + box.height / 2,
+        bubbles: true,
+        cancelable: true,
+        pointerType: 'touch',
+        pointerId: 2,
+        isPrimary: true,
+      };
+      let litInTap = false;
+      const times: number[] = [];
+      (window as unknown as { __tapTimes: number[] }).__tapTimes = times;
+      const first = performance.now();
+      for (let n = 0; n < count; n++) {
+        while (performance.now() - first < n * spacingMs) {} // busy: the taps stay in one task
+        const down = new PointerEvent('pointerdown', init);
+        times.push(down.timeStamp);
+        pad.dispatchEvent(down);
+        litInTap ||= pad.classList.contains('down');
+        pad.dispatchEvent(new PointerEvent('pointerup', init));
+      }
+      // The first frame shows the pad lit although every finger has lifted; a moment later it is out
+      // (waited for frame by frame, at most 5 s).
+      const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+      return frame().then(async () => {
+        const litAtFrame = pad.classList.contains('down');
+        const start = performance.now();
+        while (pad.classList.contains('down') && performance.now() - start < 5_000) await frame();
+        return { litInTap, litAtFrame, outLater: !pad.classList.contains('down') };
+      });
+    },
+    [count, spacingMs] as const,
+  );
 
 describe('the pads', () => {
   it('light at the next frame, not in the tap; a tap shorter than a frame still lights its pad, which then goes out', async () => {
@@ -108,5 +121,27 @@ describe('the pads', () => {
     const buzzes = await phone.evaluate(() => (window as unknown as { __buzzes: number }).__buzzes);
     expect(buzzes).toBeGreaterThanOrEqual(1);
     expect(buzzes).toBeLessThan(20);
+  });
+
+  it('buzz at most every 40 ms (BUZZ_EVERY_MS) for taps farther apart than a buzz lasts', async () => {
+    await jam.startServer();
+    const { code } = await jam.openDaw();
+    const phone = await jam.joinPhone(code, 'Rolls', countBuzzes);
+    await waitForP2p(phone);
+    await tapsInOneTask(phone, 8, 10.5); // a 95 taps/s roll: each tap after the last 8 ms buzz has ended
+    const { buzzes, times } = await phone.evaluate(() => {
+      const w = window as unknown as { __buzzes: number; __tapTimes: number[] };
+      return { buzzes: w.__buzzes, times: w.__tapTimes };
+    });
+    // What the rule gives for the taps' own times (a busy machine may stretch a gap, never shorten it).
+    let expected = 0;
+    let until = Number.NEGATIVE_INFINITY;
+    for (const at of times) {
+      if (at < until) continue;
+      expected += 1;
+      until = at + 40;
+    }
+    expect(expected).toBeLessThan(8);
+    expect(buzzes).toBe(expected);
   });
 });
