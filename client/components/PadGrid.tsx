@@ -59,7 +59,17 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
   const onOut = () => {
     outTimer = undefined;
     outDue = Number.POSITIVE_INFINITY;
-    repaint();
+    // A frame only if a pad is to go out now: one tapped again meanwhile stays lit, and a frame
+    // asked for with nothing to change is a frame drawn all the same (20 a second in a fast roll).
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (let pad = 0; pad < lit.length; pad++) {
+      if (lit[pad] === 0 || held[pad] === 1) continue;
+      const until = litUntil[pad] as number;
+      if (until <= now) return repaint();
+      if (until < next) next = until;
+    }
+    if (next !== Number.POSITIVE_INFINITY) outAt(next, now);
   };
   const paint = () => {
     frame = 0;

@@ -112,6 +112,38 @@ describe('the pads', () => {
     expect(await tapsInOneTask(phone, 3)).toEqual({ litInTap: false, litAtFrame: true, outLater: true });
   });
 
+  it('keep a pad lit when tapped again while lit, and draw no frame until it goes out', async () => {
+    await jam.startServer();
+    const { code } = await jam.openDaw();
+    const phone = await jam.joinPhone(code, 'Again');
+    await waitForP2p(phone);
+    const frames = await phone.evaluate(async () => {
+      const pad = document.querySelector('[data-testid=pad][data-pad="0"]') as HTMLElement;
+      const box = pad.getBoundingClientRect();
+      const init = { clientX: box.x + box.width / 2, clientY: box.y + box.height / 2, bubbles: true, pointerId: 2 };
+      const tap = () => {
+        pad.dispatchEvent(new PointerEvent('pointerdown', { ...init, pointerType: 'touch', isPrimary: true }));
+        pad.dispatchEvent(new PointerEvent('pointerup', { ...init, pointerType: 'touch', isPrimary: true }));
+      };
+      tap();
+      await new Promise((resolve) => requestAnimationFrame(resolve)); // lit at this frame
+      tap(); // again at once: well within the 50 ms it stays lit
+      let asked = 0;
+      const ask = window.requestAnimationFrame.bind(window);
+      window.requestAnimationFrame = (callback) => {
+        asked += 1;
+        return ask(callback);
+      };
+      const start = performance.now();
+      while (pad.classList.contains('down') && performance.now() - start < 5_000) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      window.requestAnimationFrame = ask;
+      return pad.classList.contains('down') ? -1 : asked;
+    });
+    expect(frames).toBe(1); // the frame that puts it out (-1: it never went out)
+  });
+
   it('buzz once for taps that come within BUZZ_EVERY_MS (40 ms) of the last buzz', async () => {
     await jam.startServer();
     const { code } = await jam.openDaw();
