@@ -1,14 +1,12 @@
 import { createSignal, onCleanup, onMount } from 'solid-js';
+import { barFraction, FLOOR_DB, meterRead, silentMeter } from './meter-ballistics.ts';
 
-const FLOOR_DB = -60;
-/** The fill moves in steps of this fraction of the meter (half a pixel of its 120): a reading that changes nothing writes nothing. */
-const STEP = 1 / 240;
 /**
  * How often the level is read (30 a second). The engine's analyser holds the last ~43 ms, more than
  * this, so no peak is missed while the timer keeps time (a main thread busy for longer can skip
- * one). Not an animation-frame loop: that asked for every frame, 60 a second,
- * sound or none, and drew every one of them while hits played; a timer that writes only a changed
- * level lets a silent DAW draw nothing, and one playing draw the meter half as often.
+ * one). Not an animation-frame loop: that asked for every frame, 60 a second, sound or none; the
+ * bar is written only when it moves (meter-ballistics.ts), so a silent DAW draws nothing and one
+ * playing a steady groove little.
  */
 const METER_MS = 33;
 
@@ -21,13 +19,16 @@ export function LevelMeter(props: { peakDb: () => number }) {
   let fill: HTMLDivElement | undefined;
   onMount(() => {
     let shown = Number.NaN;
+    const meter = silentMeter(performance.now());
     const read = () => {
-      const db = Math.max(FLOOR_DB, props.peakDb());
-      const fraction = Math.round((db - FLOOR_DB) / -FLOOR_DB / STEP) * STEP;
+      const peak = props.peakDb();
+      meterRead(meter, peak, performance.now());
+      const fraction = barFraction(meter.levelDb);
       if (fraction !== shown && fill) {
         shown = fraction;
         fill.style.transform = `scaleX(${fraction})`;
       }
+      const db = Math.max(FLOOR_DB, peak);
       if (db > max()) setMax(Math.round(db * 10) / 10);
     };
     read();
