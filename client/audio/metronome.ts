@@ -12,13 +12,27 @@ export const METRONOME_TICK_MS = 25;
 /** How far ahead clicks are handed to the audio clock: several ticks, for a busy main thread. */
 export const METRONOME_AHEAD_MS = 120;
 
-export function startMetronome(engine: DrumEngine, tempo: () => Tempo, enabled: () => boolean): () => void {
+export interface Metronome {
+  /** The tempo, the switch or the engine's state changed: ticking starts (or stops) now. */
+  wake(): void;
+  stop(): void;
+}
+
+/**
+ * Ticks every METRONOME_TICK_MS only while it clicks (the switch on, the tempo running, the
+ * engine's sound on); otherwise no timer runs at all (40 empty ticks a second were 40 tasks an
+ * arriving hit could wait behind), and `wake` starts it again.
+ */
+export function startMetronome(engine: DrumEngine, tempo: () => Tempo, enabled: () => boolean): Metronome {
   let scheduledUntil = Number.NEGATIVE_INFINITY;
   let version = -1;
+  let timer: ReturnType<typeof setInterval> | undefined;
   const tick = () => {
     const t = tempo();
     if (!t.running || !enabled() || engine.state !== 'running') {
       scheduledUntil = Number.NEGATIVE_INFINITY;
+      clearInterval(timer);
+      timer = undefined;
       return;
     }
     const now = wallClock();
@@ -35,6 +49,18 @@ export function startMetronome(engine: DrumEngine, tempo: () => Tempo, enabled: 
       at += beatMs(t);
     }
   };
-  const timer = setInterval(tick, METRONOME_TICK_MS);
-  return () => clearInterval(timer);
+  const wake = () => {
+    if (timer === undefined) timer = setInterval(tick, METRONOME_TICK_MS);
+    tick();
+  };
+  const unsubscribe = engine.onStateChange(wake);
+  wake();
+  return {
+    wake,
+    stop() {
+      unsubscribe();
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
 }

@@ -318,7 +318,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     dirtyStats.add(peerId);
     numbersLater();
   });
-  const stopMetronome = startMetronome(
+  const metronomeClock = startMetronome(
     engine,
     () => tempo,
     () => metronome,
@@ -330,13 +330,14 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     clearTimeout(lightsTimer);
     document.removeEventListener('visibilitychange', onVisibility);
     clearTimeout(numbersTimer);
-    stopMetronome();
+    metronomeClock.stop();
     stopGaveWay();
     peers.destroy();
   });
 
   const changeTempo = (next: Tempo) => {
     tempo = next;
+    metronomeClock.wake();
     setView('tempo', next);
     peers.sendTempo();
     options.onTempo?.(next);
@@ -357,6 +358,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     setRunning: (running: boolean) => changeTempo(withRunning(tempo, running, wallClock())),
     setMetronome: (on: boolean) => {
       metronome = on;
+      metronomeClock.wake();
       setView('metronome', on);
     },
     /** A controller joined: it learns the tempo before any channel exists. */
