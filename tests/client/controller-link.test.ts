@@ -9,6 +9,7 @@ import {
   relayTempo,
   type Tempo,
   type TimingReport,
+  wallClock,
 } from '../../client/net/hits.ts';
 import type { SignalEnvelope } from '../../client/net/signal-envelope.ts';
 import { fakeChannels } from '../helpers/fake-channel.ts';
@@ -441,16 +442,16 @@ describe('ControllerLink: what the DAW tells it', () => {
       for (let i = 0; i < SYNC_MIN_SAMPLES; i++) {
         vi.advanceTimersByTime(i === 0 ? 1_000 : 994); // to the moment of the next ping
         const ping = pings(relayed).at(-1) as { p: number };
-        expect(ping.p).toBe(performance.timeOrigin + performance.now());
+        expect(ping.p).toBe(wallClock()); // the page's clock: its time origin (read once) + performance.now()
         // The DAW answers 3 ms later, half way: a symmetric 6 ms round trip.
         vi.advanceTimersByTime(3);
-        const at = performance.timeOrigin + performance.now() + dawAhead;
+        const at = wallClock() + dawAhead;
         vi.advanceTimersByTime(3);
         link.handleRelay('daw-1', { q: [ping.p, at], p: at });
         expect(relayed.at(-1)).toEqual({ q: [at, expect.any(Number)] });
       }
       expect(link.clockSynced).toBe(true);
-      expect(link.dawOffsetAt(performance.timeOrigin + performance.now())).toBeCloseTo(dawAhead, 1);
+      expect(link.dawOffsetAt(wallClock())).toBeCloseTo(dawAhead, 1);
     });
 
     it('takes clock-sync messages only from its DAW', () => {
