@@ -21,10 +21,8 @@ export function HitLog(props: {
   // at each redraw was most of the redraw's JavaScript (a proxy read per member per row).
   const names = createMemo(() => new Map(props.members.map((member) => [member.peerId, member.name])));
   const who = (peerId: string | null) => (peerId === null ? 'this computer' : (names().get(peerId) ?? peerId));
-  // Read once per change, not once per row (the DAW page makes the list afresh on each read).
-  const kitPads = createMemo(() => props.pads);
   const padName = (peerId: string | null, pad: number) => {
-    const pads = (peerId === null ? undefined : props.padsOf?.(peerId)) ?? kitPads();
+    const pads = (peerId === null ? undefined : props.padsOf?.(peerId)) ?? props.pads;
     return pads[pad]?.name ?? `pad ${pad + 1}`;
   };
   const delayText = (delayMs: number | null) => (delayMs === null ? '' : delayMs.toFixed(2));

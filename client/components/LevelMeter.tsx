@@ -6,7 +6,7 @@ import { barFraction, FLOOR_DB, meterRead, silentMeter } from './meter-ballistic
  * this, so no peak is missed while the timer keeps time (a main thread busy for longer can skip
  * one). Not an animation-frame loop: that asked for every frame, 60 a second, sound or none; the
  * bar is written only when it moves (meter-ballistics.ts), so a silent DAW draws nothing and one
- * playing a steady groove little.
+ * under a dense stream of hits little.
  */
 const METER_MS = 33;
 

@@ -66,7 +66,7 @@ export function PadGrid(props: { pads: readonly PadLook[]; onHit: (pad: number, 
     for (let pad = 0; pad < lit.length; pad++) {
       if (lit[pad] === 0 || held[pad] === 1) continue;
       const until = litUntil[pad] as number;
-      if (until <= now) return repaint();
+      if (until <= now + 1) return repaint(); // timers round their delay down to whole ms: within 1 ms is due
       if (until < next) next = until;
     }
     if (next !== Number.POSITIVE_INFINITY) outAt(next, now);

@@ -1,8 +1,9 @@
 /**
  * How the DAW's level meter moves: a peak meter's ballistics. The bar jumps up to a new peak at
  * once, holds HOLD_MS, then falls back at FALL_DB_PER_S (as digital peak meters do); it is drawn
- * in whole STEP_DB steps from FLOOR_DB to 0 dBFS. So under a steady groove the bar holds still, and
- * a bar that holds still costs the page nothing: a level jittering between reads (each read a new
+ * in whole STEP_DB steps from FLOOR_DB to 0 dBFS. So under a dense stream of hits (less than ~140 ms
+ * apart: the hold and the analyser's window) the bar holds still, and a bar that holds still costs
+ * the page nothing: a level jittering between reads (each read a new
  * width, a style change and a frame, 30 a second while anything sounded) is time an arriving hit
  * waits. Pure.
  */

@@ -131,7 +131,8 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
   document.addEventListener('visibilitychange', onVisibility);
   let numbersAt = Number.NEGATIVE_INFINITY;
   let numbersDue = false;
-  /** The hit list is to be redrawn at the next frame (the one after the numbers'). */
+  /** A hit came since the list was last taken to draw; the list is to be drawn at the next frame (the one after the numbers'). */
+  let listChanged = false;
   let listDue = false;
   let numbersTimer: ReturnType<typeof setTimeout> | undefined;
   const renderLater = () => {
@@ -223,6 +224,7 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     }
     hitNumber += 1;
     recent.push({ n: hitNumber, peerId, pad, velocity, via, delayMs, heldMs, late });
+    listChanged = true;
     if (recent.length > RECENT_HITS * 2) recent = recent.slice(-RECENT_HITS);
     numbersLater();
   }
@@ -255,7 +257,10 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     dirtyStats.clear();
     setView('padHits', reconcile([...padHits]));
     setView('triggered', engine.triggered);
-    listDue = true;
+    // A redraw for stats alone (timing reports, round trips) leaves the list, and its frame, out.
+    listDue = listChanged;
+    listChanged = false;
+    if (!listDue) return;
     // A hidden page has no frames to share the drawing out over (and draws nothing anyway).
     if (document.hidden) render();
     else later();

@@ -120,28 +120,47 @@ describe('the pads', () => {
     const frames = await phone.evaluate(async () => {
       const pad = document.querySelector('[data-testid=pad][data-pad="0"]') as HTMLElement;
       const box = pad.getBoundingClientRect();
-      const init = { clientX: box.x + box.width / 2, clientY: box.y + box.height / 2, bubbles: true, pointerId: 2 };
-      const tap = () => {
-        pad.dispatchEvent(new PointerEvent('pointerdown', { ...init, pointerType: 'touch', isPrimary: true }));
-        pad.dispatchEvent(new PointerEvent('pointerup', { ...init, pointerType: 'touch', isPrimary: true }));
+      const finger = {
+        clientX: box.x + box.width / 2,
+        clientY: box.y + box.height / 2,
+        bubbles: true,
+        pointerId: 2,
+        pointerType: 'touch',
+        isPrimary: true,
       };
-      tap();
-      await new Promise((resolve) => requestAnimationFrame(resolve)); // lit at this frame
-      tap(); // again at once: well within the 50 ms it stays lit
-      let asked = 0;
-      const ask = window.requestAnimationFrame.bind(window);
-      window.requestAnimationFrame = (callback) => {
-        asked += 1;
-        return ask(callback);
+      const untilOut = async () => {
+        const start = performance.now();
+        while (pad.classList.contains('down') && performance.now() - start < 5_000) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return !pad.classList.contains('down');
       };
-      const start = performance.now();
-      while (pad.classList.contains('down') && performance.now() - start < 5_000) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+      // A busy machine may bring the frame late: only a try whose frame came well within the first
+      // light's 50 ms tests anything, so up to 10 tries.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const downAt = performance.now();
+        pad.dispatchEvent(new PointerEvent('pointerdown', finger)); // held down across the frame: lit there
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const lit = pad.classList.contains('down');
+        const early = performance.now() - downAt < 30;
+        // Lifted, and at once tapped again: lit 50 ms from now, past when the first light was due out.
+        pad.dispatchEvent(new PointerEvent('pointerup', finger));
+        pad.dispatchEvent(new PointerEvent('pointerdown', finger));
+        pad.dispatchEvent(new PointerEvent('pointerup', finger));
+        let asked = 0;
+        const ask = window.requestAnimationFrame.bind(window);
+        window.requestAnimationFrame = (callback) => {
+          asked += 1;
+          return ask(callback);
+        };
+        const out = await untilOut();
+        window.requestAnimationFrame = ask;
+        if (!out) return -1;
+        if (lit && early) return asked;
       }
-      window.requestAnimationFrame = ask;
-      return pad.classList.contains('down') ? -1 : asked;
+      return -2;
     });
-    expect(frames).toBe(1); // the frame that puts it out (-1: it never went out)
+    expect(frames).toBe(1); // the frame that puts it out (-1: it never went out; -2: no frame came within 30 ms)
   });
 
   it('buzz once for taps that come within BUZZ_EVERY_MS (40 ms) of the last buzz', async () => {
