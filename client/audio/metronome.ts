@@ -11,6 +11,11 @@ import type { DrumEngine } from './engine.ts';
 export const METRONOME_TICK_MS = 25;
 /** How far ahead clicks are handed to the audio clock: several ticks, for a busy main thread. */
 export const METRONOME_AHEAD_MS = 120;
+/**
+ * A beat this recently past and not yet clicked is clicked at once: the first downbeat of a tempo
+ * started now lies a moment behind the tick that follows (its anchor is the start itself).
+ */
+export const METRONOME_CATCH_UP_MS = 10;
 
 export interface Metronome {
   /** The tempo, the switch or the engine's state changed: ticking starts (or stops) now. */
@@ -39,9 +44,9 @@ export function startMetronome(engine: DrumEngine, tempo: () => Tempo, enabled: 
     if (t.version !== version) {
       // New tempo or phase: what is already handed over stays; from now on, the new beat.
       version = t.version;
-      scheduledUntil = Math.max(scheduledUntil, now);
+      scheduledUntil = Math.max(scheduledUntil, now - METRONOME_CATCH_UP_MS);
     }
-    let { index, at } = nextBeat(t, Math.max(now, scheduledUntil));
+    let { index, at } = nextBeat(t, Math.max(now - METRONOME_CATCH_UP_MS, scheduledUntil));
     for (let n = 0; n < 16 && at < now + METRONOME_AHEAD_MS; n++) {
       engine.click(engine.contextTimeAt(at), isDownbeat(t, index));
       scheduledUntil = at + 1;

@@ -15,8 +15,12 @@ function standInEngine() {
   const engine = {
     state: 'suspended' as AudioContextState,
     clicks: 0,
-    click() {
+    accents: [] as boolean[],
+    times: [] as number[],
+    click(at: number, accent: boolean) {
       engine.clicks += 1;
+      engine.accents.push(accent);
+      engine.times.push(at);
     },
     contextTimeAt: (wallMs: number) => wallMs / 1000,
     onStateChange(listener: (state: AudioContextState) => void) {
@@ -75,5 +79,25 @@ describe('the metronome', () => {
     metronome.stop();
     expect(vi.getTimerCount()).toBe(0);
     expect(engine.listeners.size).toBe(0);
+  });
+
+  it('clicks the first downbeat of a tempo started now, accented, at the tempo’s start', () => {
+    const engine = standInEngine();
+    engine.state = 'running';
+    let tempo: Tempo = initialTempo(wallClock());
+    const metronome = startMetronome(
+      engine as unknown as DrumEngine,
+      () => tempo,
+      () => true,
+    );
+    vi.advanceTimersByTime(3); // the tempo starts a moment after the last tick
+    tempo = withRunning(tempo, true, wallClock());
+    vi.advanceTimersByTime(1); // and the tick that follows comes a moment later still
+    metronome.wake();
+    expect(engine.times[0]).toBe(tempo.anchor / 1000); // the stand-in's audio clock: wall ms / 1000
+    expect(engine.accents[0]).toBe(true);
+    vi.advanceTimersByTime(1_000);
+    expect(engine.accents.slice(0, 3)).toEqual([true, false, false]); // 4 beats a bar
+    metronome.stop();
   });
 });

@@ -319,9 +319,10 @@ describe('tempo', () => {
     await phone.getByTestId('timing-badge').waitFor(WAIT); // the DAW's report: output latency, synced clocks
     await daw.getByTestId('bpm').fill('150');
     await daw.getByTestId('bpm').press('Enter');
-    await daw.getByTestId('metronome').check();
     await daw.getByTestId('beat-toggle').click();
     await phone.locator('[data-testid=beat-light][title="150 BPM"]').waitFor(WAIT);
+    // Switched on while the tempo runs: the switch itself wakes the metronome (nothing else would).
+    await daw.getByTestId('metronome').check();
     const beatMs = 60_000 / 150;
 
     // Both pages note, in the machine's one true clock, every animation frame and the beat lit in it.
