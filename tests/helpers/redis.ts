@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findRedisServer } from '../../scripts/redis-server.ts';
+import { killChild, spawnWithPort } from './child-server.ts';
 
 export interface TestRedis {
   readonly port: number;
@@ -150,42 +151,21 @@ export async function startInstance(env: {
   staticDir?: string;
   allowedHost?: string;
 }): Promise<InstanceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cluster-instance.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
+  const { child, port } = await spawnWithPort(
+    join(import.meta.dirname, 'cluster-instance.ts'),
+    {
       REDIS_URL: env.redisUrl,
       PADMESH_SECRET: env.secret,
       HEARTBEAT_MS: String(env.heartbeatMs),
       STATIC_DIR: env.staticDir ?? '',
       ALLOWED_HOST: env.allowedHost ?? '',
     },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`the instance did not start: ${output}`)), START_WAIT_MS * 3);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\{"port":(\d+)\}/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the instance exited (${code}): ${output}`));
-    });
-  });
+    START_WAIT_MS * 3,
+  );
   return {
     port,
     url: `ws://127.0.0.1:${port}/ws`,
     httpUrl: `http://127.0.0.1:${port}`,
-    kill: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => killChild(child),
   };
 }
