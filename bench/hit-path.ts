@@ -17,7 +17,10 @@
  *
  * Needs a loopback-only network namespace. Alone: `npx tsx bench/hit-path.ts [--quick] [--no-build]
  * [--startup-only N] [--single-only N]` (re-runs itself in one; --startup-only: only (e), N page loads per build, printed
- * as its table; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden, or what
+ * as its table; with it, --startup-trace: each load of this build traced (CDP Tracing), both pages' main threads printed
+ * as a timeline of top-level tasks, with what took the time in each, beside the steps' marks (PADMESH_TRACE_FILE=<file>
+ * also keeps the last raw trace), or --startup-profile: both pages' JavaScript by function for each load of this
+ * build; --single-only: only (a)'s one controller beside raw, N rounds, and with the DAW's UI hidden, or what
  * PADMESH_HIDE_CSS hides; with it, --profile: both pages' functions by self time during a run, and --trace: each
  * page's main thread by trace event, idle and under hits, beside raw); from bench/run.ts: `hitPathBenchmark({ quick })`.
  */
@@ -58,7 +61,7 @@ import {
   withTimeout,
   writeResults,
 } from './browser-common.ts';
-import { printSummaries, traceMainThreads } from './main-thread-trace.ts';
+import { printSummaries, traceMainThreads, traceTimeline } from './main-thread-trace.ts';
 import { joinNodePhones, type NodePhone, NodeRawSender, tapSchedule } from './node-phones.ts';
 import {
   answer,
@@ -373,6 +376,7 @@ try { localStorage.setItem('padmesh.name', 'Startup'); } catch {}
   window.__startup = marks;
   const check = () => {
     if (marks.tapped !== undefined || !document.querySelector('[data-testid=transport][data-transport=p2p]')) return;
+    if (marks.p2p === undefined) console.timeStamp('phone.p2p');
     marks.p2p ??= performance.now();
     const pad = document.querySelector('[data-testid=pad][data-pad="0"]');
     if (!pad) return;
@@ -400,7 +404,14 @@ const NET_MARKS_SCRIPT = `{
   const marks = {};
   window.__netMarks = marks;
   window.__netMarksClear = () => { for (const key of Object.keys(marks)) delete marks[key]; };
-  const mark = (name) => { if (!(name in marks)) marks[name] = performance.timeOrigin + performance.now(); };
+  // console.timeStamp: the same marks in a trace (--startup-trace), by page; no cost when not tracing.
+  const side = location.pathname.startsWith('/daw') ? 'daw' : 'phone';
+  console.timeStamp(side + '.init@' + performance.now());
+  const mark = (name) => {
+    if (name in marks) return;
+    marks[name] = performance.timeOrigin + performance.now();
+    console.timeStamp(side + '.' + name);
+  };
   const NativeSocket = window.WebSocket;
   window.WebSocket = class extends NativeSocket {
     constructor(...args) {
@@ -412,6 +423,13 @@ const NET_MARKS_SCRIPT = `{
         if (event.data.startsWith('{"type":"welcome"')) mark('welcome');
         else if (event.data.startsWith('{"type":"signal"')) mark('signalIn');
       });
+    }
+    send(data) {
+      if (typeof data === 'string') {
+        if (data.startsWith('{"type":"join"')) mark('joinOut');
+        else if (data.startsWith('{"type":"signal"')) mark('signalOut');
+      }
+      return super.send(data);
     }
   };
   const NativePc = window.RTCPeerConnection;
@@ -450,13 +468,16 @@ const STARTUP_STEPS = [
   ['phone.domContentLoaded', 'phone: DOMContentLoaded (the app has run and rendered)'],
   ['phone.socket', 'phone: signaling socket made'],
   ['phone.socketOpen', 'phone: socket open'],
+  ['phone.joinOut', 'phone: join sent'],
   ['phone.welcome', 'phone: welcome in (signaling joined)'],
   ['phone.pc', 'phone: RTCPeerConnection made'],
   ['phone.localSdp', 'phone: offer set (setLocalDescription done)'],
+  ['phone.signalOut', 'phone: offer sent'],
   ['phone.candidate', 'phone: first ICE candidate'],
   ['daw.signalIn', 'DAW: offer in'],
   ['daw.pc', 'DAW: RTCPeerConnection made'],
   ['daw.localSdp', 'DAW: answer set'],
+  ['daw.signalOut', 'DAW: answer sent'],
   ['phone.signalIn', 'phone: answer in'],
   ['phone.ice', 'phone: ICE connected'],
   ['daw.ice', 'DAW: ICE connected'],
@@ -565,6 +586,8 @@ async function startups(
   jam: Jam,
   count: number,
   targets: StartupTarget[],
+  trace = false,
+  profile = false,
 ): Promise<{ samples: Record<string, Startup[]>; phoneChunks: Chunk[]; dawChunks: Chunk[] }> {
   const dawChunks = new Map<string, Chunk>();
   const phoneChunks = new Map<string, Chunk>();
@@ -590,8 +613,32 @@ async function startups(
         const phone = await jam.page(PHONE, `${STARTUP_SCRIPT}\n${NET_MARKS_SCRIPT}`);
         const phoneLoaded = t === 0 ? recordChunks(phone, phoneChunks) : async () => {};
         const firstHit = firstRecorded(daw, 10_000);
-        await phone.goto(`${target.phoneBase}/join/${code}`);
-        const arrived = await firstHit;
+        let arrived = false;
+        const load = async () => {
+          await phone.goto(`${target.phoneBase}/join/${code}`);
+          arrived = await firstHit;
+        };
+        if (profile && t === 0) {
+          const sessions = await Promise.all([phone, daw].map((page) => page.context().newCDPSession(page)));
+          for (const session of sessions) {
+            await session.send('Profiler.enable');
+            await session.send('Profiler.setSamplingInterval', { interval: 100 });
+            await session.send('Profiler.start');
+          }
+          await load();
+          for (const [k, session] of sessions.entries()) {
+            const { profile: taken } = await session.send('Profiler.stop');
+            printStartupProfile(k === 0 ? 'phone' : 'DAW', taken);
+            await session.detach();
+          }
+        } else if (trace && t === 0) {
+          console.log(`── startup trace, load ${i + 1} of ${target.label} ──`);
+          await traceTimeline(jam.browser, daw, ['phone', 'daw'], load, (markTs) => {
+            for (const [text, ts] of markTs)
+              if (text.startsWith('phone.init@')) return ts - Number(text.slice(11)) * 1000;
+            return 0;
+          });
+        } else await load();
         if (!arrived) throw new Error(`startup (${target.label}): the first hit never reached the DAW`);
         const phoneSide = await phone.evaluate(() => {
           const marks = (window as unknown as { __startup: Record<string, number> }).__startup;
@@ -670,7 +717,13 @@ export async function hitPathBenchmark(options: BrowserBenchOptions): Promise<Be
     }
     const startupOnly = process.argv.indexOf('--startup-only');
     if (startupOnly >= 0) {
-      const only = await startups(jam, Number(process.argv[startupOnly + 1] ?? plan.startups), targets);
+      const only = await startups(
+        jam,
+        Number(process.argv[startupOnly + 1] ?? plan.startups),
+        targets,
+        process.argv.includes('--startup-trace'),
+        process.argv.includes('--startup-profile'),
+      );
       writeResults('hit-path-startup', only);
       return { markdown: renderStartup(only), results: only };
     }
@@ -1026,6 +1079,48 @@ async function profileRun(daw: Page, phone: Page, hits: number): Promise<void> {
         chain.push(name(id));
       console.log(`${((dt.get(node.id) ?? 0) / 1000).toFixed(1).padStart(8)}  ${chain.join(' ← ')}`);
     }
+  }
+}
+
+/** The part of a CDP `Profiler.Profile` that printStartupProfile reads. */
+interface CpuProfile {
+  nodes: { id: number; children?: number[]; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/**
+ * --startup-profile: where one page's JavaScript spent one page load, to its first P2P hit (best read with
+ * an unminified build, `npx vite build --minify false`): the functions with the most time in and under
+ * them (ms, sampled every 0.1 ms, which slows the page), each beside its own time.
+ */
+function printStartupProfile(label: string, profile: CpuProfile): void {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const name = (id: number) => {
+    const f = byId.get(id)?.callFrame;
+    return f ? `${f.functionName || '(anon)'}@${f.url.split('/').pop()}:${f.lineNumber + 1}` : '?';
+  };
+  const deltas = profile.timeDeltas ?? [];
+  const inclusive = new Map<string, number>();
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    const dt = (deltas[i + 1] ?? 100) / 1000;
+    const seen = new Set<string>();
+    const leaf = samples[i] as number;
+    self.set(name(leaf), (self.get(name(leaf)) ?? 0) + dt);
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+      const key = name(id);
+      if (!seen.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+      seen.add(key);
+    }
+  }
+  console.log(`── ${label}: JavaScript by time in and under (ms), and own time ──`);
+  for (const [key, value] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 70)) {
+    if (value < 0.5) break;
+    console.log(`${value.toFixed(1).padStart(8)} ${(self.get(key) ?? 0).toFixed(1).padStart(7)}  ${key}`);
   }
 }
 

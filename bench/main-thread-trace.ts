@@ -3,7 +3,10 @@
  * Playwright's `browser.startTracing`): per page, the main thread's self time by trace event name
  * (`FunctionCall`, `TimerFire`, `FireAnimationFrame`, `UpdateLayoutTree`, `Paint`, `MinorGC`, …), the
  * longest tasks, and the share of the wall time it was busy. Used by `bench/hit-path.ts --single-only N --trace`.
+ * And `traceTimeline`: pages' main threads as timelines of their top-level tasks beside the marks the pages made
+ * (`bench/hit-path.ts --startup-only N --startup-trace`).
  */
+import { writeFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 
 const CATEGORIES = [
@@ -121,5 +124,118 @@ export function printSummaries(title: string, summaries: MainThreadSummary[]): v
     for (const [name, value] of summary.self.slice(0, 25)) console.log(`${value.toFixed(1).padStart(8)}  ${name}`);
     for (const inside of summary.insideLongest)
       console.log(`   a long task: ${inside.map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}`);
+  }
+}
+
+interface TimelineEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: {
+    data?: { message?: string; url?: string; functionName?: string; lineNumber?: number; type?: string };
+    fileName?: string;
+  };
+}
+
+/** What one trace event was, in a few words (the event's name, and the script, function or DOM event it ran). */
+function describe(event: TimelineEvent): string {
+  const data = event.args?.data;
+  const file = (url: string | undefined) => (url ? (url.split('/').pop() ?? url) : '');
+  switch (event.name) {
+    case 'EvaluateScript':
+      return `EvaluateScript ${file(data?.url)}`;
+    case 'v8.compile':
+    case 'v8.compileModule':
+      return `${event.name} ${file(data?.url ?? event.args?.fileName)}`;
+    case 'FunctionCall':
+      return `FunctionCall ${data?.functionName || '(anon)'}@${file(data?.url)}:${data?.lineNumber ?? '?'}`;
+    case 'EventDispatch':
+      return `EventDispatch ${data?.type ?? ''}`;
+    default:
+      return event.name;
+  }
+}
+
+/**
+ * Traces the browser while `work` runs; then prints each labelled page's main thread as a timeline of its
+ * top-level tasks (start and length in ms after `origin`, and what took the time inside each), with the
+ * `console.timeStamp` marks pages made in between. A page's main thread is the one that made the first
+ * mark starting with its label and a dot. `origin(trace)` gives time zero in trace µs, from the marks.
+ */
+export async function traceTimeline(
+  browser: Browser,
+  page: Page,
+  labels: string[],
+  work: () => Promise<unknown>,
+  origin: (markTs: Map<string, number>) => number,
+  minMs = 0.3,
+): Promise<void> {
+  await browser.startTracing(page, { categories: CATEGORIES });
+  try {
+    await work();
+  } finally {
+    const buffer = await browser.stopTracing();
+    if (process.env.PADMESH_TRACE_FILE) writeFileSync(process.env.PADMESH_TRACE_FILE, buffer);
+    const { traceEvents } = JSON.parse(buffer.toString()) as { traceEvents: TimelineEvent[] };
+    const markTs = new Map<string, number>();
+    const threadOf = new Map<string, string>();
+    const marks: { ts: number; thread: string; text: string }[] = [];
+    for (const event of traceEvents) {
+      const text = event.name === 'TimeStamp' ? event.args?.data?.message : undefined;
+      if (!text) continue;
+      if (!markTs.has(text)) markTs.set(text, event.ts);
+      const thread = `${event.pid}:${event.tid}`;
+      const label = labels.find((l) => text.startsWith(`${l}.`));
+      if (label && !threadOf.has(label)) threadOf.set(label, thread);
+      marks.push({ ts: event.ts, thread, text });
+    }
+    const zero = origin(markTs);
+    const at = (ts: number) => ((ts - zero) / 1000).toFixed(1).padStart(7);
+    for (const label of labels) {
+      const thread = threadOf.get(label);
+      console.log(`── ${label} main thread (ms after the phone's navigation start) ──`);
+      if (!thread) continue;
+      const events = traceEvents
+        .filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X' && e.dur !== undefined && e.ts >= zero - 50_000)
+        .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+      const lines: { ts: number; text: string }[] = marks
+        .filter((m) => m.thread === thread && m.ts >= zero - 50_000)
+        .map((m) => ({ ts: m.ts, text: `${at(m.ts)}          ◆ ${m.text}` }));
+      let top: { ts: number; end: number; self: Map<string, number> } | undefined;
+      const stack: { end: number; key: string }[] = [];
+      const flush = () => {
+        if (!top) return;
+        const dur = (top.end - top.ts) / 1000;
+        if (dur >= minMs) {
+          const inside = [...top.self]
+            .filter(([, v]) => v >= 0.2)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 6)
+            .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+            .join(', ');
+          lines.push({ ts: top.ts, text: `${at(top.ts)} ${dur.toFixed(1).padStart(6)}  ${inside}` });
+        }
+      };
+      for (const event of events) {
+        const end = event.ts + (event.dur as number);
+        while (stack.length > 0 && (stack[stack.length - 1] as { end: number }).end <= event.ts) stack.pop();
+        const parent = stack[stack.length - 1];
+        if (!parent) {
+          flush();
+          top = { ts: event.ts, end, self: new Map() };
+        }
+        const self = (top as { self: Map<string, number> }).self;
+        const key = describe(event);
+        const dur = (event.dur as number) / 1000;
+        if (parent) self.set(parent.key, (self.get(parent.key) ?? 0) - dur);
+        self.set(key, (self.get(key) ?? 0) + dur);
+        stack.push({ end, key });
+      }
+      flush();
+      for (const line of lines.sort((a, b) => a.ts - b.ts)) console.log(line.text);
+    }
   }
 }

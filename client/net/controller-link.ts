@@ -45,46 +45,48 @@ export const DAW_WENT_AWAY = 'the DAW went away';
  */
 const DAW_AWAY_AFTER_END_MS = 20_000;
 
+// TypeScript `private`, not `#private`: built for the phones' floor each `#` member becomes WeakMap
+// helpers and lookups, bytes on every phone (docs/architecture.md; tests/scripts/hit-path-lowering.test.ts).
 export class ControllerLink {
-  readonly #options: ControllerLinkOptions;
-  readonly #machine: LinkMachine;
+  private readonly options: ControllerLinkOptions;
+  private readonly machine: LinkMachine;
   private readonly sender: HitSender;
-  #daw: string | null = null;
-  #socketUp = false;
+  private daw: string | null = null;
+  private socketUp = false;
   private channel: HitChannel | null = null;
-  #attemptId: string | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #reporter: ReturnType<typeof setInterval>;
-  #reportedDropped = 0;
-  #webrtc = true;
-  #destroyed = false;
-  #lastEnd: string | null = null;
+  private attemptId: string | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private reporter: ReturnType<typeof setInterval>;
+  private reportedDropped = 0;
+  private hasWebrtc = true;
+  private destroyed = false;
+  private endReason: string | null = null;
   /** When the last link ended (Date.now()), to tell a DAW that went away from a link that broke. */
-  #lastEndAt = Number.NEGATIVE_INFINITY;
-  readonly #sync = new ClockSync();
-  #timing: TimingReport | null = null;
-  #tempo: Tempo | null = null;
-  #dawPresent = false;
+  private lastEndAt = Number.NEGATIVE_INFINITY;
+  private readonly sync = new ClockSync();
+  private timingReport: TimingReport | null = null;
+  private dawTempo: Tempo | null = null;
+  private dawPresent = false;
 
   constructor(options: ControllerLinkOptions) {
-    this.#options = options;
-    this.#machine = new LinkMachine(options.timing);
+    this.options = options;
+    this.machine = new LinkMachine(options.timing);
     this.sender = new HitSender(
       {
         p2p: (packet) => this.channel?.send(packet) ?? false,
         p2pLively: () => this.channel?.lively ?? false,
         // Not while the DAW is known to be away: the server would only hand the hit back.
-        relay: (hit) => this.#socketUp && this.#dawPresent && options.sendRelay(hit, hit.h[1]),
+        relay: (hit) => this.socketUp && this.dawPresent && options.sendRelay(hit, hit.h[1]),
       },
       { epoch: options.epoch ?? newEpoch(), onDrop: () => options.onChange() },
     );
-    this.#reporter = setInterval(() => this.#report(), options.reportMs ?? 1_000);
+    this.reporter = setInterval(() => this.report(), options.reportMs ?? 1_000);
   }
 
   get transport(): Transport {
-    const state = this.#machine.state;
+    const state = this.machine.state;
     if (state.kind === 'open') return 'p2p';
-    if (!this.#socketUp) return 'offline';
+    if (!this.socketUp) return 'offline';
     return state.kind === 'connecting' && state.attempt === 1 ? 'connecting' : 'relay';
   }
 
@@ -98,17 +100,17 @@ export class ControllerLink {
 
   /** Whether this browser can make WebRTC connections at all. */
   get webrtc(): boolean {
-    return this.#webrtc;
+    return this.hasWebrtc;
   }
 
   /** What the DAW last measured of us (over the channel), or null. */
   get timing(): Readonly<TimingReport> | null {
-    return this.#timing;
+    return this.timingReport;
   }
 
   /** The DAW's tempo, or null before it has told us. */
   get tempo(): Readonly<Tempo> | null {
-    return this.#tempo;
+    return this.dawTempo;
   }
 
   /**
@@ -116,18 +118,18 @@ export class ControllerLink {
    * report, else 0 (no channel yet: phones on one LAN are usually NTP-synced to a few ms).
    */
   dawOffsetAt(t: number): number {
-    if (this.#sync.synced) return this.#sync.offsetAt(t);
-    if (this.#timing?.synced) return -this.#timing.offsetMs;
+    if (this.sync.synced) return this.sync.offsetAt(t);
+    if (this.timingReport?.synced) return -this.timingReport.offsetMs;
     return 0;
   }
 
   get clockSynced(): boolean {
-    return this.#sync.synced;
+    return this.sync.synced;
   }
 
   /** Why the last P2P connection ended (for the troubleshooting line), or null. */
   get lastEnd(): string | null {
-    return this.#lastEnd;
+    return this.endReason;
   }
 
   /** A pad hit, from the pointerdown handler. Velocity 1–127. */
@@ -137,10 +139,10 @@ export class ControllerLink {
 
   /** The signaling socket is (or is no longer) joined. */
   setSocket(up: boolean): void {
-    if (up === this.#socketUp) return;
-    this.#socketUp = up;
+    if (up === this.socketUp) return;
+    this.socketUp = up;
     if (up) this.sender.flush();
-    this.#options.onChange();
+    this.options.onChange();
   }
 
   /**
@@ -149,35 +151,35 @@ export class ControllerLink {
    * and counted (client/net/hit-sender.ts `bounced`).
    */
   relayRefused(ref: number): void {
-    if (!this.#destroyed) this.sender.bounced(ref);
+    if (!this.destroyed) this.sender.bounced(ref);
   }
 
   /** The room's DAW, and whether it is connected to the signal server (an offer can reach it). */
   setDaw(peerId: string | null, present: boolean): void {
-    if (this.#destroyed) return;
-    const back = peerId === this.#daw && present && !this.#dawPresent;
-    const arrived = present && peerId !== null && !this.#dawPresent;
-    if (peerId !== this.#daw || back) {
+    if (this.destroyed) return;
+    const back = peerId === this.daw && present && !this.dawPresent;
+    const arrived = present && peerId !== null && !this.dawPresent;
+    if (peerId !== this.daw || back) {
       // Another DAW, or ours back (perhaps a reloaded page, whose tempo versions may be lower):
       // what the last one measured and its tempo are not to be trusted. It sends them anew.
-      this.#timing = null;
-      this.#tempo = null;
+      this.timingReport = null;
+      this.dawTempo = null;
     }
-    if (peerId !== this.#daw) {
-      this.#dispatch({ type: 'stop' });
-      this.#daw = peerId;
+    if (peerId !== this.daw) {
+      this.dispatch({ type: 'stop' });
+      this.daw = peerId;
     }
     // A DAW tab that closes or reloads breaks the link (an error, ERR_DATA_CHANNEL) just before
     // the server says it is away: that is why the link ended, not a fault of the link.
-    if (this.#dawPresent && !present && Date.now() - this.#lastEndAt < DAW_AWAY_AFTER_END_MS) {
-      this.#lastEnd = DAW_WENT_AWAY;
+    if (this.dawPresent && !present && Date.now() - this.lastEndAt < DAW_AWAY_AFTER_END_MS) {
+      this.endReason = DAW_WENT_AWAY;
     }
-    this.#dawPresent = peerId !== null && present;
-    this.#dispatch({ type: 'daw', present: this.#dawPresent });
+    this.dawPresent = peerId !== null && present;
+    this.dispatch({ type: 'daw', present: this.dawPresent });
     if (arrived) {
       // Hits held while it was away go now, if still fresh; and a DAW page that came back knows
       // nothing of what we dropped meanwhile: tell it again.
-      this.#reportedDropped = -1;
+      this.reportedDropped = -1;
       this.sender.flush();
     }
   }
@@ -185,102 +187,102 @@ export class ControllerLink {
   /** A `signal` from the server. Only the DAW's, for the current attempt, is used. */
   handleSignal(from: string, data: unknown): void {
     const envelope = readEnvelope(data);
-    if (from !== this.#daw || envelope === null || envelope.c !== this.#attemptId || isOffer(envelope.s)) return;
+    if (from !== this.daw || envelope === null || envelope.c !== this.attemptId || isOffer(envelope.s)) return;
     this.channel?.signal(envelope.s);
   }
 
   /** A `relay` from the server: only the DAW's, and only its tempo and clock-sync messages, are for us. */
   handleRelay(from: string, data: unknown): void {
-    const daw = this.#daw;
+    const daw = this.daw;
     if (from !== daw) return;
     readRelay(data, {
-      tempo: (tempo) => this.#setTempo(tempo),
-      ping: (t) => this.#options.sendRelay({ q: [t, wallClock()] }),
+      tempo: (tempo) => this.setTempo(tempo),
+      ping: (t) => this.options.sendRelay({ q: [t, wallClock()] }),
       pong: (t, at) => {
         // Over an open channel its own pings are the better samples (no server in the way).
-        if (!this.channel?.open) this.#sync.sample(t, at, wallClock());
+        if (!this.channel?.open) this.sync.sample(t, at, wallClock());
       },
     });
   }
 
   /** For good: the session ended (left, kicked, closed) or the page is going. */
   destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    clearInterval(this.#reporter);
-    this.#dispatch({ type: 'stop' });
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearInterval(this.reporter);
+    this.dispatch({ type: 'stop' });
     this.sender.dispose();
   }
 
-  #dispatch(event: LinkEvent): void {
+  private dispatch(event: LinkEvent): void {
     const before = this.transport;
-    for (const effect of this.#machine.dispatch(event)) this.#run(effect);
-    if (this.transport !== before) this.#options.onChange();
+    for (const effect of this.machine.dispatch(event)) this.run(effect);
+    if (this.transport !== before) this.options.onChange();
   }
 
-  #run(effect: LinkEffect): void {
+  private run(effect: LinkEffect): void {
     switch (effect.type) {
       case 'connect':
-        return this.#connect();
+        return this.connect();
       case 'teardown':
         this.channel?.destroy();
         this.channel = null;
-        this.#attemptId = null;
+        this.attemptId = null;
         return;
       case 'arm':
-        clearTimeout(this.#timer);
-        this.#timer = setTimeout(() => this.#dispatch({ type: 'timer' }), effect.ms);
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.dispatch({ type: 'timer' }), effect.ms);
         return;
       case 'disarm':
-        clearTimeout(this.#timer);
+        clearTimeout(this.timer);
         return;
     }
   }
 
-  #connect(): void {
-    const daw = this.#daw;
-    if (daw === null || !this.#webrtc) return;
+  private connect(): void {
+    const daw = this.daw;
+    if (daw === null || !this.hasWebrtc) return;
     const attemptId = nanoid(10);
-    this.#attemptId = attemptId;
+    this.attemptId = attemptId;
     try {
-      this.channel = (this.#options.createChannel ?? createPeerChannel)({
-        ...this.#options.channel,
+      this.channel = (this.options.createChannel ?? createPeerChannel)({
+        ...this.options.channel,
         initiator: true,
-        iceServers: this.#options.iceServers(),
-        onSignal: (s) => this.#options.sendSignal(daw, { c: attemptId, s }),
+        iceServers: this.options.iceServers(),
+        onSignal: (s) => this.options.sendSignal(daw, { c: attemptId, s }),
         onOpen: () => {
           // The DAW at the other end may be a new page (see DawPeers): sync afresh, and take its
           // tempo as it sends it on opening, whatever its version.
-          this.#sync.reset();
-          this.#tempo = null;
+          this.sync.reset();
+          this.dawTempo = null;
           this.sender.flush();
-          this.#dispatch({ type: 'open' });
+          this.dispatch({ type: 'open' });
         },
         onEnd: (why, detail) => {
-          this.#lastEnd = this.#dawPresent ? (detail === undefined ? why : `${why}: ${detail}`) : DAW_WENT_AWAY;
-          this.#lastEndAt = Date.now();
-          this.#dispatch({ type: 'failed' });
+          this.endReason = this.dawPresent ? (detail === undefined ? why : `${why}: ${detail}`) : DAW_WENT_AWAY;
+          this.lastEndAt = Date.now();
+          this.dispatch({ type: 'failed' });
         },
-        onRtt: () => this.#options.onChange(),
-        onClockSample: (t0, at, t3) => this.#sync.sample(t0, at, t3),
+        onRtt: () => this.options.onChange(),
+        onClockSample: (t0, at, t3) => this.sync.sample(t0, at, t3),
         onTiming: (report) => {
-          this.#timing = report;
-          this.#options.onChange();
+          this.timingReport = report;
+          this.options.onChange();
         },
-        onTempo: (tempo) => this.#setTempo(tempo),
+        onTempo: (tempo) => this.setTempo(tempo),
         dropped: () => this.sender.counts.dropped,
       });
     } catch (error) {
       // No WebRTC in this browser (or it is switched off): the relay is the way, for good.
-      this.#webrtc = false;
-      this.#lastEnd = (error as Error).message;
-      this.#attemptId = null;
-      queueMicrotask(() => this.#dispatch({ type: 'failed' }));
+      this.hasWebrtc = false;
+      this.endReason = (error as Error).message;
+      this.attemptId = null;
+      queueMicrotask(() => this.dispatch({ type: 'failed' }));
     }
   }
 
-  #setTempo(tempo: Tempo): void {
-    const current = this.#tempo;
+  private setTempo(tempo: Tempo): void {
+    const current = this.dawTempo;
     // Older than what we have: a late packet on the unordered channel (versions only grow).
     if (current !== null && tempo.version < current.version) return;
     if (
@@ -293,18 +295,18 @@ export class ControllerLink {
     ) {
       return;
     }
-    this.#tempo = { ...tempo };
-    this.#options.onChange();
+    this.dawTempo = { ...tempo };
+    this.options.onChange();
   }
 
   /**
    * Once a second without a channel: the dropped count, if it changed, and a clock-sync ping
    * through the relay (the DAW's answer pings us back, so both ends stay synced).
    */
-  #report(): void {
-    if (this.channel?.open || !this.#socketUp || this.#daw === null || !this.#dawPresent) return;
-    this.#options.sendRelay({ p: wallClock() });
+  private report(): void {
+    if (this.channel?.open || !this.socketUp || this.daw === null || !this.dawPresent) return;
+    this.options.sendRelay({ p: wallClock() });
     const { dropped } = this.sender.counts;
-    if (dropped !== this.#reportedDropped && this.#options.sendRelay({ d: dropped })) this.#reportedDropped = dropped;
+    if (dropped !== this.reportedDropped && this.options.sendRelay({ d: dropped })) this.reportedDropped = dropped;
   }
 }

@@ -56,67 +56,68 @@ export function retryDelayMs(attempt: number, timing: LinkTiming): number {
   return Math.round(ceiling / 2 + (timing.random() * ceiling) / 2);
 }
 
+// TypeScript `private`, as in controller-link.ts: no WeakMaps from lowering on phones.
 export class LinkMachine {
-  #state: LinkState = { kind: 'idle' };
-  #dawPresent = false;
-  readonly #timing: LinkTiming;
+  private current: LinkState = { kind: 'idle' };
+  private dawPresent = false;
+  private readonly timing: LinkTiming;
 
   constructor(timing: Partial<LinkTiming> = {}) {
-    this.#timing = { ...DEFAULT_LINK_TIMING, ...timing };
+    this.timing = { ...DEFAULT_LINK_TIMING, ...timing };
   }
 
   get state(): LinkState {
-    return this.#state;
+    return this.current;
   }
 
   dispatch(event: LinkEvent): LinkEffect[] {
-    const state = this.#state;
+    const state = this.current;
     switch (event.type) {
       case 'daw': {
-        const appeared = event.present && !this.#dawPresent;
-        this.#dawPresent = event.present;
+        const appeared = event.present && !this.dawPresent;
+        this.dawPresent = event.present;
         // The DAW (re)appearing is the moment an offer can succeed (a DAW reload ends here):
         // start over at once, whatever backoff was pending. An open channel needs nothing.
-        if (appeared && state.kind !== 'open') return this.#connect(1, state.kind === 'connecting');
+        if (appeared && state.kind !== 'open') return this.connect(1, state.kind === 'connecting');
         if (!event.present && state.kind === 'connecting') {
           // The offer went to a DAW that has gone; wait for it to come back.
-          this.#state = { kind: 'waiting', attempt: state.attempt };
+          this.current = { kind: 'waiting', attempt: state.attempt };
           return [{ type: 'teardown' }, { type: 'disarm' }];
         }
         return [];
       }
       case 'open':
         if (state.kind !== 'connecting') return [];
-        this.#state = { kind: 'open' };
+        this.current = { kind: 'open' };
         return [{ type: 'disarm' }];
       case 'failed':
-        if (state.kind === 'open') return this.#wait(1);
-        if (state.kind === 'connecting') return this.#wait(state.attempt);
+        if (state.kind === 'open') return this.wait(1);
+        if (state.kind === 'connecting') return this.wait(state.attempt);
         return [];
       case 'timer':
-        if (state.kind === 'connecting') return this.#wait(state.attempt);
-        if (state.kind === 'waiting' && this.#dawPresent) return this.#connect(state.attempt + 1, false);
+        if (state.kind === 'connecting') return this.wait(state.attempt);
+        if (state.kind === 'waiting' && this.dawPresent) return this.connect(state.attempt + 1, false);
         return [];
       case 'stop':
-        this.#dawPresent = false;
+        this.dawPresent = false;
         if (state.kind === 'idle') return [];
-        this.#state = { kind: 'idle' };
+        this.current = { kind: 'idle' };
         return [{ type: 'teardown' }, { type: 'disarm' }];
     }
   }
 
-  #connect(attempt: number, tearDownFirst: boolean): LinkEffect[] {
-    this.#state = { kind: 'connecting', attempt };
+  private connect(attempt: number, tearDownFirst: boolean): LinkEffect[] {
+    this.current = { kind: 'connecting', attempt };
     const effects: LinkEffect[] = tearDownFirst ? [{ type: 'teardown' }] : [];
-    effects.push({ type: 'connect' }, { type: 'arm', ms: this.#timing.openTimeoutMs });
+    effects.push({ type: 'connect' }, { type: 'arm', ms: this.timing.openTimeoutMs });
     return effects;
   }
 
   /** Gives up the current connection; the next attempt is armed only if it can reach the DAW. */
-  #wait(attempt: number): LinkEffect[] {
-    this.#state = { kind: 'waiting', attempt };
+  private wait(attempt: number): LinkEffect[] {
+    this.current = { kind: 'waiting', attempt };
     const effects: LinkEffect[] = [{ type: 'teardown' }];
-    effects.push(this.#dawPresent ? { type: 'arm', ms: retryDelayMs(attempt, this.#timing) } : { type: 'disarm' });
+    effects.push(this.dawPresent ? { type: 'arm', ms: retryDelayMs(attempt, this.timing) } : { type: 'disarm' });
     return effects;
   }
 }

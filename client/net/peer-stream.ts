@@ -16,7 +16,7 @@ type DestroyHook = (callback: (error?: unknown) => void, error?: unknown) => voi
 export class Duplex {
   destroyed = false;
   readonly _readableState = { ended: false };
-  readonly #listeners = new Map<string, Listener[]>();
+  private readonly byEvent = new Map<string, Listener[]>();
 
   constructor(_options?: unknown) {
     // Wrap the subclass's _destroy (simple-peer's cleanup) so each way of ending finishes here.
@@ -38,9 +38,9 @@ export class Duplex {
   }
 
   on(event: string, listener: Listener): this {
-    const list = this.#listeners.get(event);
+    const list = this.byEvent.get(event);
     if (list) list.push(listener);
-    else this.#listeners.set(event, [listener]);
+    else this.byEvent.set(event, [listener]);
     return this;
   }
 
@@ -53,7 +53,7 @@ export class Duplex {
   }
 
   removeListener(event: string, listener: Listener): this {
-    const list = this.#listeners.get(event);
+    const list = this.byEvent.get(event);
     const index = list?.indexOf(listener) ?? -1;
     if (list && index >= 0) list.splice(index, 1);
     return this;
@@ -64,7 +64,7 @@ export class Duplex {
   }
 
   emit(event: string, ...args: unknown[]): boolean {
-    const list = this.#listeners.get(event);
+    const list = this.byEvent.get(event);
     if (!list || list.length === 0) {
       if (event === 'error') throw args[0]; // as Node's emitter: an unheard error is not swallowed
       return false;

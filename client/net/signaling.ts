@@ -19,6 +19,7 @@ import {
   SOCKET_PATH,
   type WelcomeMessage,
 } from '../../signal/protocol.ts';
+import { takeEarlySocket } from './early-socket.ts';
 
 export interface JoinParams {
   role: Role;
@@ -130,7 +131,9 @@ export function defaultSignalingUrl(location: { protocol: string; host: string }
 
 export function createSignaling(options: SignalingOptions): Signaling {
   const url = options.url ?? defaultSignalingUrl(globalThis.location);
-  const connect = options.connect ?? ((target: string) => new WebSocket(target) as unknown as SocketLike);
+  // A socket the page opened before it rendered (early-socket.ts) serves as the first one.
+  const connect =
+    options.connect ?? ((target: string) => (takeEarlySocket() ?? new WebSocket(target)) as unknown as SocketLike);
   const initialBackoffMs = options.initialBackoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const roomWaitMs = options.roomWaitMs ?? 60_000;
@@ -163,7 +166,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
     lastHeardAt = performance.now();
     const ws = connect(url);
     socket = ws;
-    ws.onopen = () => {
+    const sendJoin = () => {
       const join: ClientMessages['join'] = {
         type: 'join',
         v: PROTOCOL_VERSION,
@@ -178,6 +181,7 @@ export function createSignaling(options: SignalingOptions): Signaling {
       if (params.pin !== undefined) join.pin = params.pin;
       ws.send(JSON.stringify(join));
     };
+    ws.onopen = sendJoin;
     ws.onmessage = (event) => {
       lastHeardAt = performance.now();
       if (typeof event.data !== 'string') return;
@@ -190,6 +194,9 @@ export function createSignaling(options: SignalingOptions): Signaling {
     ws.onerror = () => {}; // a 'close' always follows
     clearInterval(watchdog);
     watchdog = setInterval(checkAlive, Math.min(1000, connectTimeoutMs / 2));
+    // A socket the page opened before it rendered is open already: its `open` event is this very task,
+    // and a handler set while an event is dispatched is not called for it (so the join goes out once).
+    if (ws.readyState === WS_OPEN) sendJoin();
   }
 
   function receive(message: ServerMessage): void {

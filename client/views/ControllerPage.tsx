@@ -1,14 +1,6 @@
 import { createEffect, createSignal, For, onCleanup, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import {
-  ErrorCode,
-  isReservedName,
-  nameProblem,
-  normalizeRoomCode,
-  PIN_PATTERN,
-  PLAYER_COLORS,
-  ROOM_CODE_LENGTH,
-} from '../../signal/protocol.ts';
+import { ErrorCode, normalizeRoomCode, PIN_PATTERN, PLAYER_COLORS, ROOM_CODE_LENGTH } from '../../signal/protocol.ts';
 import { KIT } from '../audio/kit.ts';
 import { BeatLight } from '../components/BeatLight.tsx';
 import { EndScreen } from '../components/EndScreen.tsx';
@@ -20,6 +12,7 @@ import { ControllerLink, type Transport } from '../net/controller-link.ts';
 import { type Tempo, type TimingReport, wallClock } from '../net/hits.ts';
 import type { EndReason, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
+import { joinsAtOnce, nameIssue } from '../state/returning-player.ts';
 import { createScreenAwake, SCREEN_AWAKE_TEXT } from '../state/screen-awake.ts';
 import { createSession } from '../state/session.ts';
 import {
@@ -32,12 +25,15 @@ import {
   saveResumeToken,
 } from '../state/storage.ts';
 
+/** How long a joining phone's play view waits for its offer to the DAW to be sent before it shows anyway (ms). */
+const VIEW_WAIT_MS = 300;
+
 /** The phone's page. Without a valid code (or a name yet) it asks; with both it joins. */
 export function ControllerPage(props: { room: string | null; typed: string | null; navigate: (path: string) => void }) {
   const [name, setName] = createSignal(savedName());
   // Null until the player picks one: then the server gives each player a different colour.
   const [color, setColor] = createSignal<string | null>(savedColor());
-  const [ready, setReady] = createSignal(props.room !== null && savedName() !== '' && !nameIssue(savedName()));
+  const [ready, setReady] = createSignal(joinsAtOnce(props.room));
   // The room's PIN, once the player typed it (asked only when the DAW set one). Each PIN typed
   // is a new attempt to join (a new object, even for the same digits): InRoom is made again for it.
   const [attempt, setAttempt] = createSignal<{ pin: string | undefined }>({ pin: undefined });
@@ -171,7 +167,7 @@ interface LinkView {
   tempo: Tempo | null;
 }
 
-function createLink(getSignaling: () => Signaling) {
+function createLink(getSignaling: () => Signaling, onSignalSent: () => void) {
   const [view, setView] = createStore<LinkView>({
     transport: 'offline',
     rttMs: null,
@@ -183,7 +179,10 @@ function createLink(getSignaling: () => Signaling) {
   });
   const link = new ControllerLink({
     iceServers: () => getSignaling().welcome?.iceServers ?? [],
-    sendSignal: (to, data) => getSignaling().send({ type: 'signal', to, data }),
+    sendSignal: (to, data) => {
+      getSignaling().send({ type: 'signal', to, data });
+      onSignalSent();
+    },
     sendRelay: (data, ref) =>
       getSignaling().sendNow(ref === undefined ? { type: 'relay', data } : { type: 'relay', data, ref }),
     onChange: () =>
@@ -212,8 +211,19 @@ function InRoom(props: {
   navigate: (path: string) => void;
 }) {
   const resumeToken = savedResumeToken(props.room);
+  // The play view (header, pads) waits until the offer to the DAW is sent, at most VIEW_WAIT_MS: made
+  // first, it would hold up the offer by as long as it takes to make; made after it, it is made while
+  // the DAW answers.
+  const [viewShown, setViewShown] = createSignal(false);
+  const showView = () => setViewShown(true);
+
+  setTimeout(showView, VIEW_WAIT_MS); // harmless after InRoom is gone: nothing reads the signal then
   let signaling: Signaling | undefined;
-  const [linkView, link] = createLink(() => signaling as Signaling);
+  const [linkView, link] = createLink(
+    () => signaling as Signaling,
+    // The offer is on its way: the view is made while the DAW answers (a task later, so this one ends).
+    () => setTimeout(showView),
+  );
   const [session, actions, created] = createSession(
     {
       role: 'controller',
@@ -236,6 +246,15 @@ function InRoom(props: {
       },
       onStatus: (status) => {
         link.setSocket(status.kind === 'connected');
+        // Connected: a welcome came, and the store has not taken it in yet. The link to the DAW starts
+        // now, before anything of the welcome is rendered (the effect below then finds it told), and
+        // the play view is made after its offer has gone out (see `viewShown`).
+        if (status.kind === 'connected' && signaling?.welcome) {
+          const current = signaling.welcome.members.find((member) => member.role === 'daw');
+          link.setDaw(current?.peerId ?? null, current?.state === 'connected');
+          // No offer is coming (no DAW to send it to, or no WebRTC here): nothing to wait for.
+          if (current?.state !== 'connected' || !link.webrtc) setTimeout(showView);
+        }
         // Kicked, ended or left: no more hits from this page, not even over an open channel.
         if (status.kind === 'ended') link.destroy();
       },
@@ -277,68 +296,70 @@ function InRoom(props: {
     <Show
       when={ended()}
       fallback={
-        <div class="play">
-          <header class="play-bar">
-            <StatusLight status={session.status} />
-            <span class="muted room-tag" data-testid="room-code">
-              {props.room}
-            </span>
-            <TransportBadge
-              transport={linkView.transport}
-              rttMs={linkView.rttMs ?? session.rttMs}
-              timing={linkView.timing}
-              lastEnd={linkView.webrtc ? linkView.lastEnd : 'this browser has no WebRTC'}
-            />
-            <Show when={linkView.tempo?.running}>
-              <BeatLight
-                tempo={linkView.tempo}
-                dawNow={() => {
-                  // The DAW's clock, less its output latency: the light comes on as the click is heard.
-                  const now = wallClock();
-                  return now + link.dawOffsetAt(now) - (linkView.timing?.outputLatencyMs ?? 0);
+        <Show when={viewShown()}>
+          <div class="play">
+            <header class="play-bar">
+              <StatusLight status={session.status} />
+              <span class="muted room-tag" data-testid="room-code">
+                {props.room}
+              </span>
+              <TransportBadge
+                transport={linkView.transport}
+                rttMs={linkView.rttMs ?? session.rttMs}
+                timing={linkView.timing}
+                lastEnd={linkView.webrtc ? linkView.lastEnd : 'this browser has no WebRTC'}
+              />
+              <Show when={linkView.tempo?.running}>
+                <BeatLight
+                  tempo={linkView.tempo}
+                  dawNow={() => {
+                    // The DAW's clock, less its output latency: the light comes on as the click is heard.
+                    const now = wallClock();
+                    return now + link.dawOffsetAt(now) - (linkView.timing?.outputLatencyMs ?? 0);
+                  }}
+                />
+              </Show>
+              <Show when={linkView.dropped > 0}>
+                <span class="dropped" data-testid="dropped" title="Hits that could not reach the DAW in time">
+                  {linkView.dropped} dropped
+                </span>
+              </Show>
+              <button
+                type="button"
+                class="chip"
+                data-testid="profile"
+                style={{ '--chip-color': myColor() }}
+                onClick={() => setEditing(!editing())}
+              >
+                {myName()}
+              </button>
+            </header>
+            <Show when={daw()?.state === 'away'}>
+              <p class="warning" data-testid="daw-away">
+                DAW away — waiting for it to come back…
+              </p>
+            </Show>
+            <Show when={editing()}>
+              <ProfileSheet
+                name={props.name}
+                color={myColor() ?? (PLAYER_COLORS[0] as string)}
+                onSave={(profile) => {
+                  saveName(profile.name);
+                  saveColor(profile.color);
+                  props.onProfile(profile);
+                  actions.setProfile(profile);
+                  setEditing(false);
+                }}
+                onLeave={() => {
+                  actions.leave();
+                  saveResumeToken(props.room, null);
                 }}
               />
             </Show>
-            <Show when={linkView.dropped > 0}>
-              <span class="dropped" data-testid="dropped" title="Hits that could not reach the DAW in time">
-                {linkView.dropped} dropped
-              </span>
-            </Show>
-            <button
-              type="button"
-              class="chip"
-              data-testid="profile"
-              style={{ '--chip-color': myColor() }}
-              onClick={() => setEditing(!editing())}
-            >
-              {myName()}
-            </button>
-          </header>
-          <Show when={daw()?.state === 'away'}>
-            <p class="warning" data-testid="daw-away">
-              DAW away — waiting for it to come back…
-            </p>
-          </Show>
-          <Show when={editing()}>
-            <ProfileSheet
-              name={props.name}
-              color={myColor() ?? (PLAYER_COLORS[0] as string)}
-              onSave={(profile) => {
-                saveName(profile.name);
-                saveColor(profile.color);
-                props.onProfile(profile);
-                actions.setProfile(profile);
-                setEditing(false);
-              }}
-              onLeave={() => {
-                actions.leave();
-                saveResumeToken(props.room, null);
-              }}
-            />
-          </Show>
-          <PadGrid pads={pads()} onHit={(pad, velocity) => link.hit(pad, velocity)} />
-          <ScreenAwakeNote />
-        </div>
+            <PadGrid pads={pads()} onHit={(pad, velocity) => link.hit(pad, velocity)} />
+            <ScreenAwakeNote />
+          </div>
+        </Show>
       }
     >
       {(reason) => (
@@ -397,14 +418,6 @@ function askedForPin(reason: EndReason): string | null {
 function mayJoinAgain(reason: EndReason): boolean {
   if (reason.kind === 'kicked') return false;
   return reason.kind !== 'refused' || (reason.code !== ErrorCode.BANNED && reason.code !== ErrorCode.ROOM_LOCKED);
-}
-
-/** Why a name cannot be used, shared with the server's rule (signal/protocol.ts), or null. */
-function nameIssue(name: string): string | null {
-  const trimmed = name.trim();
-  if (isReservedName(trimmed)) return '“DAW” is the laptop’s name: choose another.';
-  const problem = nameProblem(trimmed);
-  return problem === null ? null : `A name ${problem}.`;
 }
 
 function PinForm(props: { message: string; onPin: (pin: string) => void; onCancel: () => void }) {

@@ -5,6 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { PHONE } from '../helpers/browser.ts';
 import { E2E_WAIT_MS, type Jam, waitForP2p } from '../helpers/jam.ts';
 import { useJam } from '../helpers/use-jam.ts';
 
@@ -194,5 +195,74 @@ describe('the pads', () => {
     }
     expect(expected).toBeLessThan(8);
     expect(buzzes).toBe(expected);
+  });
+});
+
+/**
+ * An init script: `name` remembered (a returning player; none when null), and the page's signaling
+ * sockets watched (on `window.__sockets`): how many were made, and whether the page had made its pads
+ * when its join went out and when its first signal (the offer to the DAW) did.
+ */
+const watchSockets = (name: string | null) => `{
+  if (${JSON.stringify(name)} !== null) localStorage.setItem('padmesh.name', ${JSON.stringify(name)});
+  const seen = { made: 0, joinedBeforePads: null, offeredBeforePads: null };
+  window.__sockets = seen;
+  const noPads = () => document.querySelector('[data-testid=pad]') === null;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      seen.made += 1;
+    }
+    send(data) {
+      if (typeof data === 'string' && data.startsWith('{"type":"join"')) seen.joinedBeforePads ??= noPads();
+      if (typeof data === 'string' && data.startsWith('{"type":"signal"')) seen.offeredBeforePads ??= noPads();
+      return super.send(data);
+    }
+  };
+}`;
+
+interface Sockets {
+  made: number;
+  joinedBeforePads: boolean | null;
+  offeredBeforePads: boolean | null;
+}
+const sockets = (phone: Page) => phone.evaluate(() => (window as unknown as { __sockets: Sockets }).__sockets);
+
+describe('a returning player’s page', () => {
+  it('sends its join and its offer to the DAW before it makes its pads, over one socket', async () => {
+    await jam.startServer();
+    const { code } = await jam.openDaw();
+    // The page waits for its socket and its offer only so long (EARLY_SOCKET_WAIT_MS, VIEW_WAIT_MS):
+    // on a machine so busy that they took longer, it made its pads first, as it should. Such a load
+    // proves nothing, so another is made (at most 8).
+    let proof: Sockets | null = null;
+    for (let load = 0; load < 8 && proof === null; load++) {
+      const phone = await jam.page(PHONE, watchSockets('Remi'));
+      await phone.goto(`${jam.phoneBase}/join/${code}`);
+      await waitForP2p(phone);
+      const seen = await sockets(phone);
+      expect(seen.made).toBe(1); // the socket opened before the app rendered is the session's: no second one
+      if (seen.joinedBeforePads && seen.offeredBeforePads) proof = seen;
+      await phone.context().close();
+    }
+    expect(proof).toEqual({ made: 1, joinedBeforePads: true, offeredBeforePads: true });
+  });
+
+  it('is not made for the join form: not on a first visit, nor for a remembered name that cannot be used', async () => {
+    await jam.startServer();
+    const { code } = await jam.openDaw();
+    for (const name of [null, 'DAW']) {
+      const phone = await jam.page(PHONE, watchSockets(name));
+      await phone.goto(`${jam.phoneBase}/join/${code}`);
+      // The page has run and rendered its form: an early socket would have been made before that.
+      await phone.getByTestId('name-input').waitFor(WAIT);
+      expect((await sockets(phone)).made).toBe(0);
+      await phone.getByTestId('name-input').fill('Noor');
+      await phone.getByRole('button', { name: 'Join' }).click();
+      await waitForP2p(phone);
+      expect((await sockets(phone)).made).toBe(1);
+      await phone.context().close();
+    }
   });
 });

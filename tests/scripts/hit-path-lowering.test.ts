@@ -71,3 +71,18 @@ describe('the DAW’s hit path, built for the floor', () => {
     expect(code).not.toMatch(PRIVATE_MACHINERY);
   });
 });
+
+/**
+ * The rest of the phone's link code (off a tap's path) keeps TypeScript `private` too, for bytes: the
+ * lowered `#private` members and their helpers were ~0.3 KB of the controller's gzipped entry chunk,
+ * which must not grow (issue 10), and with these gone it holds no private machinery at all.
+ */
+const PHONE_LINK = ['client/net/controller-link.ts', 'client/net/link-machine.ts', 'client/net/peer-stream.ts'];
+
+describe('the phone’s link code, built for the floor', () => {
+  it.each(PHONE_LINK)('%s has no #private member to lower into WeakMaps', async (file) => {
+    const source = readFileSync(join(root, file), 'utf8');
+    const { code } = await transformWithOxc(source, join(root, file), { target: buildTargets(phoneBrowsers()) });
+    expect(code).not.toMatch(PRIVATE_MACHINERY);
+  });
+});
