@@ -155,7 +155,10 @@ const page: EnginePage = {
     capture.connect(mute);
     mute.connect(context.destination); // pulled by the graph, heard by no one
     recording = new Float32Array(sampleRate * 60);
-    first = Math.ceil(context.currentTime * sampleRate);
+    // From the context's first frame, not from its currentTime as read here: on a busy machine the
+    // audio thread can be rendering frames the main thread's clock has already passed (CI once lost a
+    // hit played at once that way), and a frame before `first` would be thrown away.
+    first = 0;
     recordedTo = first;
     const mine = ++generation;
     capture.port.onmessage = ({ data }: MessageEvent<{ frames: Float64Array; samples: Float32Array }>) => {
