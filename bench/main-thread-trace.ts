@@ -28,7 +28,50 @@ interface TraceEvent {
   dur?: number;
   pid: number;
   tid: number;
-  args?: { name?: string; data?: { url?: string; frames?: { url?: string; processId?: number }[] } };
+  args?: {
+    name?: string;
+    fileName?: string;
+    data?: {
+      url?: string;
+      frames?: { url?: string; processId?: number }[];
+      message?: string;
+      functionName?: string;
+      lineNumber?: number;
+      type?: string;
+    };
+  };
+}
+
+/** A top-level task of a thread: when it ran (trace µs), and its events' self time (ms) by `keyOf(event)`. */
+interface TopTask {
+  ts: number;
+  end: number;
+  self: Map<string, number>;
+}
+
+/**
+ * A thread's complete ('X') events, in time order, as its top-level tasks: each event's self time is its
+ * duration less its children's (events nest by time), added up per task under `keyOf(event)`.
+ */
+function topLevelTasks(events: TraceEvent[], keyOf: (event: TraceEvent) => string): TopTask[] {
+  const tasks: TopTask[] = [];
+  const stack: { end: number; key: string }[] = [];
+  const sorted = events
+    .filter((e) => e.ph === 'X' && e.dur !== undefined)
+    .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+  for (const event of sorted) {
+    const end = event.ts + (event.dur as number);
+    while (stack.length > 0 && (stack[stack.length - 1] as { end: number }).end <= event.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (!parent) tasks.push({ ts: event.ts, end, self: new Map() });
+    const self = (tasks[tasks.length - 1] as TopTask).self;
+    const key = keyOf(event);
+    const dur = (event.dur as number) / 1000;
+    if (parent) self.set(parent.key, (self.get(parent.key) ?? 0) - dur);
+    self.set(key, (self.get(key) ?? 0) + dur);
+    stack.push({ end, key });
+  }
+  return tasks;
 }
 
 export interface MainThreadSummary {
@@ -76,34 +119,18 @@ export async function traceMainThreads(
   return Object.keys(pages).map((label) => {
     const pid = pidOf.get(label);
     const tid = pid === undefined ? undefined : mains.get(pid);
-    const events = traceEvents
-      .filter((e) => e.pid === pid && e.tid === tid && e.ph === 'X' && e.dur !== undefined)
-      .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+    const tasks = topLevelTasks(
+      traceEvents.filter((e) => e.pid === pid && e.tid === tid),
+      (event) => event.name,
+    );
     const self = new Map<string, number>();
-    const stack: { end: number; name: string }[] = [];
-    const longest: number[] = [];
-    const tops: { dur: number; self: Map<string, number> }[] = [];
-    let busy = 0;
-    for (const event of events) {
-      const end = event.ts + (event.dur as number);
-      while (stack.length > 0 && (stack[stack.length - 1] as { end: number }).end <= event.ts) stack.pop();
-      const parent = stack[stack.length - 1];
-      const dur = (event.dur as number) / 1000;
-      if (!parent) {
-        busy += event.dur as number;
-        longest.push(dur);
-        tops.push({ dur, self: new Map() });
-      }
-      const top = (tops[tops.length - 1] as { self: Map<string, number> }).self;
-      for (const map of [self, top]) {
-        if (parent) map.set(parent.name, (map.get(parent.name) ?? 0) - dur);
-        map.set(event.name, (map.get(event.name) ?? 0) + dur);
-      }
-      stack.push({ end, name: event.name });
-    }
-    longest.sort((a, b) => b - a);
-    tops.sort((a, b) => b.dur - a.dur);
-    const insideLongest = tops.slice(0, 3).map((top) => [...top.self].sort((a, b) => b[1] - a[1]).slice(0, 8));
+    for (const task of tasks) for (const [key, ms] of task.self) self.set(key, (self.get(key) ?? 0) + ms);
+    const busy = tasks.reduce((total, task) => total + (task.end - task.ts), 0);
+    const longest = tasks.map((task) => (task.end - task.ts) / 1000).sort((a, b) => b - a);
+    const insideLongest = [...tasks]
+      .sort((a, b) => b.end - b.ts - (a.end - a.ts))
+      .slice(0, 3)
+      .map((task) => [...task.self].sort((a, b) => b[1] - a[1]).slice(0, 8));
     return {
       label,
       busyPercent: busy / 1000 / wallMs / 0.01,
@@ -127,21 +154,8 @@ export function printSummaries(title: string, summaries: MainThreadSummary[]): v
   }
 }
 
-interface TimelineEvent {
-  name: string;
-  ph: string;
-  ts: number;
-  dur?: number;
-  pid: number;
-  tid: number;
-  args?: {
-    data?: { message?: string; url?: string; functionName?: string; lineNumber?: number; type?: string };
-    fileName?: string;
-  };
-}
-
 /** What one trace event was, in a few words (the event's name, and the script, function or DOM event it ran). */
-function describe(event: TimelineEvent): string {
+function describe(event: TraceEvent): string {
   const data = event.args?.data;
   const file = (url: string | undefined) => (url ? (url.split('/').pop() ?? url) : '');
   switch (event.name) {
@@ -179,7 +193,7 @@ export async function traceTimeline(
   } finally {
     const buffer = await browser.stopTracing();
     if (process.env.PADMESH_TRACE_FILE) writeFileSync(process.env.PADMESH_TRACE_FILE, buffer);
-    const { traceEvents } = JSON.parse(buffer.toString()) as { traceEvents: TimelineEvent[] };
+    const { traceEvents } = JSON.parse(buffer.toString()) as { traceEvents: TraceEvent[] };
     const markTs = new Map<string, number>();
     const threadOf = new Map<string, string>();
     const marks: { ts: number; thread: string; text: string }[] = [];
@@ -198,43 +212,24 @@ export async function traceTimeline(
       const thread = threadOf.get(label);
       console.log(`── ${label} main thread (ms after the phone's navigation start) ──`);
       if (!thread) continue;
-      const events = traceEvents
-        .filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X' && e.dur !== undefined && e.ts >= zero - 50_000)
-        .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
       const lines: { ts: number; text: string }[] = marks
         .filter((m) => m.thread === thread && m.ts >= zero - 50_000)
         .map((m) => ({ ts: m.ts, text: `${at(m.ts)}          ◆ ${m.text}` }));
-      let top: { ts: number; end: number; self: Map<string, number> } | undefined;
-      const stack: { end: number; key: string }[] = [];
-      const flush = () => {
-        if (!top) return;
-        const dur = (top.end - top.ts) / 1000;
-        if (dur >= minMs) {
-          const inside = [...top.self]
-            .filter(([, v]) => v >= 0.2)
-            .sort((a, b) => b[1] - a[1])
-            .slice(0, 6)
-            .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-            .join(', ');
-          lines.push({ ts: top.ts, text: `${at(top.ts)} ${dur.toFixed(1).padStart(6)}  ${inside}` });
-        }
-      };
-      for (const event of events) {
-        const end = event.ts + (event.dur as number);
-        while (stack.length > 0 && (stack[stack.length - 1] as { end: number }).end <= event.ts) stack.pop();
-        const parent = stack[stack.length - 1];
-        if (!parent) {
-          flush();
-          top = { ts: event.ts, end, self: new Map() };
-        }
-        const self = (top as { self: Map<string, number> }).self;
-        const key = describe(event);
-        const dur = (event.dur as number) / 1000;
-        if (parent) self.set(parent.key, (self.get(parent.key) ?? 0) - dur);
-        self.set(key, (self.get(key) ?? 0) + dur);
-        stack.push({ end, key });
+      const tasks = topLevelTasks(
+        traceEvents.filter((e) => `${e.pid}:${e.tid}` === thread && e.ts >= zero - 50_000),
+        describe,
+      );
+      for (const task of tasks) {
+        const dur = (task.end - task.ts) / 1000;
+        if (dur < minMs) continue;
+        const inside = [...task.self]
+          .filter(([, v]) => v >= 0.2)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ');
+        lines.push({ ts: task.ts, text: `${at(task.ts)} ${dur.toFixed(1).padStart(6)}  ${inside}` });
       }
-      flush();
       for (const line of lines.sort((a, b) => a.ts - b.ts)) console.log(line.text);
     }
   }
