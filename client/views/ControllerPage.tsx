@@ -215,15 +215,18 @@ function InRoom(props: {
   // first, it would hold up the offer by as long as it takes to make; made after it, it is made while
   // the DAW answers.
   const [viewShown, setViewShown] = createSignal(false);
-  const showView = () => setViewShown(true);
-
-  setTimeout(showView, VIEW_WAIT_MS); // harmless after InRoom is gone: nothing reads the signal then
+  const viewTimer = setTimeout(() => setViewShown(true), VIEW_WAIT_MS);
+  onCleanup(() => clearTimeout(viewTimer));
+  /** The view, a task later (so this one ends first); once: every later signal and status finds it made. */
+  let viewAsked = false;
+  const showViewSoon = () => {
+    if (viewAsked) return;
+    viewAsked = true;
+    setTimeout(() => setViewShown(true));
+  };
   let signaling: Signaling | undefined;
-  const [linkView, link] = createLink(
-    () => signaling as Signaling,
-    // The offer is on its way: the view is made while the DAW answers (a task later, so this one ends).
-    () => setTimeout(showView),
-  );
+  // The offer is on its way: the view is made while the DAW answers.
+  const [linkView, link] = createLink(() => signaling as Signaling, showViewSoon);
   const [session, actions, created] = createSession(
     {
       role: 'controller',
@@ -253,7 +256,7 @@ function InRoom(props: {
           const current = signaling.welcome.members.find((member) => member.role === 'daw');
           link.setDaw(current?.peerId ?? null, current?.state === 'connected');
           // No offer is coming (no DAW to send it to, or no WebRTC here): nothing to wait for.
-          if (current?.state !== 'connected' || !link.webrtc) setTimeout(showView);
+          if (current?.state !== 'connected' || !link.webrtc) showViewSoon();
         }
         // Kicked, ended or left: no more hits from this page, not even over an open channel.
         if (status.kind === 'ended') link.destroy();
