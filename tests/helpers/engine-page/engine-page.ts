@@ -113,10 +113,15 @@ AudioNode.prototype.connect = function (this: AudioNode, ...args: unknown[]) {
   return (connect as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof connect;
 
-/** Up to a minute of output, from the frame `first` on. */
+/**
+ * Up to a minute of output, from the context's first frame on (index = frame). Not from its currentTime
+ * when the engine is made: on a busy machine the audio thread can be rendering frames the main thread's
+ * clock has already passed (CI once lost a hit played at once that way).
+ */
 let recording = new Float32Array(0);
-let first = 0;
 let recordedTo = 0;
+/** The context's time when the engine was made: the browser's playback statistics count from about then. */
+let engineMadeAt = 0;
 let sampleRate = 48_000;
 let engine: DrumEngine | null = null;
 let gaveWay: Record<string, number> = {};
@@ -124,7 +129,7 @@ let gaveWay: Record<string, number> = {};
 let generation = 0;
 
 const live = () => engine as DrumEngine;
-const index = (time: number) => Math.round(time * sampleRate) - first;
+const index = (time: number) => Math.round(time * sampleRate);
 const bounded = (from: number, to: number) => ({
   a: Math.max(0, index(from)),
   b: Math.min(recording.length, index(to)),
@@ -155,19 +160,16 @@ const page: EnginePage = {
     capture.connect(mute);
     mute.connect(context.destination); // pulled by the graph, heard by no one
     recording = new Float32Array(sampleRate * 60);
-    // From the context's first frame, not from its currentTime as read here: on a busy machine the
-    // audio thread can be rendering frames the main thread's clock has already passed (CI once lost a
-    // hit played at once that way), and a frame before `first` would be thrown away.
-    first = 0;
-    recordedTo = first;
+    recordedTo = 0;
+    engineMadeAt = context.currentTime;
     const mine = ++generation;
     capture.port.onmessage = ({ data }: MessageEvent<{ frames: Float64Array; samples: Float32Array }>) => {
       if (mine !== generation) return;
       for (let q = 0; q < data.frames.length; q++) {
-        const at = (data.frames[q] as number) - first;
+        const at = data.frames[q] as number;
         if (at < 0 || at + 128 > recording.length) continue;
         recording.set(data.samples.subarray(q * 128, q * 128 + 128), at);
-        recordedTo = Math.max(recordedTo, first + at + 128);
+        recordedTo = Math.max(recordedTo, at + 128);
       }
     };
     return { sampleRate, transport: engine.transport };
@@ -227,9 +229,8 @@ const page: EnginePage = {
   async playbackCaughtUp() {
     const context = (master as AudioNode).context as AudioContext & { playbackStats?: { totalDuration: number } };
     const now = context.currentTime;
-    const started = first / sampleRate; // the recording began with the engine's first quantum or so
     const until = performance.now() + 15_000;
-    while ((context.playbackStats?.totalDuration ?? Number.POSITIVE_INFINITY) < now - started - 0.05) {
+    while ((context.playbackStats?.totalDuration ?? Number.POSITIVE_INFINITY) < now - engineMadeAt - 0.05) {
       if (performance.now() > until) throw new Error('the playback statistics did not catch up');
       await wait(50);
     }
@@ -252,12 +253,12 @@ const page: EnginePage = {
   },
   firstAbove(from, to, threshold) {
     const { a, b } = bounded(from, to);
-    for (let i = a; i < b; i++) if (Math.abs(recording[i] as number) > threshold) return (first + i) / sampleRate;
+    for (let i = a; i < b; i++) if (Math.abs(recording[i] as number) > threshold) return i / sampleRate;
     return Number.NaN;
   },
   lastAbove(from, to, threshold) {
     const { a, b } = bounded(from, to);
-    for (let i = b - 1; i >= a; i--) if (Math.abs(recording[i] as number) > threshold) return (first + i) / sampleRate;
+    for (let i = b - 1; i >= a; i--) if (Math.abs(recording[i] as number) > threshold) return i / sampleRate;
     return Number.NaN;
   },
   frequency(from, to) {
@@ -271,7 +272,7 @@ const page: EnginePage = {
     const found: number[] = [];
     for (let i = Math.max(a, 1); i < b; i++) {
       if (Math.abs(recording[i] as number) > threshold && Math.abs(recording[i - 1] as number) <= threshold) {
-        found.push((first + i) / sampleRate);
+        found.push(i / sampleRate);
       }
     }
     return found;
