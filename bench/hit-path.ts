@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { CDPSession, Page, Response } from 'playwright-core';
 import type { RecordedHits } from '../client/state/hit-recorder.ts';
+import { inlineScripts } from '../signal/static.ts';
 import { LAPTOP, PHONE } from '../tests/helpers/browser.ts';
 import {
   DIST,
@@ -368,9 +369,15 @@ function rawRun(daw: Page, senders: Page[], count: number, intervalMs = INTERVAL
   });
 }
 
-/** Phone init script for (e): a returning player (name remembered), who taps pad 0 the moment P2P is up. */
+/**
+ * Phone init script for (e): a returning player (a name remembered, and the browser's id from its earlier
+ * visit: each load is a fresh browser context, so both are put there), who taps pad 0 the moment P2P is up.
+ */
 const STARTUP_SCRIPT = `${NAME_SHIM}
-try { localStorage.setItem('padmesh.name', 'Startup'); } catch {}
+try {
+  localStorage.setItem('padmesh.name', 'Startup');
+  localStorage.setItem('padmesh.deviceId', 'startup-' + Math.random().toString(36).slice(2));
+} catch {}
 {
   const marks = {};
   window.__startup = marks;
@@ -475,7 +482,8 @@ const STARTUP_STEPS = [
   ['phone.signalOut', 'phone: offer sent'],
   ['phone.candidate', 'phone: first ICE candidate'],
   ['daw.signalIn', 'DAW: offer in'],
-  ['daw.pc', 'DAW: RTCPeerConnection made'],
+  // Not the RTCPeerConnection's making: the DAW makes a spare before the offer comes (client/net/spare-connection.ts).
+  ['daw.remoteSdp', 'DAW: offer given to its RTCPeerConnection'],
   ['daw.localSdp', 'DAW: answer set'],
   ['daw.signalOut', 'DAW: answer sent'],
   ['phone.signalIn', 'phone: answer in'],
@@ -504,7 +512,12 @@ interface Chunk {
   gzip: number;
   /** The Content-Encoding the server sent it with ('' for none). */
   encoding: string;
+  /** JavaScript (a .js file, or the page's inline script: scripts/inline-script.ts). */
+  js: boolean;
 }
+
+/** The pseudo-chunk for the inline script(s) of a page's HTML. */
+const INLINE_SCRIPT = 'inline <script> of the HTML';
 
 /**
  * Keeps every /assets/ file `page` loads, as Chromium got it (dist/client may be rebuilt by
@@ -517,6 +530,10 @@ function recordChunks(page: Page, into: Map<string, Chunk>): () => Promise<void>
   page.on('response', (response) => {
     const path = new URL(response.url()).pathname;
     if (path.startsWith('/assets/') && !into.has(path)) responses.set(path, response);
+    // The page itself: JavaScript inlined into it counts with the chunks.
+    else if (response.request().resourceType() === 'document' && !into.has(INLINE_SCRIPT)) {
+      responses.set(INLINE_SCRIPT, response);
+    }
   });
   return async () => {
     const bodies = await withTimeout(
@@ -531,7 +548,13 @@ function recordChunks(page: Page, into: Map<string, Chunk>): () => Promise<void>
       'reading chunks',
     );
     for (const { path, body, encoding } of bodies) {
-      if (body) into.set(path, { path, bytes: body.length, gzip: gzipSync(body).length, encoding });
+      if (!body) continue;
+      if (path === INLINE_SCRIPT) {
+        const script = Buffer.from(inlineScripts(body.toString('utf8')).join(''));
+        if (script.length === 0) continue;
+        into.set(path, { path, bytes: script.length, gzip: gzipSync(script).length, encoding, js: true });
+      } else
+        into.set(path, { path, bytes: body.length, gzip: gzipSync(body).length, encoding, js: path.endsWith('.js') });
     }
   };
 }
@@ -853,7 +876,7 @@ function render(
 
   const { phoneChunks, dawChunks } = startup;
   const encodings = [...new Set([...phoneChunks, ...dawChunks].map((chunk) => chunk.encoding || 'none'))].join(', ');
-  const js = (list: Chunk[]) => list.filter((chunk) => chunk.path.endsWith('.js'));
+  const js = (list: Chunk[]) => list.filter((chunk) => chunk.js);
   const kb = (bytes: number) => (bytes / 1024).toFixed(1);
   const phoneJsGzip = js(phoneChunks).reduce((total, chunk) => total + chunk.gzip, 0);
   const dawJsGzip = js(dawChunks).reduce((total, chunk) => total + chunk.gzip, 0);
@@ -951,7 +974,8 @@ ${verdict(dawBusyMedian(single.padmesh), BUSY_RATIO * dawBusyMedian(single.raw),
 ${renderStartup(startup)}
 
 **Bundles**: the /assets/ files Chromium loaded for each page (as the server sent them, from dist/client),
-each gzipped alone at zlib's default level. Content-Encoding the server sent them with: ${encodings}.
+and the script inlined in its HTML (scripts/inline-script.ts), each gzipped alone at zlib's default level.
+Content-Encoding the server sent them with: ${encodings}.
 - controller (\`/join/…\`, until its first hit): ${chunkList(phoneChunks)}; JS ${kb(phoneJsGzip)} KB gzip.
   Target ≤ ${CONTROLLER_GZIP_KB} KB gzip: ${verdict(phoneJsGzip / 1024, CONTROLLER_GZIP_KB, 'KB', 1)}.
 - DAW (\`/daw\`): ${chunkList(dawChunks)}; JS ${kb(dawJsGzip)} KB gzip.
@@ -1145,7 +1169,7 @@ function renderStartup(startup: Awaited<ReturnType<typeof startups>>): string {
     .join('; ');
 
   return `**Controller page open → first hit over P2P** (${st.length} page loads${labels.length > 1 ? ' of each build, taking turns (rotating order)' : ''}, fresh browser context each, a returning
-player whose name is remembered; an init script taps pad 0 the moment the page shows P2P). Where the time goes:
+player: a name remembered and the browser's id from an earlier visit; an init script taps pad 0 the moment the page shows P2P). Where the time goes:
 each step's median, ms after the phone page's navigation start (DAW steps on the same wall clock). The steps are
 read off the browser's own WebSocket and RTCPeerConnection, wrapped by an init script in both pages (the first
 of each: "ICE connected" is \`iceConnectionState\`, "DTLS connected" \`connectionState\`, "offer in" the first
@@ -1155,8 +1179,27 @@ of each: "ICE connected" is \`iceConnectionState\`, "DTLS connected" \`connectio
 |---|${labels.map(() => '---|').join('')}
 ${stepRows}
 
-All samples (first hit, ms): ${allSamples}.
+All samples (first hit, ms): ${allSamples}.${pairedStartup(startup.samples, labels)}
 Target ≤ ${FIRST_HIT_MS} ms on loopback (${labels[0]}): ${verdict(firstHit, FIRST_HIT_MS, 'ms', 0)}; ${p2pVia} of ${st.length} first hits came over P2P.`;
+}
+
+/**
+ * With a baseline build: the first hit of load i of this build against load i of the baseline (taken in
+ * turns, so under about the same load), as the median of the differences and how often this build was sooner.
+ * On a noisy machine this says more than the two medians apart.
+ */
+function pairedStartup(samples: Record<string, Startup[]>, labels: string[]): string {
+  const [mine = [], theirs = []] = labels.map((label) => samples[label] ?? []);
+  if (labels.length < 2 || mine.length === 0) return '';
+  const differences = mine
+    .slice(0, theirs.length)
+    .map((sample, i) => sample.firstHitArrived - (theirs[i] as Startup).firstHitArrived);
+  const sooner = differences.filter((difference) => difference < 0).length;
+  const paired = median(differences);
+  return (
+    `\nPaired, load by load: ${labels[0]} − ${labels[1]} = ${paired >= 0 ? '+' : '−'}${ms(Math.abs(paired), 0)} ms ` +
+    `(median of ${differences.length} differences); ${labels[0]} sooner in ${sooner} of ${differences.length}.`
+  );
 }
 
 if (isMain(import.meta.url)) await runAlone('hit-path', hitPathBenchmark);

@@ -5,7 +5,7 @@
  *
  * What a phone loads is read off the build itself: index.html's module script and every chunk
  * it imports, statically or lazily, except the DAW page's lazy chunk (App.tsx loads it only on
- * /daw) and what only that chunk imports. So the check sees exactly the bytes a phone gets, with
+ * /daw) and what only that chunk imports; and the script inlined in index.html (scripts/inline-script.ts). So the check sees exactly the bytes a phone gets, with
  * solid-js, simple-peer, valibot and nanoid in them, after tree-shaking and after the build's
  * lowering for the floor. The rules, with ESLint:
  * - APIs: eslint-plugin-compat (MDN's browser-compat-data) against the browserslist entries, every
@@ -27,10 +27,14 @@ import { fileURLToPath } from 'node:url';
 import { Linter } from 'eslint';
 import compat from 'eslint-plugin-compat';
 import { parseAst } from 'vite';
+import { inlineScripts } from '../signal/static.ts';
 import { bcdGlobalsRule } from './bcd-globals-rule.ts';
 import { phoneBrowsers } from './browser-floor.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** How a script inlined in index.html is named among the chunks (numbered from 1). */
+export const INLINE_SCRIPT = 'index.html inline <script>';
 
 /** Chunks a phone never loads: the DAW page's, imported lazily by App.tsx for /daw only. */
 const DAW_ONLY_CHUNK = /^DawPage-[\w-]+\.js$/;
@@ -61,7 +65,7 @@ export interface FloorFinding {
 
 export interface FloorReport {
   browsers: string[];
-  /** Every chunk checked, relative to the build folder, the entry first. */
+  /** Every chunk checked, relative to the build folder, the entry first, then index.html's inline scripts. */
   chunks: string[];
   findings: FloorFinding[];
 }
@@ -161,12 +165,16 @@ export function checkPhoneFloor(
   browsers: string[] = phoneBrowsers(),
   featureDetected: readonly string[] = Object.keys(FEATURE_DETECTED),
 ): FloorReport {
-  const chunks = controllerChunks(distDir);
+  const sources = new Map(
+    controllerChunks(distDir).map((chunk) => [chunk, readFileSync(join(distDir, chunk), 'utf8')]),
+  );
+  for (const [i, code] of inlineScripts(readFileSync(join(distDir, 'index.html'), 'utf8')).entries()) {
+    sources.set(`${INLINE_SCRIPT} ${i + 1}`, code);
+  }
   const linter = new Linter({ configType: 'flat' });
   const config = lintConfig(browsers, featureDetected);
   const findings: FloorFinding[] = [];
-  for (const chunk of chunks) {
-    const code = readFileSync(join(distDir, chunk), 'utf8');
+  for (const [chunk, code] of sources) {
     const lines = code.split('\n');
     const messages = linter.verify(code, config, { filename: join(root, 'phone-chunk.js') });
     // Both API rules know most Web API interfaces: one finding per place (the outer node's).
@@ -189,7 +197,7 @@ export function checkPhoneFloor(
       });
     }
   }
-  return { browsers, chunks, findings };
+  return { browsers, chunks: [...sources.keys()], findings };
 }
 
 function main(): void {

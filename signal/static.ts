@@ -17,7 +17,8 @@
  * localhost (timers read to 5 µs instead of 100, SharedArrayBuffer for the sound engine), and not
  * on http://<lan-ip>, where browsers ignore it with a console error; on every page a
  * Content-Security-Policy: scripts, styles, workers and connections from this server only, no
- * framing (the pages cannot be clickjacked into playing or kicking).
+ * framing (the pages cannot be clickjacked into playing or kicking). The one inline script the
+ * build puts in index.html (scripts/inline-script.ts) is allowed by its hash, read off the build.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -47,11 +48,12 @@ interface Asset {
 /**
  * The policy every page gets. `connect-src` names the socket's origin explicitly (ws:// of the
  * Host the page was loaded from): older Safari does not count ws: as 'self'. Tone.js runs its
- * clock in a Worker made from a blob: URL.
+ * clock in a Worker made from a blob: URL. `scriptHashes`: the build's inline scripts, and no others.
  */
-export function contentSecurityPolicy(host: string): string {
+export function contentSecurityPolicy(host: string, scriptHashes: readonly string[] = []): string {
   return [
     "default-src 'self'",
+    ...(scriptHashes.length === 0 ? [] : [`script-src 'self' ${scriptHashes.map((hash) => `'${hash}'`).join(' ')}`]),
     `connect-src 'self' ws://${host} wss://${host}`,
     "worker-src 'self' blob:",
     "img-src 'self' data: blob:",
@@ -61,6 +63,15 @@ export function contentSecurityPolicy(host: string): string {
     "frame-ancestors 'none'",
   ].join('; ');
 }
+
+/** The text of each inline script of `html` (a `<script>` without `src`). */
+export function inlineScripts(html: string): string[] {
+  return [...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>([\s\S]*?)<\/script>/gi)].map((match) => match[1] as string);
+}
+
+/** `sha256-…` of each inline script of `html`, as a CSP source names it. */
+export const inlineScriptHashes = (html: string): string[] =>
+  inlineScripts(html).map((script) => `sha256-${createHash('sha256').update(script, 'utf8').digest('base64')}`);
 
 /**
  * The handler for the built app in `dir` (read now), or one that says how to build it. `host`
@@ -75,6 +86,7 @@ export function createStaticHandler(dir: string | null): RequestHandler {
       res.end(NOT_BUILT);
     };
   }
+  const scriptHashes = inlineScriptHashes(index.body.toString('utf8'));
   return (req, res) => {
     const path = decodedPath(req.url ?? '/');
     if (path === null) {
@@ -86,18 +98,18 @@ export function createStaticHandler(dir: string | null): RequestHandler {
       res.writeHead(404, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache' }).end('not found\n');
       return;
     }
-    send(req, res, asset);
+    send(req, res, asset, scriptHashes);
   };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, asset: Asset): void {
+function send(req: IncomingMessage, res: ServerResponse, asset: Asset, scriptHashes: readonly string[]): void {
   // Isolation only where it takes effect: a page on plain http://<lan-ip> is not a secure
   // context, the browser ignores COOP there and logs an error in every phone's console.
   if (isLoopbackHost(req.headers.host) || (req.socket as { encrypted?: boolean }).encrypted === true) {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
   }
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? ''));
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? '', scriptHashes));
   res.setHeader('Cache-Control', asset.cacheControl);
   res.setHeader('ETag', asset.etag);
   res.setHeader('Vary', 'Accept-Encoding');

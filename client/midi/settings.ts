@@ -4,7 +4,7 @@
  * storage is the user's, and may be from another version.
  */
 import * as v from 'valibot';
-import { savedMidi, saveMidi } from '../state/storage.ts';
+import { savedMidi, saveMidi } from '../state/daw-storage.ts';
 import { CHANNEL_MODES, type ChannelMode, DEFAULT_PLAN } from './channels.ts';
 import { clampGateMs, DEFAULT_GATE_MS } from './midi-out.ts';
 

@@ -1,42 +1,77 @@
 /**
- * A returning player's signaling socket, opened as the app's code starts to run (client/src/early-join.ts).
- * The app's first render waits for it to open (at most EARLY_SOCKET_WAIT_MS), so the join goes out
- * before the render, not after it: the server's welcome is then on its way while the page renders.
- * The signaling client takes this socket for its first connection instead of making one (the page
- * that opened it always joins in its first render: client/state/returning-player.ts decides both).
+ * A returning player's signaling socket, opened by the page's first script (client/src/early-join.ts,
+ * inlined into index.html by the build) while the app's code is still on its way: it sends the join as
+ * soon as the socket opens and keeps what the server answers, so the welcome is waiting when the app
+ * starts instead of being asked for only then. The signaling client takes the socket over
+ * (client/net/signaling.ts) if its own join would have been the very same text; otherwise the socket
+ * is closed and the client makes its own.
+ *
+ * The first script and the app are separate bundles, so the socket is handed over on `globalThis`.
  */
 
-/** How long the first render waits for the early socket to open (a slow or absent server must not blank the page). */
-export const EARLY_SOCKET_WAIT_MS = 100;
-
-let early: WebSocket | null = null;
-
-/** Opens the socket (its URL is this page's own host: the constructor has nothing to refuse). */
-export function openEarlySocket(url: string): void {
-  early = new WebSocket(url);
+/** The least of the WebSocket API the first script needs (the browser's, or `ws` in Node tests). */
+export interface EarlySocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(): void;
+  addEventListener(type: 'open' | 'message', listener: (event: { data?: unknown }) => void): void;
 }
 
-/** Calls `then` once: when the early socket opens, after EARLY_SOCKET_WAIT_MS, or at once if there is none. */
-export function whenEarlySocketSettles(then: () => void): void {
-  const socket = early;
-  if (!socket) return then();
-  const timer = setTimeout(() => {
-    socket.onopen = null;
-    then();
-  }, EARLY_SOCKET_WAIT_MS);
-  socket.onopen = () => {
-    clearTimeout(timer);
-    then();
-  };
+/** What the server sends before the app runs: a welcome and a little presence. More, and the socket is given up. */
+export const EARLY_INBOX_LIMIT = 32;
+
+const HANDOFF = '__padmeshEarlySocket';
+
+interface Handoff {
+  socket: EarlySocketLike;
+  join: string;
+  /** The server's messages so far; null once the socket is taken over or given up. */
+  inbox: string[] | null;
+}
+type WithHandoff = { [HANDOFF]?: Handoff };
+
+const CLOSING = 2;
+
+/**
+ * Opens the socket, then asks `joinFor` for its join (null: no join after all, and the socket is
+ * closed before it opens): the socket connects while the join is worked out. The join goes out the
+ * moment the socket opens, whoever holds it by then.
+ */
+export function openEarlySocket(
+  url: string,
+  joinFor: () => string | null,
+  make: (url: string) => EarlySocketLike = (target) => new WebSocket(target),
+): void {
+  const socket = make(url);
+  const join = joinFor();
+  if (join === null) return socket.close();
+  const handoff: Handoff = { socket, join, inbox: [] };
+  // Listeners, not the on* handlers: those become the signaling client's when it takes the socket.
+  socket.addEventListener('open', () => socket.send(join));
+  socket.addEventListener('message', (event) => {
+    const inbox = handoff.inbox;
+    if (inbox === null || typeof event.data !== 'string') return; // taken: the client's handler has it
+    if (inbox.length < EARLY_INBOX_LIMIT) inbox.push(event.data);
+    else {
+      // Something is wrong (the app never came for it): the app's client will make a socket of its own.
+      handoff.inbox = null;
+      socket.close();
+    }
+  });
+  (globalThis as WithHandoff)[HANDOFF] = handoff;
 }
 
 /**
- * The early socket, if it is still connecting, or open with its `open` event being this very task
- * (the first render runs in it); then it is no longer early (a second call gets null). A closed one
- * is no use: the caller makes a socket of its own.
+ * The early socket and what the server has sent on it so far, if its join is `join` and it is not
+ * closing; it is then no longer early (a second call gets null). One that does not fit is closed.
  */
-export function takeEarlySocket(): WebSocket | null {
-  const socket = early;
-  early = null;
-  return socket && socket.readyState < 2 ? socket : null; // CONNECTING or OPEN
+export function takeEarlySocket(join: string): { socket: EarlySocketLike; inbox: string[] } | null {
+  const handoff = (globalThis as WithHandoff)[HANDOFF];
+  if (handoff === undefined) return null;
+  delete (globalThis as WithHandoff)[HANDOFF];
+  const { socket, inbox } = handoff;
+  handoff.inbox = null;
+  if (inbox !== null && handoff.join === join && socket.readyState < CLOSING) return { socket, inbox };
+  socket.close();
+  return null;
 }

@@ -98,7 +98,7 @@ export interface PeerChannelOptions {
 export const createPeerChannel: ChannelFactory = (options) => new PeerChannel(options);
 
 /** The protocol's ICE server → the DOM's type (which has no room for an absent credential). */
-function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer {
+export function toRtcIceServer({ urls, username, credential }: IceServer): RTCIceServer {
   const server: RTCIceServer = { urls };
   if (username !== undefined) server.username = username;
   if (credential !== undefined) server.credential = credential;

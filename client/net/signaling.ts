@@ -11,27 +11,15 @@ import {
   CloseCode,
   ErrorCode,
   isTerminalClose,
-  PROTOCOL_VERSION,
   parseServerMessage,
-  type Role,
   type ServerMessage,
   type SessionClosedReason,
-  SOCKET_PATH,
   type WelcomeMessage,
 } from '../../signal/protocol.ts';
 import { takeEarlySocket } from './early-socket.ts';
+import { defaultSignalingUrl, type JoinParams, joinText } from './join.ts';
 
-export interface JoinParams {
-  role: Role;
-  deviceId: string;
-  room?: string;
-  name?: string;
-  color?: string;
-  hostToken?: string;
-  resumeToken?: string;
-  /** The room's PIN, when its DAW set one (asked of new members). */
-  pin?: string;
-}
+export { defaultSignalingUrl, type JoinParams } from './join.ts';
 
 /** Why the connection ended for good: the UI shows a screen for each. */
 export type EndReason =
@@ -125,15 +113,9 @@ const maxVolatileBacklog = 8 * 1024;
 /** Join refusals worth retrying: the server may have room again in a moment (or the room may take wrong PINs again). */
 const RETRYABLE_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.SERVER_FULL]);
 
-export function defaultSignalingUrl(location: { protocol: string; host: string }): string {
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SOCKET_PATH}`;
-}
-
 export function createSignaling(options: SignalingOptions): Signaling {
   const url = options.url ?? defaultSignalingUrl(globalThis.location);
-  // A socket the page opened before it rendered (early-socket.ts) serves as the first one.
-  const connect =
-    options.connect ?? ((target: string) => (takeEarlySocket() ?? new WebSocket(target)) as unknown as SocketLike);
+  const connect = options.connect ?? ((target: string) => new WebSocket(target) as unknown as SocketLike);
   const initialBackoffMs = options.initialBackoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   const roomWaitMs = options.roomWaitMs ?? 60_000;
@@ -164,29 +146,20 @@ export function createSignaling(options: SignalingOptions): Signaling {
     if (status.kind === 'ended') return;
     joined = false;
     lastHeardAt = performance.now();
-    const ws = connect(url);
+    const join = joinText(params);
+    // The socket the page's first script opened with this very join (early-socket.ts): it sends the
+    // join itself, and what the server answered before the app ran is handled as if it came now.
+    const early = takeEarlySocket(join);
+    const ws = (early?.socket as SocketLike | undefined) ?? connect(url);
     socket = ws;
-    const sendJoin = () => {
-      const join: ClientMessages['join'] = {
-        type: 'join',
-        v: PROTOCOL_VERSION,
-        role: params.role,
-        deviceId: params.deviceId,
-      };
-      if (params.room !== undefined) join.room = params.room;
-      if (params.name !== undefined) join.name = params.name;
-      if (params.color !== undefined) join.color = params.color;
-      if (params.hostToken !== undefined) join.hostToken = params.hostToken;
-      if (params.resumeToken !== undefined) join.resumeToken = params.resumeToken;
-      if (params.pin !== undefined) join.pin = params.pin;
-      ws.send(JSON.stringify(join));
+    const heard = (text: string) => {
+      const parsed = parseServerMessage(text);
+      if (parsed.ok) receive(parsed.message);
     };
-    ws.onopen = sendJoin;
+    ws.onopen = early ? null : () => ws.send(join);
     ws.onmessage = (event) => {
       lastHeardAt = performance.now();
-      if (typeof event.data !== 'string') return;
-      const parsed = parseServerMessage(event.data);
-      if (parsed.ok) receive(parsed.message);
+      if (typeof event.data === 'string') heard(event.data);
     };
     ws.onclose = (event) => {
       if (socket === ws) closed(event.code);
@@ -194,9 +167,12 @@ export function createSignaling(options: SignalingOptions): Signaling {
     ws.onerror = () => {}; // a 'close' always follows
     clearInterval(watchdog);
     watchdog = setInterval(checkAlive, Math.min(1000, connectTimeoutMs / 2));
-    // A socket the page opened before it rendered is open already: its `open` event is this very task,
-    // and a handler set while an event is dispatched is not called for it (so the join goes out once).
-    if (ws.readyState === WS_OPEN) sendJoin();
+    // A microtask later: the caller has this client in hand before it hears of the welcome (as it would from a socket).
+    if (early && early.inbox.length > 0) {
+      queueMicrotask(() => {
+        for (const text of early.inbox) if (socket === ws) heard(text);
+      });
+    }
   }
 
   function receive(message: ServerMessage): void {

@@ -12,6 +12,8 @@ declare module '@thaunknown/simple-peer/lite.js' {
   }
 
   export default class Peer {
+    /** Merged under each peer's `config` (`Object.assign({}, Peer.config, options.config)`). */
+    static readonly config: RTCConfiguration;
     constructor(options?: PeerOptions);
     readonly connected: boolean;
     readonly destroyed: boolean;

@@ -9,10 +9,10 @@ import { createSignal } from 'solid-js';
 import type { DrumEngine } from '../audio/engine.ts';
 import { type MelodicId, type Part, partKey } from '../audio/instruments.ts';
 import { BANKS, SLOTS_PER_BANK, type SoundLayers } from '../audio/sound.ts';
+import { saveBuiltInKit, savedBuiltInKit } from './daw-storage.ts';
 import { type BuiltInLook, createKitStore } from './kit-store.ts';
 import { observeSink, type SampleSink } from './sample-sink.ts';
 import { SoundBanks } from './sound-banks.ts';
-import { saveBuiltInKit, savedBuiltInKit } from './storage.ts';
 
 /** The built-in kits the DAW offers, in order (their designs: audio/kits/). Pure data: no Tone here. */
 export const BUILT_IN_KIT_CHOICES = [

@@ -4,8 +4,8 @@
  * the page shows (per-member stats, per-pad counts, the recent-hits list) are brought up to
  * date a few times a second, off the hit path.
  */
-import { onCleanup } from 'solid-js';
-import { createStore, reconcile } from 'solid-js/store';
+import { batch, onCleanup } from 'solid-js';
+import { createStore } from 'solid-js/store';
 import type { DrumEngine } from '../audio/engine.ts';
 import { KIT } from '../audio/kit.ts';
 import { startMetronome } from '../audio/metronome.ts';
@@ -14,7 +14,7 @@ import { DawPeers, type HitEvent, type PeerStats, type PlayMode, type Via } from
 import { type Tempo, wallClock } from '../net/hits.ts';
 import type { Signaling } from '../net/signaling.ts';
 import type { HitRecorder } from './hit-recorder.ts';
-import { initialTempo, withBeatsPerBar, withBpm, withRunning } from './tempo.ts';
+import { initialTempo, withBeatsPerBar, withBpm, withRunning } from './tempo-changes.ts';
 
 /**
  * Hits the DAW's list shows: as many as its box (360 px, client/src/styles.css) holds. It held 24,
@@ -239,7 +239,13 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     // frame's drawing, never both at once (their one task was the DAW's longest under hits).
     if (listDue) {
       listDue = false;
-      setView('recent', reconcile(recent.slice(-RECENT_HITS).reverse(), { key: 'n' }));
+      // Row by row, each merged into the row at its place (a copy: the store then owns what it changes), so only
+      // the fields that changed are redrawn. Solid's `reconcile` would do as much, but its code would then be in
+      // the chunk the phones load too.
+      const rows = recent.slice(-RECENT_HITS).reverse();
+      batch(() => {
+        for (let row = 0; row < rows.length; row++) setView('recent', row, { ...(rows[row] as RecentHit) });
+      });
     }
     // The numbers and the list a few times a second, not every frame: a busy main thread is
     // time a hit arriving now waits before it can be played.
@@ -250,13 +256,15 @@ export function createDawJam(signaling: () => Signaling, engine: DrumEngine, opt
     }
     numbersAt = now;
     numbersDue = false;
-    for (const peerId of dirtyStats) {
-      const stats = peers.stats(peerId);
-      if (stats) setView('stats', peerId, { ...stats });
-    }
+    batch(() => {
+      for (const peerId of dirtyStats) {
+        const stats = peers.stats(peerId);
+        if (stats) setView('stats', peerId, { ...stats });
+      }
+      for (let pad = 0; pad < padHits.length; pad++) setView('padHits', pad, padHits[pad] as number); // same: no redraw
+      setView('triggered', engine.triggered);
+    });
     dirtyStats.clear();
-    setView('padHits', reconcile([...padHits]));
-    setView('triggered', engine.triggered);
     // A redraw for stats alone (timing reports, round trips) leaves the list, and its frame, out.
     listDue = listChanged;
     listChanged = false;

@@ -13,7 +13,7 @@
  */
 import { nanoid } from 'nanoid';
 import { batch } from 'solid-js';
-import { createStore, produce } from 'solid-js/store';
+import { createStore } from 'solid-js/store';
 import * as v from 'valibot';
 import {
   builtInKit,
@@ -358,15 +358,11 @@ export function createKitStore(sink: SampleSink, options: KitStoreOptions) {
       setView('id', id);
       setView('name', next.name);
       setView('bytes', kitSampleBytes(next));
-      setView(
-        'pads',
-        produce((views) => {
-          for (const pad of pads) {
-            const entry = next.pads[pad];
-            if (entry) views[pad] = padView(entry);
-          }
-        }),
-      );
+      // Each pad's view merged into the one at its place (every field is set, so nothing of the old stays).
+      for (const pad of pads) {
+        const entry = next.pads[pad];
+        if (entry) setView('pads', pad, padView(entry));
+      }
     });
   }
 

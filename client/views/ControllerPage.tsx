@@ -12,18 +12,10 @@ import { ControllerLink, type Transport } from '../net/controller-link.ts';
 import { type Tempo, type TimingReport, wallClock } from '../net/hits.ts';
 import type { EndReason, Signaling } from '../net/signaling.ts';
 import { joinPath } from '../src/routes.ts';
-import { joinsAtOnce, nameIssue } from '../state/returning-player.ts';
+import { controllerJoin, joinsAtOnce, nameIssue } from '../state/returning-player.ts';
 import { createScreenAwake, SCREEN_AWAKE_TEXT } from '../state/screen-awake.ts';
 import { createSession } from '../state/session.ts';
-import {
-  deviceId,
-  saveColor,
-  savedColor,
-  savedName,
-  savedResumeToken,
-  saveName,
-  saveResumeToken,
-} from '../state/storage.ts';
+import { deviceId, saveColor, savedColor, savedName, saveName, saveResumeToken } from '../state/storage.ts';
 
 /** How long a joining phone's play view waits for its offer to the DAW to be sent before it shows anyway (ms). */
 const VIEW_WAIT_MS = 300;
@@ -210,7 +202,6 @@ function InRoom(props: {
   onPin: (pin: string) => void;
   navigate: (path: string) => void;
 }) {
-  const resumeToken = savedResumeToken(props.room);
   // The play view (header, pads) waits until the offer to the DAW is sent, at most VIEW_WAIT_MS: made
   // first, it would hold up the offer by as long as it takes to make; made after it, it is made while
   // the DAW answers.
@@ -228,15 +219,8 @@ function InRoom(props: {
   // The offer is on its way: the view is made while the DAW answers.
   const [linkView, link] = createLink(() => signaling as Signaling, showViewSoon);
   const [session, actions, created] = createSession(
-    {
-      role: 'controller',
-      room: props.room,
-      deviceId: deviceId(),
-      name: props.name.trim(),
-      ...(props.color === null ? {} : { color: props.color }),
-      ...(resumeToken === undefined ? {} : { resumeToken }),
-      ...(props.pin === undefined ? {} : { pin: props.pin }),
-    },
+    // A returning player's page sent this same join before the app ran (src/early-join.ts): that socket is taken over.
+    controllerJoin(props.room, deviceId(), props.name, props.color, props.pin),
     {
       onWelcome: (welcome) => {
         saveResumeToken(welcome.room, welcome.resumeToken);

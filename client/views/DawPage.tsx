@@ -37,14 +37,16 @@ import { createMidiSession } from '../midi/midi-session.ts';
 import { drumNotesFor } from '../midi/note-map.ts';
 import { wallClock } from '../net/hits.ts';
 import type { JoinParams, Signaling } from '../net/signaling.ts';
+import { keepSpareConnection } from '../net/spare-connection.ts';
 import { createRecording } from '../recording/recording.ts';
 import { joinPath } from '../src/routes.ts';
 import { BUILT_IN_KIT_CHOICES, type BuiltInKitId, createDawSound, type KitState } from '../state/daw-sound.ts';
+import { saveDawRoom, savedDawRoom } from '../state/daw-storage.ts';
 import { recorderFromUrl } from '../state/hit-recorder.ts';
 import { createDawJam } from '../state/jam.ts';
 import type { BuiltInLook } from '../state/kit-store.ts';
 import { createSession } from '../state/session.ts';
-import { deviceId, saveDawRoom, savedDawRoom } from '../state/storage.ts';
+import { deviceId } from '../state/storage.ts';
 
 /** The electronic kit's pads as a new kit starts (audio/kits/electronic.ts: the hats choke each other). */
 const BUILT_IN_LOOKS: BuiltInLook[] = KIT.map(({ id, name, color }) => ({
@@ -165,6 +167,8 @@ export function DawPage(props: { navigate: (path: string) => void }) {
   onCleanup(() => midi.dispose());
   const [session, actions, created] = createSession(join, {
     onWelcome: (welcome) => {
+      // A connection for the next phone's offer, made now rather than when the offer comes in.
+      keepSpareConnection(welcome.iceServers);
       // The server keeps the lock and PIN while the room lives; after a restart it has forgotten them.
       const held = welcome.access;
       if (held && (held.locked || held.pin !== null)) setAccess(held);

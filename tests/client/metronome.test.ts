@@ -8,7 +8,7 @@ import type { DrumEngine } from '../../client/audio/engine.ts';
 import { startMetronome } from '../../client/audio/metronome.ts';
 import type { Tempo } from '../../client/net/hits.ts';
 import { wallClock } from '../../client/net/hits.ts';
-import { initialTempo, withRunning } from '../../client/state/tempo.ts';
+import { initialTempo, withRunning } from '../../client/state/tempo-changes.ts';
 
 function standInEngine() {
   const listeners = new Set<(state: AudioContextState) => void>();

@@ -15,7 +15,7 @@ import { beatsAt, gridFor, msAtBeats, quantiseBeats, type TempoChange } from '..
 import { buildMidi, PPQ } from '../../client/recording/midi-file.ts';
 import { type HitChunk, joinChunks, Take, takeSound } from '../../client/recording/take.ts';
 import { interleave, toInt16, WAV_HEADER_BYTES, wavHeader } from '../../client/recording/wav.ts';
-import { withBpm, withRunning } from '../../client/state/tempo.ts';
+import { withBpm, withRunning } from '../../client/state/tempo-changes.ts';
 
 const { Midi } = (tonejsMidi as unknown as { default: typeof tonejsMidi }).default;
 

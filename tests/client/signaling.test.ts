@@ -4,6 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { type EarlySocketLike, openEarlySocket } from '../../client/net/early-socket.ts';
+import { joinText } from '../../client/net/join.ts';
 import {
   createSignaling,
   type JoinParams,
@@ -274,4 +276,62 @@ describe('signaling client', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+
+  it('takes over the socket its page opened before the app ran: one socket, one join, the welcome already there', async () => {
+    const server = await serve();
+    const daw = client(server.port, { role: 'daw' });
+    await until(connected(daw.signaling), 'the DAW to connect');
+    const join = controllerIn(daw.signaling, 'Early');
+    const early = openPageSocket(server.port, join);
+    // The page's first script sent the join, and the welcome came before the app (this client) existed.
+    await new Promise((resolve) => early.addEventListener('message', resolve, { once: true }));
+    const phone = client(server.port, join);
+    expect(phone.signaling.status.kind).toBe('connecting'); // told of the welcome a microtask later, as from a socket
+    await until(connected(phone.signaling), 'the controller to take the welcome');
+    expect(phone.sockets()).toBe(0); // it made none of its own
+    expect(phone.signaling.welcome?.room).toBe(join.room);
+    await until(() => phone.signaling.rttMs !== null, 'a ping answered on the socket it took');
+    // One join: the DAW heard of one member, and the server had nothing to say about a second join.
+    expect(daw.messages.filter((message) => message.type === 'member-joined')).toHaveLength(1);
+    expect(phone.messages.filter((message) => message.type === 'error')).toEqual([]);
+    expect(phone.statuses.filter((status) => status.kind === 'connected')).toHaveLength(1);
+  });
+
+  it('closes a socket its page opened with another join, and makes its own', async () => {
+    const server = await serve();
+    const daw = client(server.port, { role: 'daw' });
+    await until(connected(daw.signaling), 'the DAW to connect');
+    const join = controllerIn(daw.signaling, 'Early');
+    const early = openPageSocket(server.port, join);
+    const phone = client(server.port, { ...join, name: 'Renamed' });
+    await until(connected(phone.signaling), 'the controller to connect');
+    expect(phone.sockets()).toBe(1);
+    await until(() => early.readyState === WebSocket.CLOSED, 'the page’s socket to close');
+    const welcome = phone.signaling.welcome;
+    expect(welcome?.members.find((member) => member.peerId === welcome.peerId)?.name).toBe('Renamed');
+  });
 });
+
+/** A controller's join of the DAW's room. */
+const controllerIn = (daw: Signaling, name: string): JoinParams => ({
+  role: 'controller',
+  deviceId: newDeviceId(),
+  room: daw.params.room as string,
+  name,
+});
+
+/** What a returning player's page does before its app has loaded (client/src/early-join.ts), with `ws`. */
+function openPageSocket(port: number, join: JoinParams): WebSocket {
+  let socket: WebSocket | undefined;
+  openEarlySocket(
+    `ws://127.0.0.1:${port}/ws`,
+    () => joinText(join),
+    (url) => {
+      socket = new WebSocket(url);
+      // Closed while connecting: a browser's socket reports that as an event; `ws` throws it without a listener.
+      socket.on('error', () => {});
+      return socket as unknown as EarlySocketLike;
+    },
+  );
+  return socket as WebSocket;
+}

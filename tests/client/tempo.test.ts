@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { isValidTempo, MAX_BEATS_PER_BAR, MAX_BPM, MIN_BPM, type Tempo } from '../../client/net/hits.ts';
+import { beatMs, beatPosition, isDownbeat, nextBeat } from '../../client/state/tempo.ts';
 import {
-  beatMs,
-  beatPosition,
   clampBpm,
   DEFAULT_BEATS_PER_BAR,
   DEFAULT_BPM,
   initialTempo,
-  isDownbeat,
-  nextBeat,
   nextVersion,
   withBeatsPerBar,
   withBpm,
   withRunning,
-} from '../../client/state/tempo.ts';
+} from '../../client/state/tempo-changes.ts';
 
 const T2026 = Date.UTC(2026, 0, 1);
 /** A DAW clock reading some months into 2026. */

@@ -6,6 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { velocityAt } from '../../client/input/velocity.ts';
+import { LAPTOP } from '../helpers/browser.ts';
 import {
   hitLog,
   Jam,
@@ -378,5 +379,67 @@ describe('a jam over WebRTC', () => {
       [0, 'p2p'],
       [1, 'p2p'],
     ]);
+  });
+});
+
+/**
+ * A DAW init script: when each RTCPeerConnection was made and first given the phone's offer, and when
+ * each offer came in on the signaling socket (performance.now(), on `window.__connectionTimes`).
+ */
+function watchConnectionTimes(): void {
+  const times = { offersIn: [] as number[], connections: [] as { made: number; offerSet: number | null }[] };
+  (window as unknown as { __connectionTimes: typeof times }).__connectionTimes = times;
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      this.addEventListener('message', (event) => {
+        if (typeof event.data === 'string' && event.data.includes('"type":"offer"'))
+          times.offersIn.push(performance.now());
+      });
+    }
+  };
+  const NativeConnection = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativeConnection {
+    private readonly times = { made: performance.now(), offerSet: null as number | null };
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      times.connections.push(this.times);
+    }
+    override setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+      this.times.offerSet ??= performance.now();
+      return super.setRemoteDescription(description);
+    }
+  };
+}
+
+describe('the DAW’s connections', () => {
+  it('answers each phone’s offer with a connection it made before the offer came in', async () => {
+    await jam.startServer();
+    const daw = await jam.page(LAPTOP, watchConnectionTimes);
+    await daw.goto(`${jam.base}/daw`);
+    const code = await jam.dawReady(daw);
+    type Times = { offersIn: number[]; connections: { made: number; offerSet: number | null }[] };
+    const times = () => daw.evaluate(() => (window as unknown as { __connectionTimes: Times }).__connectionTimes);
+    /** Waits for one connection made and not yet used (the spare), beside `used` given an offer. */
+    const spareReady = async (used: number) => {
+      await expect
+        .poll(async () => (await times()).connections.filter((c) => c.offerSet === null).length, WAIT)
+        .toBe(1);
+      expect((await times()).connections.filter((c) => c.offerSet !== null)).toHaveLength(used);
+    };
+    // One made for the room's ICE servers once the DAW was welcomed; another after the first phone connected.
+    await spareReady(0);
+    await waitForP2p(await jam.joinPhone(code, 'Ana'));
+    await spareReady(1);
+    await waitForP2p(await jam.joinPhone(code, 'Ben'));
+    const { offersIn, connections } = await times();
+    const used = connections.filter((connection) => connection.offerSet !== null);
+    expect(used).toHaveLength(2);
+    for (const connection of used) {
+      // The offer this connection was given: the last one in before it was set.
+      const offerIn = Math.max(...offersIn.filter((at) => at <= (connection.offerSet as number)));
+      expect(connection.made).toBeLessThan(offerIn);
+    }
   });
 });

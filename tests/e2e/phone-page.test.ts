@@ -199,13 +199,16 @@ describe('the pads', () => {
 });
 
 /**
- * An init script: `name` remembered (a returning player; none when null), and the page's signaling
- * sockets watched (on `window.__sockets`): how many were made, and whether the page had made its pads
- * when its join went out and when its first signal (the offer to the DAW) did.
+ * An init script: `name` remembered (none when null) and, for a returning player, the browser's id (a
+ * browser that has joined before has one); the page's signaling sockets watched (on `window.__sockets`):
+ * how many were made, how many made while the HTML was still being parsed (by the page's first script,
+ * before the app's code ran), how many joins were sent, and whether the page had made its pads when its
+ * join went out and when its first signal (the offer to the DAW) did.
  */
-const watchSockets = (name: string | null) => `{
+const watchSockets = (name: string | null, returning = true) => `{
   if (${JSON.stringify(name)} !== null) localStorage.setItem('padmesh.name', ${JSON.stringify(name)});
-  const seen = { made: 0, joinedBeforePads: null, offeredBeforePads: null };
+  if (${returning}) localStorage.setItem('padmesh.deviceId', 'returning-' + Math.random().toString(36).slice(2));
+  const seen = { made: 0, madeWhileParsing: 0, joins: 0, joinedBeforePads: null, offeredBeforePads: null };
   window.__sockets = seen;
   const noPads = () => document.querySelector('[data-testid=pad]') === null;
   const Native = window.WebSocket;
@@ -213,9 +216,13 @@ const watchSockets = (name: string | null) => `{
     constructor(...args) {
       super(...args);
       seen.made += 1;
+      if (document.readyState === 'loading') seen.madeWhileParsing += 1;
     }
     send(data) {
-      if (typeof data === 'string' && data.startsWith('{"type":"join"')) seen.joinedBeforePads ??= noPads();
+      if (typeof data === 'string' && data.startsWith('{"type":"join"')) {
+        seen.joins += 1;
+        seen.joinedBeforePads ??= noPads();
+      }
       if (typeof data === 'string' && data.startsWith('{"type":"signal"')) seen.offeredBeforePads ??= noPads();
       return super.send(data);
     }
@@ -224,45 +231,58 @@ const watchSockets = (name: string | null) => `{
 
 interface Sockets {
   made: number;
+  madeWhileParsing: number;
+  joins: number;
   joinedBeforePads: boolean | null;
   offeredBeforePads: boolean | null;
 }
 const sockets = (phone: Page) => phone.evaluate(() => (window as unknown as { __sockets: Sockets }).__sockets);
 
 describe('a returning player’s page', () => {
-  it('sends its join and its offer to the DAW before it makes its pads, over one socket', async () => {
+  it('opens its socket and sends its join before its app has run, then its offer before it makes its pads, over one socket', async () => {
     await jam.startServer();
     const { code } = await jam.openDaw();
-    // The page waits for its socket and its offer only so long (EARLY_SOCKET_WAIT_MS, VIEW_WAIT_MS):
-    // on a machine so busy that they took longer, it made its pads first, as it should. Such a load
-    // proves nothing, so another is made (at most 8).
+    // The page waits for its offer only so long (VIEW_WAIT_MS) before it makes its pads: on a machine so busy
+    // that the offer took longer, it made its pads first, as it should. Such a load proves nothing of the
+    // order, so another is made (at most 8).
     let proof: Sockets | null = null;
     for (let load = 0; load < 8 && proof === null; load++) {
       const phone = await jam.page(PHONE, watchSockets('Remi'));
       await phone.goto(`${jam.phoneBase}/join/${code}`);
       await waitForP2p(phone);
       const seen = await sockets(phone);
-      expect(seen.made).toBe(1); // the socket opened before the app rendered is the session's: no second one
-      if (seen.joinedBeforePads && seen.offeredBeforePads) proof = seen;
+      // Made by the page's first script (inlined in index.html) while the HTML was parsed, and taken over by
+      // the app: no second socket, no second join.
+      expect(seen).toMatchObject({ made: 1, madeWhileParsing: 1, joins: 1, joinedBeforePads: true });
+      if (seen.offeredBeforePads) proof = seen;
       await phone.context().close();
     }
-    expect(proof).toEqual({ made: 1, joinedBeforePads: true, offeredBeforePads: true });
+    expect(proof).toMatchObject({ offeredBeforePads: true });
   });
 
-  it('is not made for the join form: not on a first visit, nor for a remembered name that cannot be used', async () => {
+  it('is made only by a browser that joined before, and closed unused when its remembered name cannot be used', async () => {
     await jam.startServer();
     const { code } = await jam.openDaw();
-    for (const name of [null, 'DAW']) {
-      const phone = await jam.page(PHONE, watchSockets(name));
+    // name remembered, browser id made (it has joined before), sockets made by the page's first script.
+    for (const [name, returning, early] of [
+      [null, false, 0], // a first visit: nothing remembered, the join form
+      ['DAW', true, 1], // made, then closed before it opened: the name fails the server's rule, the join form
+    ] as const) {
+      const phone = await jam.page(PHONE, watchSockets(name, returning));
       await phone.goto(`${jam.phoneBase}/join/${code}`);
-      // The page has run and rendered its form: an early socket would have been made before that.
+      // The page has run and rendered its form: a socket of the page's first script was made before that.
       await phone.getByTestId('name-input').waitFor(WAIT);
-      expect((await sockets(phone)).made).toBe(0);
+      expect(await sockets(phone), String(name)).toMatchObject({ made: early, madeWhileParsing: early, joins: 0 });
       await phone.getByTestId('name-input').fill('Noor');
       await phone.getByRole('button', { name: 'Join' }).click();
       await waitForP2p(phone);
-      expect((await sockets(phone)).made).toBe(1);
+      expect(await sockets(phone), String(name)).toMatchObject({ made: early + 1, joins: 1 });
       await phone.context().close();
     }
+    // A name but no browser id (storage half cleared): the app joins at once, over a socket of its own.
+    const phone = await jam.page(PHONE, watchSockets('Noor', false));
+    await phone.goto(`${jam.phoneBase}/join/${code}`);
+    await waitForP2p(phone);
+    expect(await sockets(phone)).toMatchObject({ made: 1, madeWhileParsing: 0, joins: 1 });
   });
 });

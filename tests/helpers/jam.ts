@@ -212,24 +212,41 @@ export async function dawReady(daw: Page): Promise<string> {
 }
 
 /**
- * Runs in every page before its own code: wraps RTCPeerConnection to record each one made
+ * Runs in every page before its own code: wraps RTCPeerConnection to record each one put to use
  * and the ICE servers it was given, so tests can see that a connection survived (none new)
  * and that no STUN server but the laptop's is ever used (ICE traffic is not an HTTP request).
  */
 function recordPeerConnections(): void {
   const Native = window.RTCPeerConnection;
   if (!Native) return;
-  const made: unknown[] = [];
-  (window as unknown as { __peerConnections: unknown[] }).__peerConnections = made;
+  const used: unknown[] = [];
+  (window as unknown as { __peerConnections: unknown[] }).__peerConnections = used;
+  // Recorded when first given a description, not when made: the DAW makes one ahead of need
+  // (client/net/spare-connection.ts), and one that never served a phone is not a connection made for it.
   window.RTCPeerConnection = class extends Native {
+    private readonly iceServers: unknown;
+    private recorded = false;
     constructor(config?: RTCConfiguration) {
-      made.push(JSON.parse(JSON.stringify(config?.iceServers ?? null)));
       super(config);
+      this.iceServers = JSON.parse(JSON.stringify(config?.iceServers ?? null));
+    }
+    private record(): void {
+      if (this.recorded) return;
+      this.recorded = true;
+      used.push(this.iceServers);
+    }
+    override setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void> {
+      this.record();
+      return super.setLocalDescription(description);
+    }
+    override setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+      this.record();
+      return super.setRemoteDescription(description);
     }
   };
 }
 
-/** The ICE servers of every RTCPeerConnection the page made, oldest first. */
+/** The ICE servers of every RTCPeerConnection the page put to use (gave a description), oldest first. */
 export const peerConnections = (page: Page): Promise<unknown[]> =>
   page.evaluate(() => (window as unknown as { __peerConnections?: unknown[] }).__peerConnections ?? []);
 

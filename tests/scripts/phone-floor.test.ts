@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin, resolveConfig } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTargets, phoneBrowsers } from '../../scripts/browser-floor.ts';
-import { checkPhoneFloor, type FloorFinding } from '../../scripts/check-phone-floor.ts';
+import { checkPhoneFloor, type FloorFinding, INLINE_SCRIPT } from '../../scripts/check-phone-floor.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const beyondFloor = join(root, 'tests', 'helpers', 'phone-floor', 'beyond-floor.ts');
@@ -41,11 +41,14 @@ describe('the phones’ browsers', () => {
   });
 });
 
-/** A build folder made by hand: index.html, its entry chunk and the chunks given. */
-function handMadeBuild(name: string, chunks: Record<string, string>): string {
+/** A build folder made by hand: index.html (with `inline` as its inline script, if any), its entry chunk and the chunks given. */
+function handMadeBuild(name: string, chunks: Record<string, string>, inline?: string): string {
   const dir = join(scratch, name);
   mkdirSync(join(dir, 'assets'), { recursive: true });
-  writeFileSync(join(dir, 'index.html'), '<script type="module" crossorigin src="/assets/index-a1.js"></script>');
+  writeFileSync(
+    join(dir, 'index.html'),
+    `${inline === undefined ? '' : `<script>${inline}</script>`}<script type="module" crossorigin src="/assets/index-a1.js"></script>`,
+  );
   for (const [file, code] of Object.entries(chunks)) writeFileSync(join(dir, 'assets', file), code);
   return dir;
 }
@@ -110,6 +113,17 @@ describe('the floor check, rule by rule', () => {
     ]);
   });
 
+  it('checks the script inlined in index.html as well', () => {
+    const dir = handMadeBuild(
+      'inline',
+      { 'index-a1.js': 'export const ok = structuredClone({});\n' },
+      '(function(){navigator.setAppBadge(1);})();',
+    );
+    const report = checkPhoneFloor(dir);
+    expect(report.chunks).toEqual(['assets/index-a1.js', `${INLINE_SCRIPT} 1`]);
+    expect(report.findings).toEqual([expect.objectContaining({ chunk: `${INLINE_SCRIPT} 1`, rule: 'compat/compat' })]);
+  });
+
   it('flags syntax newer than ES2022', () => {
     const dir = handMadeBuild('syntax', { 'index-a1.js': 'export const letters = /[\\p{L}--[a-z]]/v;\n' });
     expect(summary(checkPhoneFloor(dir).findings)).toEqual([
@@ -146,9 +160,13 @@ describe('the floor check on the real build', () => {
     expect(report.findings).toEqual([]);
     const entry = /src="\/(assets\/index-[\w-]+\.js)"/.exec(readFileSync(join(dir, 'index.html'), 'utf8'))?.[1];
     expect(report.chunks[0]).toBe(entry);
+    expect(report.chunks.at(-1)).toBe(`${INLINE_SCRIPT} 1`); // the early join (client/src/early-join.ts)
     expect(report.chunks.some((chunk) => chunk.includes('DawPage'))).toBe(false);
     // The checked code is the controller page's: its pad grid is in it, the DAW page's sound button is not.
-    const code = report.chunks.map((chunk) => readFileSync(join(dir, chunk), 'utf8')).join('\n');
+    const code = report.chunks
+      .filter((chunk) => chunk.startsWith('assets/'))
+      .map((chunk) => readFileSync(join(dir, chunk), 'utf8'))
+      .join('\n');
     expect(code).toContain('data-testid=pad-grid');
     expect(code).not.toContain('enable-sound');
   });

@@ -4,6 +4,7 @@
  * squatting, guessing, floods, renames. Each case is from issue 9 and failed before its fix.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -89,14 +90,11 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-function tempApp(): string {
+function tempApp(html = '<!doctype html><title>padmesh</title><script src="/assets/app-1.js"></script>'): string {
   const dir = mkdtempSync(join(tmpdir(), 'padmesh-hardening-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'assets'));
-  writeFileSync(
-    join(dir, 'index.html'),
-    '<!doctype html><title>padmesh</title><script src="/assets/app-1.js"></script>',
-  );
+  writeFileSync(join(dir, 'index.html'), html);
   writeFileSync(join(dir, 'assets', 'app-1.js'), 'console.log("build 1")');
   return dir;
 }
@@ -477,6 +475,29 @@ describe('pages (issue 9, 13)', () => {
     expect(phone.status).toBe(403);
     expect(phone.body).toContain('LOOPBACK_ONLY');
     expect((await get(port, '/api/lan', { 'X-Forwarded-For': '10.0.0.1, 127.0.0.1' })).status).toBe(200);
+  });
+
+  it('allows the inline script of the build’s index.html by its hash, and no other inline script', async () => {
+    // As the build writes it (scripts/inline-script.ts): a classic inline script, with non-ASCII text in it.
+    const inline = "(function(){globalThis.x='“DAW” <b>'})();";
+    harness = await Harness.start({
+      staticDir: tempApp(
+        `<!doctype html><meta charset="utf-8" />\n    <script>${inline}</script><title>padmesh</title>` +
+          '<script type="module" crossorigin src="/assets/app-1.js"></script>',
+      ),
+    });
+    const hash = createHash('sha256').update(inline, 'utf8').digest('base64');
+    for (const path of ['/', '/join/ABC346', '/assets/app-1.js']) {
+      const csp = (await get(harness.server.port, path)).headers['content-security-policy'] as string;
+      // Exactly 'self' and the one hash: not 'unsafe-inline', and not the module script (it has a src).
+      expect(csp.split('; ').filter((directive) => directive.startsWith('script-src'))).toEqual([
+        `script-src 'self' 'sha256-${hash}'`,
+      ]);
+    }
+    await harness.stop();
+    // A build without inline scripts gets no script-src: default-src 'self' covers scripts, as before.
+    harness = await Harness.start({ staticDir: tempApp() });
+    expect((await get(harness.server.port, '/')).headers['content-security-policy']).not.toContain('script-src');
   });
 
   it('ignores X-Forwarded-For unless told to trust a proxy', async () => {
