@@ -14,8 +14,10 @@ import { usePeerConnectionClass } from './webrtc-globals.ts';
 
 /**
  * The next spare waits until the connection that took the last one is set up (connected, or failed; at
- * most SETUP_MS), then SETTLE_MS more, then for an idle moment (at most IDLE_WAIT_MS). Made sooner, it
- * would block the DAW (15–45 ms, above) just as that connection's first hits and clock pings come in.
+ * most SETUP_MS), then SETTLE_MS more, then for an idle moment (at most IDLE_WAIT_MS). Made at once, it
+ * blocked the DAW (15–45 ms, above) just as that connection's channel opened and its first hit came in.
+ * Not later either: a second after, the benchmark's phones (one every ~0.8 s) mostly found no spare
+ * ready (docs/architecture.md, "A fourth pass").
  */
 const SETUP_MS = 3_000;
 const SETTLE_MS = 300;
