@@ -12,8 +12,11 @@ export async function bundleScript(entry: string, target: string[], minify = tru
   const result = (await build({
     configFile: false,
     logLevel: 'warn',
+    publicDir: false,
     build: {
       write: false,
+      emptyOutDir: false,
+      copyPublicDir: false,
       target,
       minify,
       rolldownOptions: { input: entry, output: { format: 'iife' } },

@@ -19,7 +19,7 @@ import {
 import { takeEarlySocket } from './early-socket.ts';
 import { defaultSignalingUrl, type JoinParams, joinText } from './join.ts';
 
-export { defaultSignalingUrl, type JoinParams } from './join.ts';
+export type { JoinParams } from './join.ts';
 
 /** Why the connection ended for good: the UI shows a screen for each. */
 export type EndReason =

@@ -1,10 +1,10 @@
 /**
  * The DAW's connections, made ahead of need. Making an RTCPeerConnection is mostly the browser's
- * work on its WebRTC threads, and the constructor waits for it: 1–5 ms on an idle page, but 15–45 ms
- * on the DAW while a phone loads beside it on the benchmark's 2-core machine (`npx tsx
- * bench/hit-path.ts --startup-only 3 --startup-profile --no-build`), right in the middle of a phone's
- * way to its first P2P hit: the DAW makes its connection when the phone's offer comes in. So the DAW
- * keeps one spare, made in a quiet moment for the room's ICE servers, and simple-peer's next
+ * work on its WebRTC threads, and the constructor waits for it: 15–45 ms of the DAW's main thread
+ * while a phone loads beside it on the benchmark's 2-core machine (`npx tsx bench/hit-path.ts
+ * --startup-only 3 --startup-profile --no-build`, its `RTCPeerConnection` line), right in the middle of
+ * a phone's way to its first P2P hit: the DAW makes its connection when the phone's offer comes in. So
+ * the DAW keeps one spare, made in a quiet moment for the room's ICE servers, and simple-peer's next
  * connection with that configuration is the spare; another is made after it.
  */
 import Peer from '@thaunknown/simple-peer/lite.js';
